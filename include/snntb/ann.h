@@ -1,0 +1,34 @@
+/*
+ * ann.h - float32 reference inference of a graph: the ANN's own outputs,
+ * its accuracy, and the activations that normalization needs.
+ */
+#ifndef SNNTB_ANN_H
+#define SNNTB_ANN_H
+
+#include "snntb/graph.h"
+#include "snntb/status.h"
+#include "snntb/tensor.h"
+
+/* Runs x, shaped (N, <input layer shape>), through g.  acts must hold
+ * g->n_layers tensors; each is (re)allocated to receive that layer's output
+ * (N, <layer shape>); free them with snn_ann_acts_free. */
+snn_status snn_ann_forward(const snn_graph *g, const snn_tensor *x,
+                           snn_tensor *acts, snn_error *err);
+void snn_ann_acts_free(snn_tensor *acts, int n);
+
+typedef struct snn_score {
+    size_t n;     /* samples scored */
+    size_t top1;  /* correct at top-1 */
+    size_t topk;  /* label among the k largest outputs */
+} snn_score;
+
+/* Scores the first n samples of x (labels one-hot in y) in batches. */
+snn_status snn_ann_score(const snn_graph *g, const snn_tensor *x,
+                         const snn_tensor *y, size_t n, size_t batch,
+                         int top_k, snn_score *score, snn_error *err);
+
+/* Whether label is among the k largest of scores[0..n) (ties count in
+ * index order, as numpy's argsort would put them). */
+int snn_in_top_k(const float *scores, int n, int label, int k);
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * normalize.h - prepares a graph for conversion: folds BatchNormalization
+ * into the weighted layer before it, and rescales weights layer by layer so
+ * that activations fit the spiking neurons' range (data-based
+ * normalization, as the original toolbox does it).
+ */
+#ifndef SNNTB_NORMALIZE_H
+#define SNNTB_NORMALIZE_H
+
+#include "snntb/graph.h"
+#include "snntb/status.h"
+#include "snntb/tensor.h"
+
+/* Removes every BATCHNORM layer by folding it into the Dense/Conv2D layer
+ * that feeds it (error if there is none).  Output is unchanged. */
+snn_status snn_fold_batchnorm(snn_graph *g, snn_error *err);
+
+/* The p-th percentile (0..100) of the non-zero values of v[0..n), with
+ * numpy's default linear interpolation; 0 when none is non-zero.  v is
+ * reordered. */
+double snn_percentile_nonzero(float *v, size_t n, double p);
+
+/* One scale factor per layer (1 for layers without weights).  For each
+ * weighted layer: lambda = percentile of its non-zero activations over x
+ * (1 for a softmax layer); then W <- W * lambda_prev / lambda and
+ * b <- b / lambda, lambda_prev being the factor of the nearest weighted
+ * layer upstream (1 for the input). */
+typedef struct snn_scales {
+    double *lambda; /* n entries, indexed like the graph's layers */
+    int n;
+} snn_scales;
+
+snn_status snn_compute_scales(const snn_graph *g, const snn_tensor *x,
+                              double percentile, size_t batch,
+                              snn_scales *out, snn_error *err);
+snn_status snn_apply_scales(snn_graph *g, const snn_scales *s,
+                            snn_error *err);
+void snn_scales_free(snn_scales *s);
+
+#endif

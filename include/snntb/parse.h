@@ -1,0 +1,25 @@
+/*
+ * parse.h - model readers: each turns one framework's files into a graph.
+ *
+ * Parsers know nothing of datasets, conversion or simulation.  An unknown
+ * layer type is an error naming the layer and its type, never a skip.
+ */
+#ifndef SNNTB_PARSE_H
+#define SNNTB_PARSE_H
+
+#include "snntb/graph.h"
+#include "snntb/status.h"
+
+/* A Keras model: a legacy HDF5 file (model_config + model_weights), or a
+ * .json architecture whose weights are in the .h5 of the same stem.  The
+ * result has its shapes inferred. */
+snn_status snn_parse_keras(const char *path, snn_graph *g, snn_error *err);
+
+/* Finds the model for the original toolbox's (path_wd, filename_ann,
+ * model_lib) triple, trying the extensions that library uses, and parses
+ * it. */
+snn_status snn_model_load(const char *path_wd, const char *filename_ann,
+                          const char *model_lib, snn_graph *g,
+                          snn_error *err);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * testutil.h - helpers shared by the unit tests: locating fixtures and the
+ * shared data, skipping cleanly when optional data is absent, temp dirs.
+ */
+#ifndef SNNTB_TESTUTIL_H
+#define SNNTB_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+/* Path of a file under tests/fixtures, in a static-per-call buffer the
+ * caller provides. */
+const char *tu_fixture(char *buf, size_t n, const char *rel);
+
+/* Path under ../shared; returns NULL (after printing why) when the file is
+ * absent, so the caller can skip(). */
+const char *tu_shared(char *buf, size_t n, const char *rel);
+
+/* Creates a fresh temporary directory; returns its path in buf. */
+const char *tu_tempdir(char *buf, size_t n);
+
+/* Removes a directory tree made by tu_tempdir. */
+void tu_rmtree(const char *path);
+
+/* Writes text to path (for configs and broken files). */
+void tu_write_file(const char *path, const char *text, size_t len);
+
+/* True when SNNTB_QUICK is set (sanitizer runs): use smaller workloads. */
+int tu_quick(void);
+
+#endif
