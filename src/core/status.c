@@ -29,7 +29,13 @@ snn_status snn_error_prefix(snn_error *err, const char *fmt, ...)
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%s%s", prefix, old);
+    size_t n = strlen(prefix);
+    if (n >= sizeof err->msg)
+        n = sizeof err->msg - 1;
+    memcpy(err->msg, prefix, n);
+    size_t rest = sizeof err->msg - 1 - n, m = strlen(old);
+    memcpy(err->msg + n, old, m < rest ? m : rest);
+    err->msg[n + (m < rest ? m : rest)] = '\0';
     return err->status;
 }
 
