@@ -1,0 +1,46 @@
+/*
+ * sim.h - the native time-stepped simulator (the counterpart of the
+ * original's INIsim): constant-current input, integrate-and-fire layers
+ * updated in order every step, batches of samples side by side.
+ */
+#ifndef SNNTB_SIM_H
+#define SNNTB_SIM_H
+
+#include <stdint.h>
+#include "snntb/net.h"
+#include "snntb/status.h"
+#include "snntb/tensor.h"
+
+/* Called after every batch; lets the CLI draw a progress bar. */
+typedef void (*snn_sim_progress)(void *user, size_t done, size_t total,
+                                 size_t top1_correct);
+
+typedef struct snn_sim_opts {
+    int steps;          /* time steps per sample: duration / dt */
+    size_t batch_size;
+    int top_k;
+    uint64_t seed;      /* stochastic output neurons; results do not depend
+                           on batch size or thread count */
+    snn_sim_progress progress;
+    void *progress_user;
+} snn_sim_opts;
+
+typedef struct snn_sim_result {
+    size_t n;            /* samples simulated */
+    size_t top1, topk;   /* correct predictions */
+    size_t silent;       /* samples whose output layer never fired */
+    double spikes;       /* spikes emitted by neuron layers, all samples */
+    double neuron_steps; /* neurons x steps x samples, for the mean rate */
+    int *predictions;    /* n predicted classes (-1: no output spike);
+                            free with snn_sim_result_free */
+} snn_sim_result;
+
+/* Simulates the first n samples of x (shaped (N, net input shape)) with
+ * one-hot labels y (N, classes). */
+snn_status snn_simulate(const snn_net *net, const snn_tensor *x,
+                        const snn_tensor *y, size_t n,
+                        const snn_sim_opts *opts, snn_sim_result *res,
+                        snn_error *err);
+void snn_sim_result_free(snn_sim_result *res);
+
+#endif

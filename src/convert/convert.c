@@ -1,0 +1,152 @@
+/*
+ * convert.c - turns a normalized ANN graph into a spiking net.
+ *
+ * Weighted and average-pooling layers become integrate-and-fire layers
+ * that keep their synaptic op; max-pooling becomes spike gating, flatten a
+ * re-indexing.  Standalone activations disappear: ReLU is what an IF
+ * neuron computes, and softmax marks its input layer as a softmax output.
+ */
+#include "snntb/net.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void net_layer_free(snn_net_layer *l)
+{
+    snn_tensor_free(&l->syn.weight);
+    snn_tensor_free(&l->syn.bias);
+}
+
+void snn_net_free(snn_net *net)
+{
+    for (int i = 0; i < net->n_layers; i++)
+        net_layer_free(&net->layers[i]);
+    free(net->layers);
+    memset(net, 0, sizeof *net);
+}
+
+size_t snn_net_layer_size(const snn_net *net, int i)
+{
+    return snn_shape_numel(&net->layers[i].syn.shape);
+}
+
+static snn_unit unit_for(const snn_layer *l, const snn_convert_opts *o)
+{
+    switch (l->op) {
+    case SNN_OP_MAXPOOL2D:
+        return SNN_UNIT_MAXGATE;
+    case SNN_OP_FLATTEN:
+        return SNN_UNIT_RESHAPE;
+    default:
+        return l->act == SNN_ACT_SOFTMAX && !o->softmax_to_relu
+                   ? SNN_UNIT_SOFTMAX : SNN_UNIT_IF;
+    }
+}
+
+/* Copies the synaptic part of l (weights, window) into a new net layer. */
+static snn_status add_net_layer(snn_net *net, const snn_layer *l, int input,
+                                const snn_convert_opts *o, snn_error *err)
+{
+    snn_net_layer *nl = &net->layers[net->n_layers];
+    memset(nl, 0, sizeof *nl);
+    nl->syn = *l;
+    memset(&nl->syn.weight, 0, sizeof nl->syn.weight);
+    memset(&nl->syn.bias, 0, sizeof nl->syn.bias);
+    memset(&nl->syn.gamma, 0, 4 * sizeof nl->syn.gamma);
+    nl->unit = unit_for(l, o);
+    nl->input = input;
+    nl->in_shape = input < 0 ? net->input_shape : net->layers[input].syn.shape;
+    snn_status st = snn_tensor_copy(&nl->syn.weight, &l->weight, err);
+    if (st == SNN_OK)
+        st = snn_tensor_copy(&nl->syn.bias, &l->bias, err);
+    if (st != SNN_OK) {
+        net_layer_free(nl);
+        return st;
+    }
+    /* The bias is a current injected every step: dt ms worth of it. */
+    for (size_t i = 0; i < snn_tensor_numel(&nl->syn.bias); i++)
+        nl->syn.bias.data[i] *= o->dt;
+    net->n_layers++;
+    return SNN_OK;
+}
+
+/* A standalone activation: ReLU/linear vanish into the IF layer before
+ * them; softmax turns that layer into the softmax output. */
+static snn_status absorb_activation(snn_net *net, const snn_layer *l,
+                                    int input, const snn_convert_opts *o,
+                                    snn_error *err)
+{
+    if (input < 0 || (net->layers[input].unit != SNN_UNIT_IF &&
+                      net->layers[input].unit != SNN_UNIT_SOFTMAX))
+        return snn_error_set(err, SNN_E_UNSUPPORTED,
+                             "layer '%s': a %s activation must follow a "
+                             "Dense, Conv2D or pooling layer", l->name,
+                             snn_act_name(l->act));
+    if (l->act == SNN_ACT_SOFTMAX && !o->softmax_to_relu)
+        net->layers[input].unit = SNN_UNIT_SOFTMAX;
+    return SNN_OK;
+}
+
+static snn_status convert_layers(const snn_graph *g, const snn_convert_opts *o,
+                                 snn_net *net, int *map, snn_error *err)
+{
+    for (int i = 0; i < g->n_layers; i++) {
+        const snn_layer *l = &g->layers[i];
+        int input = l->n_inputs ? map[l->inputs[0]] : -1;
+        snn_status st = SNN_OK;
+        switch (l->op) {
+        case SNN_OP_INPUT:
+            if (i != 0)
+                return snn_error_set(err, SNN_E_UNSUPPORTED,
+                                     "layer '%s': only one input layer is "
+                                     "supported", l->name);
+            net->input_shape = l->shape;
+            map[i] = -1;
+            continue;
+        case SNN_OP_BATCHNORM:
+            return snn_error_set(err, SNN_E_INVALID,
+                                 "layer '%s': batch normalization must be "
+                                 "folded before conversion", l->name);
+        case SNN_OP_ACTIVATION:
+            st = absorb_activation(net, l, input, o, err);
+            map[i] = input;
+            break;
+        default:
+            st = add_net_layer(net, l, input, o, err);
+            map[i] = net->n_layers - 1;
+            break;
+        }
+        if (st != SNN_OK)
+            return st;
+    }
+    return SNN_OK;
+}
+
+snn_status snn_convert(const snn_graph *g, const snn_convert_opts *opts,
+                       snn_net *net, snn_error *err)
+{
+    memset(net, 0, sizeof *net);
+    if (g->n_layers < 2)
+        return snn_error_set(err, SNN_E_INVALID, "the model has no layers");
+    if (!(opts->v_thresh > 0) || !(opts->dt > 0))
+        return snn_error_set(err, SNN_E_INVALID,
+                             "v_thresh and dt must be positive");
+    net->layers = calloc((size_t)g->n_layers, sizeof *net->layers);
+    int *map = calloc((size_t)g->n_layers, sizeof *map);
+    if (!net->layers || !map) {
+        free(map);
+        free(net->layers);
+        net->layers = NULL;
+        return snn_error_set(err, SNN_E_NOMEM, "cannot allocate the net");
+    }
+    net->reset = opts->reset;
+    net->v_thresh = opts->v_thresh;
+    net->dt = opts->dt;
+    snn_status st = convert_layers(g, opts, net, map, err);
+    free(map);
+    if (st == SNN_OK && net->n_layers == 0)
+        st = snn_error_set(err, SNN_E_INVALID, "the model has no layers");
+    if (st != SNN_OK)
+        snn_net_free(net);
+    return st;
+}

@@ -1,0 +1,140 @@
+/*
+ * neuron.c - integrate-and-fire, softmax output and max-pool gating
+ * updates, one time step at a time.  See neuron.h.
+ */
+#include "sim/neuron.h"
+
+#include <math.h>
+
+/* splitmix64's finalizer: a good bijective mix, enough to turn a counter
+ * into independent-looking uniforms. */
+static uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+double snn_rng_uniform(const snn_rng_key *key, size_t j, size_t neuron)
+{
+    uint64_t h = mix64(key->seed + 0x9e3779b97f4a7c15ULL);
+    h = mix64(h ^ (key->sample + j));
+    h = mix64(h ^ key->step);
+    h = mix64(h ^ key->layer);
+    h = mix64(h ^ neuron);
+    return (double)(h >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static float reset_value(const snn_neuron_params *p, float v)
+{
+    switch (p->reset) {
+    case SNN_RESET_ZERO:
+        return 0.0f;
+    case SNN_RESET_MODULO:
+        return fmodf(v, p->v_thresh);
+    case SNN_RESET_SUBTRACT:
+        break;
+    }
+    return v - p->v_thresh;
+}
+
+double snn_if_fire(const snn_neuron_params *p, const float *cur, float *v,
+                   float *spk, size_t n)
+{
+    double total = 0;
+    const float th = p->v_thresh;
+    #pragma omp parallel for reduction(+ : total) if (n > 65536)
+    for (size_t i = 0; i < n; i++) {
+        float u = v[i] + cur[i];
+        if (u >= th) {
+            spk[i] = th;
+            u = reset_value(p, u);
+            total += th;
+        } else {
+            spk[i] = 0.0f;
+        }
+        v[i] = u;
+    }
+    return total;
+}
+
+double snn_softmax_fire(const snn_neuron_params *p, const float *cur,
+                        float *v, float *spk, size_t b, size_t n,
+                        const snn_rng_key *key)
+{
+    double total = 0;
+    for (size_t j = 0; j < b; j++) {
+        float *vj = v + j * n, *sj = spk + j * n;
+        const float *cj = cur + j * n;
+        float top = -INFINITY;
+        for (size_t i = 0; i < n; i++) {
+            vj[i] += cj[i];
+            if (vj[i] > top)
+                top = vj[i];
+        }
+        double z = 0;
+        for (size_t i = 0; i < n; i++)
+            z += exp((double)(vj[i] - top));
+        for (size_t i = 0; i < n; i++) {
+            double prob = exp((double)(vj[i] - top)) / z;
+            if (snn_rng_uniform(key, j, i) < prob) {
+                sj[i] = p->v_thresh;
+                vj[i] = reset_value(p, vj[i]);
+                total += p->v_thresh;
+            } else {
+                sj[i] = 0.0f;
+            }
+        }
+    }
+    return total;
+}
+
+/* The input position (offset in one channel plane) of the window's
+ * largest count, or -1 when the window is all padding. */
+static long window_argmax(const snn_window *w, const float *count,
+                          size_t h, size_t wd, size_t oy, size_t ox)
+{
+    long best = -1;
+    float top = -1;
+    for (int ky = 0; ky < w->kernel[0]; ky++) {
+        long y = (long)oy * w->stride[0] - w->pad[0] + ky * w->dilation[0];
+        if (y < 0 || y >= (long)h)
+            continue;
+        for (int kx = 0; kx < w->kernel[1]; kx++) {
+            long x = (long)ox * w->stride[1] - w->pad[1] +
+                     kx * w->dilation[1];
+            if (x < 0 || x >= (long)wd)
+                continue;
+            long at = y * (long)wd + x;
+            if (count[at] > top) {
+                top = count[at];
+                best = at;
+            }
+        }
+    }
+    return best;
+}
+
+void snn_maxgate_step(const snn_layer *pool, const snn_shape *in,
+                      const float *spikes, float *count, size_t b,
+                      float *out)
+{
+    size_t c = in->dims[0], h = in->dims[1], wd = in->dims[2];
+    size_t oh = pool->shape.dims[1], ow = pool->shape.dims[2];
+    size_t in_n = c * h * wd, out_n = c * oh * ow;
+    #pragma omp parallel for if (b * in_n > 65536)
+    for (size_t j = 0; j < b; j++) {
+        for (size_t i = 0; i < in_n; i++)
+            count[j * in_n + i] += spikes[j * in_n + i] != 0;
+        for (size_t ch = 0; ch < c; ch++) {
+            const float *cnt = count + j * in_n + ch * h * wd;
+            const float *spk = spikes + j * in_n + ch * h * wd;
+            float *o = out + j * out_n + ch * oh * ow;
+            for (size_t oy = 0; oy < oh; oy++)
+                for (size_t ox = 0; ox < ow; ox++) {
+                    long at = window_argmax(&pool->win, cnt, h, wd, oy, ox);
+                    o[oy * ow + ox] = at < 0 ? 0.0f : spk[at];
+                }
+        }
+    }
+}
