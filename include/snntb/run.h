@@ -1,0 +1,30 @@
+/*
+ * run.h - one whole run as a config describes it: parse the model, score
+ * the ANN, normalize, convert, simulate, and record the results.  This is
+ * what `snntb config.ini` does; it is in the library so that other front
+ * ends (a GUI, a parameter sweep) run exactly the same thing.
+ */
+#ifndef SNNTB_RUN_H
+#define SNNTB_RUN_H
+
+#include <stddef.h>
+#include "snntb/config.h"
+#include "snntb/log.h"
+#include "snntb/report.h"
+#include "snntb/sim.h"
+#include "snntb/status.h"
+
+typedef struct snn_run_hooks {
+    /* Called after each ANN batch and each SNN batch; label says which. */
+    void (*progress)(void *user, const char *label, size_t done,
+                     size_t total, size_t correct);
+    void *user;
+} snn_run_hooks;
+
+/* Runs what cfg asks.  log receives notes and warnings; hooks may be NULL.
+ * log_dir (of size n) receives the folder where results were written. */
+snn_status snn_run(const snn_config *cfg, const snn_log *log,
+                   const snn_run_hooks *hooks, snn_results *res,
+                   char *log_dir, size_t n, snn_error *err);
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * dataset_fit.c - see dataset_fit.h.
+ */
+#include "pipeline/dataset_fit.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int sample_is(const snn_tensor *x, size_t a, size_t b, size_t c)
+{
+    return x->ndim == 4 && x->dims[1] == a && x->dims[2] == b &&
+           x->dims[3] == c;
+}
+
+static snn_status hwc_to_chw(snn_tensor *x, const snn_shape *in,
+                             snn_error *err)
+{
+    size_t c = in->dims[0], h = in->dims[1], w = in->dims[2];
+    size_t per = c * h * w, n = x->dims[0];
+    float *out = malloc(n * per * sizeof *out);
+    if (!out)
+        return snn_error_set(err, SNN_E_NOMEM, "cannot transpose samples");
+    for (size_t s = 0; s < n; s++) {
+        const float *src = x->data + s * per;
+        float *dst = out + s * per;
+        for (size_t y = 0; y < h; y++)
+            for (size_t xx = 0; xx < w; xx++)
+                for (size_t ch = 0; ch < c; ch++)
+                    dst[(ch * h + y) * w + xx] = src[(y * w + xx) * c + ch];
+    }
+    free(x->data);
+    x->data = out;
+    return SNN_OK;
+}
+
+static void set_shape(snn_tensor *x, const snn_shape *in)
+{
+    x->ndim = in->ndim + 1;
+    for (int i = 0; i < in->ndim; i++)
+        x->dims[i + 1] = in->dims[i];
+}
+
+snn_status snn_dataset_fit(snn_tensor *x, const snn_shape *in,
+                           const char *what, snn_error *err)
+{
+    char have[96], want[96];
+    size_t per = snn_shape_numel(in);
+    if (x->ndim < 1 || x->dims[0] == 0 || !x->data)
+        return snn_error_set(err, SNN_E_SHAPE, "%s: no samples", what);
+    size_t n = x->dims[0];
+    if (in->ndim == 3 &&
+        sample_is(x, in->dims[0], in->dims[1], in->dims[2]))
+        return SNN_OK;
+    if (in->ndim == 3 &&
+        sample_is(x, in->dims[1], in->dims[2], in->dims[0])) {
+        snn_status st = hwc_to_chw(x, in, err);
+        if (st == SNN_OK)
+            set_shape(x, in);
+        return st;
+    }
+    /* A flat model input takes samples of any shape with as many values;
+     * a 3-D input also takes (N, H, W) for one channel. */
+    int flat_ok = in->ndim == 1 && snn_tensor_numel(x) == n * per;
+    int gray_ok = in->ndim == 3 && in->dims[0] == 1 && x->ndim == 3 &&
+                  x->dims[1] == in->dims[1] && x->dims[2] == in->dims[2];
+    if (flat_ok || gray_ok) {
+        set_shape(x, in);
+        return SNN_OK;
+    }
+    return snn_error_set(err, SNN_E_SHAPE,
+                         "%s: samples are %s but the model's input is %s "
+                         "(channels first) or its channels-last transpose",
+                         what,
+                         snn_shape_str(x->ndim - 1, x->dims + 1, have,
+                                       sizeof have),
+                         snn_shape_str(in->ndim, in->dims, want, sizeof want));
+}

@@ -1,0 +1,346 @@
+/*
+ * run.c - the pipeline a config describes, stage after stage:
+ * parse -> (ANN score) -> fold batch norms -> normalize -> convert ->
+ * simulate -> results.  Each stage is one call into its module; this file
+ * only reads the config, moves data between stages and times them.
+ */
+#include "snntb/run.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/fsutil.h"
+#include "pipeline/dataset_fit.h"
+#include "pipeline/scalecache.h"
+#include "snntb/ann.h"
+#include "snntb/dataset.h"
+#include "snntb/normalize.h"
+#include "snntb/parse.h"
+#include "snntb/progress.h"
+
+#define PATH_MAX_LEN 4096
+
+/* Everything a run reads from the config, read once. */
+typedef struct run_settings {
+    char path_wd[PATH_MAX_LEN];
+    char filename_ann[PATH_MAX_LEN];
+    char model_lib[64];
+    char dataset_path[PATH_MAX_LEN];
+    char dataset_format[64];
+    char log_dir[PATH_MAX_LEN];
+    int evaluate_ann, normalize, simulate;
+    double percentile;
+    size_t num_to_test, batch_size;
+    int top_k;
+    double duration, dt, v_thresh;
+    snn_reset reset;
+    int softmax_to_relu;
+} run_settings;
+
+typedef struct run_ctx {
+    const snn_log *log;
+    const snn_run_hooks *hooks;
+    run_settings s;
+    snn_graph graph;
+    snn_dataset data;
+    snn_net net;
+    char model_path[PATH_MAX_LEN];
+} run_ctx;
+
+static snn_status read_str(const snn_config *cfg, const char *sec,
+                           const char *key, char *buf, size_t n,
+                           snn_error *err)
+{
+    if (!snn_config_get_str(cfg, sec, key, buf, n))
+        return snn_error_set(err, SNN_E_INVALID, "config [%s] %s is missing",
+                             sec, key);
+    return SNN_OK;
+}
+
+static snn_reset reset_mode(const char *text)
+{
+    if (strcmp(text, "Reset to zero") == 0)
+        return SNN_RESET_ZERO;
+    if (strcmp(text, "Reset by modulo") == 0)
+        return SNN_RESET_MODULO;
+    return SNN_RESET_SUBTRACT;
+}
+
+static snn_status check_simulator(const snn_config *cfg, snn_error *err)
+{
+    char sim[64];
+    snn_status st = read_str(cfg, "simulation", "simulator", sim, sizeof sim, err);
+    if (st == SNN_OK && strcmp(sim, "INI") != 0)
+        return snn_error_set(err, SNN_E_UNSUPPORTED,
+                             "config [simulation] simulator = %s: only the "
+                             "built-in simulator INI runs here; export to %s "
+                             "is not available yet", sim, sim);
+    return st;
+}
+
+static snn_status read_log_dir(const snn_config *cfg, run_settings *s,
+                               snn_error *err)
+{
+    const char *given = snn_config_get(cfg, "paths", "log_dir_of_current_run");
+    if (given && *given)
+        return snn_config_get_path(cfg, "paths", "log_dir_of_current_run",
+                                   s->log_dir, sizeof s->log_dir, err);
+    char label[256], rel[PATH_MAX_LEN];
+    snn_status st = read_str(cfg, "paths", "runlabel", label, sizeof label, err);
+    if (st != SNN_OK)
+        return st;
+    snprintf(rel, sizeof rel, "log/gui/%s", label);
+    return snn_path_join(s->log_dir, sizeof s->log_dir, s->path_wd, rel, err);
+}
+
+static snn_status read_settings(const snn_config *cfg, run_settings *s,
+                                snn_error *err)
+{
+    memset(s, 0, sizeof *s);
+    char reset[64];
+    snn_status st = check_simulator(cfg, err);
+    if (st == SNN_OK)
+        st = snn_config_get_path(cfg, "paths", "path_wd", s->path_wd,
+                                 sizeof s->path_wd, err);
+    if (st == SNN_OK)
+        st = read_str(cfg, "paths", "filename_ann", s->filename_ann,
+                      sizeof s->filename_ann, err);
+    if (st == SNN_OK && !s->filename_ann[0])
+        st = snn_error_set(err, SNN_E_INVALID,
+                           "config [paths] filename_ann is not set: name the "
+                           "model file (without extension) in path_wd");
+    if (st == SNN_OK)
+        st = read_str(cfg, "input", "model_lib", s->model_lib,
+                      sizeof s->model_lib, err);
+    if (st == SNN_OK)
+        st = snn_config_get_path(cfg, "paths", "dataset_path", s->dataset_path,
+                                 sizeof s->dataset_path, err);
+    if (st == SNN_OK)
+        st = read_str(cfg, "input", "dataset_format", s->dataset_format,
+                      sizeof s->dataset_format, err);
+    if (st == SNN_OK)
+        st = read_str(cfg, "cell", "reset", reset, sizeof reset, err);
+    if (st == SNN_OK)
+        st = read_log_dir(cfg, s, err);
+    if (st != SNN_OK)
+        return st;
+    s->evaluate_ann = snn_config_get_bool(cfg, "tools", "evaluate_ann");
+    s->normalize = snn_config_get_bool(cfg, "tools", "normalize");
+    s->simulate = snn_config_get_bool(cfg, "tools", "simulate");
+    s->percentile = snn_config_get_float(cfg, "normalization", "percentile");
+    s->num_to_test = (size_t)snn_config_get_int(cfg, "simulation", "num_to_test");
+    s->batch_size = (size_t)snn_config_get_int(cfg, "simulation", "batch_size");
+    s->top_k = (int)snn_config_get_int(cfg, "simulation", "top_k");
+    s->duration = snn_config_get_float(cfg, "simulation", "duration");
+    s->dt = snn_config_get_float(cfg, "simulation", "dt");
+    s->v_thresh = snn_config_get_float(cfg, "cell", "v_thresh");
+    s->reset = reset_mode(reset);
+    s->softmax_to_relu = snn_config_get_bool(cfg, "conversion", "softmax_to_relu");
+    return SNN_OK;
+}
+
+static void progress(const run_ctx *c, const char *label, size_t done,
+                     size_t total, size_t correct)
+{
+    if (c->hooks && c->hooks->progress)
+        c->hooks->progress(c->hooks->user, label, done, total, correct);
+}
+
+static snn_status load_dataset(run_ctx *c, snn_error *err)
+{
+    const run_settings *s = &c->s;
+    snn_status st;
+    if (!s->dataset_path[0])
+        return snn_error_set(err, SNN_E_INVALID,
+                             "config [paths] dataset_path is not set");
+    if (strcmp(s->dataset_format, "npz") == 0)
+        st = snn_dataset_load_npz(&c->data, s->dataset_path, err);
+    else if (strcmp(s->dataset_format, "idx") == 0)
+        st = snn_dataset_load_idx(&c->data, s->dataset_path, err);
+    else
+        return snn_error_set(err, SNN_E_UNSUPPORTED,
+                             "config [input] dataset_format = %s is not "
+                             "supported yet (use npz or idx)",
+                             s->dataset_format);
+    if (st != SNN_OK)
+        return st;
+    return snn_dataset_fit(&c->data.x, &c->graph.layers[0].shape,
+                           s->dataset_path, err);
+}
+
+/* num_to_test larger than the dataset runs the whole dataset, with a
+ * warning, as a user asking for "all of it" would expect. */
+static size_t samples_to_test(const run_ctx *c)
+{
+    size_t have = snn_dataset_size(&c->data);
+    if (c->s.num_to_test <= have)
+        return c->s.num_to_test;
+    snn_warn(c->log, "num_to_test = %zu but the dataset has %zu samples: "
+             "testing all %zu", c->s.num_to_test, have, have);
+    return have;
+}
+
+static snn_status evaluate_ann(run_ctx *c, size_t n, snn_results *res,
+                               snn_error *err)
+{
+    snn_score score;
+    progress(c, "ANN", 0, n, 0);
+    snn_status st = snn_ann_score(&c->graph, &c->data.x, &c->data.y, n,
+                                  c->s.batch_size, c->s.top_k, &score, err);
+    if (st != SNN_OK)
+        return st;
+    progress(c, "ANN", score.n, n, score.top1);
+    res->ann_evaluated = 1;
+    res->ann_top1 = (double)score.top1 / (double)score.n;
+    res->ann_topk = (double)score.topk / (double)score.n;
+    return SNN_OK;
+}
+
+/* The original normalizes on <dataset_path>/x_norm.npz.  Without one we
+ * use (at most 10000) test samples and say so. */
+static snn_status load_normset(run_ctx *c, snn_tensor *xnorm, char *path,
+                               size_t n, snn_error *err)
+{
+    snn_status st = snn_path_join(path, n, c->s.dataset_path, "x_norm.npz", err);
+    if (st != SNN_OK)
+        return st;
+    if (snn_file_exists(path)) {
+        st = snn_npz_load(path, "arr_0", xnorm, err);
+        if (st == SNN_OK)
+            st = snn_dataset_fit(xnorm, &c->graph.layers[0].shape, path, err);
+        return st;
+    }
+    size_t take = snn_dataset_size(&c->data);
+    if (take > 10000)
+        take = 10000;
+    snn_warn(c->log, "%s not found: normalizing on the first %zu test samples",
+             path, take);
+    snprintf(path, n, "%s#test[:%zu]", c->s.dataset_path, take);
+    st = snn_tensor_copy(xnorm, &c->data.x, err);
+    if (st == SNN_OK)
+        xnorm->dims[0] = take;
+    return st;
+}
+
+static snn_status normalize(run_ctx *c, snn_error *err)
+{
+    char norm_path[PATH_MAX_LEN], cache_dir[PATH_MAX_LEN], cache[PATH_MAX_LEN];
+    snn_tensor xnorm = {0};
+    snn_scales scales = {0};
+    snn_status st = load_normset(c, &xnorm, norm_path, sizeof norm_path, err);
+    snn_scale_key key = {c->model_path, norm_path, xnorm.dims[0],
+                         c->s.percentile};
+    if (st == SNN_OK)
+        st = snn_path_join(cache_dir, sizeof cache_dir, c->s.log_dir,
+                           "normalization", err);
+    if (st == SNN_OK)
+        st = snn_path_join(cache, sizeof cache, cache_dir,
+                           "scale_factors.json", err);
+    if (st == SNN_OK && snn_scalecache_load(cache, &key, &c->graph, &scales)) {
+        snn_info(c->log, "reusing scale factors from %s", cache);
+    } else if (st == SNN_OK) {
+        snn_info(c->log, "normalizing on %zu samples (percentile %g)",
+                 xnorm.dims[0], c->s.percentile);
+        st = snn_compute_scales(&c->graph, &xnorm, c->s.percentile,
+                                c->s.batch_size, &scales, err);
+        if (st == SNN_OK)
+            st = snn_mkdirs(cache_dir, err);
+        if (st == SNN_OK)
+            st = snn_scalecache_save(cache, &key, &c->graph, &scales, err);
+    }
+    if (st == SNN_OK)
+        st = snn_apply_scales(&c->graph, &scales, err);
+    snn_scales_free(&scales);
+    snn_tensor_free(&xnorm);
+    return st;
+}
+
+static void sim_progress(void *user, size_t done, size_t total,
+                         size_t correct)
+{
+    progress(user, "SNN", done, total, correct);
+}
+
+static snn_status simulate(run_ctx *c, size_t n, snn_results *res,
+                           snn_error *err)
+{
+    snn_convert_opts co = {(float)c->s.v_thresh, c->s.reset, (float)c->s.dt,
+                           c->s.softmax_to_relu};
+    snn_status st = snn_convert(&c->graph, &co, &c->net, err);
+    if (st != SNN_OK)
+        return st;
+    int steps = (int)(c->s.duration / c->s.dt + 0.5);
+    snn_sim_opts so = {steps, c->s.batch_size, c->s.top_k, 0x5eed,
+                       sim_progress, c};
+    snn_sim_result sr;
+    double t0 = snn_now_seconds();
+    st = snn_simulate(&c->net, &c->data.x, &c->data.y, n, &so, &sr, err);
+    if (st != SNN_OK)
+        return st;
+    res->sim_seconds = snn_now_seconds() - t0;
+    res->simulated = 1;
+    res->snn_top1 = (double)sr.top1 / (double)sr.n;
+    res->snn_topk = (double)sr.topk / (double)sr.n;
+    res->silent = sr.silent;
+    res->mean_rate = sr.neuron_steps > 0 ? sr.spikes / sr.neuron_steps : 0;
+    snn_sim_result_free(&sr);
+    return SNN_OK;
+}
+
+static snn_status run_stages(run_ctx *c, snn_results *res, snn_error *err)
+{
+    const run_settings *s = &c->s;
+    snn_status st = snn_model_load(s->path_wd, s->filename_ann, s->model_lib,
+                                   &c->graph, err);
+    if (st != SNN_OK)
+        return st;
+    snprintf(c->model_path, sizeof c->model_path, "%s/%s", s->path_wd,
+             s->filename_ann);
+    st = load_dataset(c, err);
+    if (st != SNN_OK)
+        return st;
+    size_t n = samples_to_test(c);
+    res->num_samples = n;
+    if (s->evaluate_ann && (st = evaluate_ann(c, n, res, err)) != SNN_OK)
+        return st;
+    if (!s->simulate)
+        return SNN_OK;
+    if ((st = snn_fold_batchnorm(&c->graph, err)) != SNN_OK)
+        return st;
+    if (s->normalize && (st = normalize(c, err)) != SNN_OK)
+        return st;
+    return simulate(c, n, res, err);
+}
+
+snn_status snn_run(const snn_config *cfg, const snn_log *log,
+                   const snn_run_hooks *hooks, snn_results *res,
+                   char *log_dir, size_t n, snn_error *err)
+{
+    double t0 = snn_now_seconds();
+    memset(res, 0, sizeof *res);
+    run_ctx *c = calloc(1, sizeof *c);
+    if (!c)
+        return snn_error_set(err, SNN_E_NOMEM, "cannot allocate a run");
+    c->log = log;
+    c->hooks = hooks;
+    snn_graph_init(&c->graph);
+    snn_status st = read_settings(cfg, &c->s, err);
+    if (st == SNN_OK)
+        st = snn_mkdirs(c->s.log_dir, err);
+    if (st == SNN_OK) {
+        snprintf(log_dir, n, "%s", c->s.log_dir);
+        res->top_k = c->s.top_k;
+        res->duration = c->s.duration;
+        res->dt = c->s.dt;
+        st = run_stages(c, res, err);
+    }
+    res->wall_seconds = snn_now_seconds() - t0;
+    if (st == SNN_OK)
+        st = snn_results_write(c->s.log_dir, res, err);
+    snn_net_free(&c->net);
+    snn_dataset_free(&c->data);
+    snn_graph_free(&c->graph);
+    free(c);
+    return st;
+}
