@@ -10,8 +10,12 @@
 #include "snntb/tensor.h"
 
 /* Runs x, shaped (N, <input layer shape>), through g.  acts must hold
- * g->n_layers tensors; each is (re)allocated to receive that layer's output
- * (N, <layer shape>); free them with snn_ann_acts_free. */
+ * g->n_layers tensors, zeroed or left from an earlier call; each is
+ * (re)allocated to receive that layer's output (N, <layer shape>), reusing
+ * its buffer when the shape is unchanged; free them with
+ * snn_ann_acts_free (also after an error).  x may be laid out differently
+ * (say (N, 784) for a (1, 28, 28) input) as long as each sample has the
+ * input layer's number of values. */
 snn_status snn_ann_forward(const snn_graph *g, const snn_tensor *x,
                            snn_tensor *acts, snn_error *err);
 void snn_ann_acts_free(snn_tensor *acts, int n);
@@ -27,8 +31,10 @@ snn_status snn_ann_score(const snn_graph *g, const snn_tensor *x,
                          const snn_tensor *y, size_t n, size_t batch,
                          int top_k, snn_score *score, snn_error *err);
 
-/* Whether label is among the k largest of scores[0..n) (ties count in
- * index order, as numpy's argsort would put them). */
+/* Whether label is among the k largest of scores[0..n).  Ties rank in
+ * index order: a class with the same score and a lower index ranks ahead
+ * of label (as a stable descending argsort puts them), so label is in the
+ * top k when fewer than k classes are ahead of it. */
 int snn_in_top_k(const float *scores, int n, int label, int k);
 
 #endif

@@ -38,7 +38,7 @@ snn_status snn_dataset_load_idx(snn_dataset *d, const char *dir,
 
 void snn_dataset_free(snn_dataset *d);
 size_t snn_dataset_size(const snn_dataset *d);
-/* Argmax of row i of y. */
+/* Argmax of row i of y (the first on ties); -1 when i is out of range. */
 int snn_dataset_label(const snn_dataset *d, size_t i);
 
 #endif

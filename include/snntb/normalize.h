@@ -20,11 +20,16 @@ snn_status snn_fold_batchnorm(snn_graph *g, snn_error *err);
  * reordered. */
 double snn_percentile_nonzero(float *v, size_t n, double p);
 
-/* One scale factor per layer (1 for layers without weights).  For each
- * weighted layer: lambda = percentile of its non-zero activations over x
- * (1 for a softmax layer); then W <- W * lambda_prev / lambda and
- * b <- b / lambda, lambda_prev being the factor of the nearest weighted
- * layer upstream (1 for the input). */
+/* One scale factor per layer.  For each weighted layer: lambda = the
+ * percentile of its non-zero post-activation outputs over x (those of a
+ * standalone Activation when that is the only consumer of a linear
+ * layer; 1 for a softmax layer); the input layer has 1, and a layer
+ * without weights has its input's lambda, so lambda[inputs[0]] is always
+ * the factor of the nearest weighted layer upstream.  snn_apply_scales
+ * then sets W <- W * lambda_prev / lambda and b <- b / lambda.
+ * x is used in whole batches only (the original's Keras predict cut the
+ * remainder), or whole when it is smaller than one batch.  Exact, with
+ * memory independent of the size of x (see normalize.c). */
 typedef struct snn_scales {
     double *lambda; /* n entries, indexed like the graph's layers */
     int n;

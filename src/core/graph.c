@@ -171,7 +171,7 @@ static snn_status infer_window(snn_layer *l, const snn_shape *in,
 {
     if (in->ndim != 3)
         return shape_error(err, l, "needs a (channels, height, width) input");
-    size_t oh, ow;
+    size_t oh = 0, ow = 0;
     int same = l->win.pad_mode == SNN_PAD_SAME;
     snn_status st = window_axis(l, &l->win, 0, same, in->dims[1], &oh, err);
     if (st == SNN_OK)
