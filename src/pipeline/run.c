@@ -295,9 +295,10 @@ static snn_status run_stages(run_ctx *c, snn_results *res, snn_error *err)
                                    &c->graph, err);
     if (st != SNN_OK)
         return st;
-    snprintf(c->model_path, sizeof c->model_path, "%s/%s", s->path_wd,
-             s->filename_ann);
-    st = load_dataset(c, err);
+    st = snn_path_join(c->model_path, sizeof c->model_path, s->path_wd,
+                       s->filename_ann, err);
+    if (st == SNN_OK)
+        st = load_dataset(c, err);
     if (st != SNN_OK)
         return st;
     size_t n = samples_to_test(c);
