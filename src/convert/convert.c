@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ann/ops.h"
+
 static void net_layer_free(snn_net_layer *l)
 {
     snn_tensor_free(&l->syn.weight);
@@ -56,7 +58,10 @@ static snn_status add_net_layer(snn_net *net, const snn_layer *l, int input,
     nl->unit = unit_for(l, o);
     nl->input = input;
     nl->in_shape = input < 0 ? net->input_shape : net->layers[input].syn.shape;
-    snn_status st = snn_tensor_copy(&nl->syn.weight, &l->weight, err);
+    /* The simulator runs the op every step without further checks. */
+    snn_status st = snn_op_check(l, &nl->in_shape, err);
+    if (st == SNN_OK)
+        st = snn_tensor_copy(&nl->syn.weight, &l->weight, err);
     if (st == SNN_OK)
         st = snn_tensor_copy(&nl->syn.bias, &l->bias, err);
     if (st != SNN_OK) {
