@@ -44,7 +44,8 @@ long snn_config_get_int(const snn_config *cfg, const char *section,
 double snn_config_get_float(const snn_config *cfg, const char *section,
                             const char *key);
 
-/* A string value with Python quotes removed, into buf. */
+/* A string value with Python quotes removed, into buf.  Returns buf, or
+ * NULL when the key is absent or the value does not fit. */
 const char *snn_config_get_str(const snn_config *cfg, const char *section,
                                const char *key, char *buf, size_t bufsize);
 
@@ -56,7 +57,10 @@ snn_status snn_config_get_list(const snn_config *cfg, const char *section,
                                const char *key, char ***items, snn_error *err);
 void snn_strlist_free(char **items);
 
-/* A path value resolved against path_wd when relative, into buf. */
+/* A path value resolved against path_wd when relative (a leading ~ is
+ * $HOME), into buf.  An empty value gives an empty string.  path_wd itself
+ * is always absolute: an empty one is the config file's folder (the
+ * current directory for snn_config_new), a relative one lies under it. */
 snn_status snn_config_get_path(const snn_config *cfg, const char *section,
                                const char *key, char *buf, size_t bufsize,
                                snn_error *err);
