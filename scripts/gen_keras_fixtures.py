@@ -1,0 +1,176 @@
+"""Writes the Keras fixtures in tests/fixtures/keras with the real Keras.
+
+The parser tests compare snntb's reading of these files, and its ANN output,
+against what Keras itself stored and computed, so every file here is written
+by Keras (or derived from a Keras file by a small, explicit edit).  Run from
+the repository root with the project venv:
+
+    .venv/bin/python scripts/gen_keras_fixtures.py
+
+Per model <name>:
+  <name>.h5          legacy full-model HDF5 (model.save)
+  <name>_pair.json   model.to_json()
+  <name>_pair.h5     weights only, legacy layout (layer groups at the root)
+  <name>_x.npy       fixed inputs in the model's own layout
+  <name>_x_nchw.npy  the same inputs in NCHW (snntb's canonical layout)
+  <name>_y.npy       model.predict on those inputs
+Plus cnn_{conv,dense}_kernel.npy: two kernels as Keras holds them;
+cnn_conv3d.h5: cnn.h5 whose first Conv2D claims to be a Conv3D;
+cnn_chunked.h5: cnn.h5 re-encoded the way Keras 2 writes attributes;
+branch.h5: a model whose input feeds two layers.
+"""
+import json
+import os
+import shutil
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import h5py  # noqa: E402
+import keras  # noqa: E402
+from keras import layers  # noqa: E402
+from keras.src.legacy.saving import legacy_h5_format  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                   "tests", "fixtures", "keras")
+N_SAMPLES = 4
+
+
+def cnn(fmt):
+    """Every layer kind the reader maps, on a small image.
+
+    14x14 input makes the stride-2 "same" convolution pad asymmetrically
+    (0 before, 1 after), and the stride-1 average pooling leaves a 2x2 map
+    so that the flatten order matters."""
+    shape = (14, 14, 2) if fmt == "channels_last" else (2, 14, 14)
+    axis = -1 if fmt == "channels_last" else 1
+    return keras.Sequential([
+        keras.Input(shape, name="image"),
+        layers.Conv2D(3, 3, padding="valid", data_format=fmt, name="conv"),
+        layers.BatchNormalization(axis=axis, epsilon=1e-3, name="bn"),
+        layers.ReLU(name="relu"),
+        layers.MaxPooling2D(2, data_format=fmt, name="maxpool"),
+        layers.Conv2D(4, 3, strides=2, padding="same", data_format=fmt,
+                      activation="relu", name="conv_same"),
+        layers.AveragePooling2D(2, strides=1, data_format=fmt,
+                                name="avgpool"),
+        layers.Dropout(0.5, name="dropout"),
+        layers.Flatten(data_format=fmt, name="flatten"),
+        layers.Dense(8, activation="relu", name="dense"),
+        layers.Dense(3, activation="softmax", name="out"),
+    ])
+
+
+def functional():
+    """A linear chain written with the functional API, with dilation, no
+    bias, BatchNormalization without scale/center and Activation layers."""
+    x_in = keras.Input((9, 9, 1), name="image")
+    x = layers.Conv2D(2, 3, dilation_rate=2, use_bias=False,
+                      name="conv_dil")(x_in)
+    x = layers.BatchNormalization(center=False, scale=False, name="bn")(x)
+    x = layers.Activation("relu", name="relu")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(4, activation="linear", use_bias=False, name="dense")(x)
+    x = layers.Activation("softmax", name="softmax")(x)
+    return keras.Model(x_in, x)
+
+
+def branching():
+    """One input feeding two layers: not a linear chain."""
+    x_in = keras.Input((4,), name="features")
+    a = layers.Dense(3, name="head_a")(x_in)
+    b = layers.Dense(2, name="head_b")(x_in)
+    return keras.Model(x_in, [a, b])
+
+
+def randomize_batchnorm(model, rng):
+    """Fresh BatchNormalization layers are the identity; give them values so
+    that a reader mixing up gamma/beta/mean/variance fails the test."""
+    for layer in model.layers:
+        if isinstance(layer, layers.BatchNormalization):
+            layer.set_weights([rng.uniform(0.5, 1.5, w.shape).astype("f4")
+                               if "variance" in v.path or "gamma" in v.path
+                               else rng.normal(0, 0.3, w.shape).astype("f4")
+                               for w, v in zip(layer.get_weights(),
+                                               layer.weights)])
+
+
+def save(model, name, fmt, rng):
+    randomize_batchnorm(model, rng)
+    shape = (N_SAMPLES,) + tuple(model.input_shape[1:])
+    x = rng.uniform(0, 1, shape).astype(np.float32)
+    y = model.predict(x, verbose=0)
+    x_nchw = x.transpose(0, 3, 1, 2) if fmt == "channels_last" else x
+    base = os.path.join(OUT, name)
+    model.save(base + ".h5", include_optimizer=False)
+    with open(base + "_pair.json", "w") as f:
+        f.write(model.to_json())
+    with h5py.File(base + "_pair.h5", "w") as f:
+        legacy_h5_format.save_weights_to_hdf5_group(f, model)
+    np.save(base + "_x.npy", x)
+    np.save(base + "_x_nchw.npy", np.ascontiguousarray(x_nchw))
+    np.save(base + "_y.npy", y)
+    return base
+
+
+def save_kernels(model, base):
+    """Keras' own view of the kernels (HWIO, (in, out)), to check the
+    relayout element by element."""
+    for name in ("conv", "dense"):
+        np.save(f"{base}_{name}_kernel.npy", model.get_layer(name).kernel)
+
+
+def make_conv3d_copy():
+    """An unsupported layer type, in an otherwise valid file."""
+    dst = os.path.join(OUT, "cnn_conv3d.h5")
+    shutil.copy(os.path.join(OUT, "cnn.h5"), dst)
+    with h5py.File(dst, "r+") as f:
+        config = json.loads(f.attrs["model_config"])
+        first_conv = [l for l in config["config"]["layers"]
+                      if l["class_name"] == "Conv2D"][0]
+        first_conv["class_name"] = "Conv3D"
+        f.attrs["model_config"] = json.dumps(config)
+
+
+def fixed_length_strings(values):
+    """numpy bytes arrays become HDF5 fixed-length, null-padded strings: the
+    longest one fills its slot with no terminating NUL."""
+    return np.array([v.encode() for v in values])
+
+
+def make_chunked_copy():
+    """cnn.h5 with the string encoding Keras 2 wrote: fixed-length strings
+    throughout, and the dense layer's weight_names split into the chunks
+    weight_names0 and weight_names1 that Keras writes for long lists."""
+    dst = os.path.join(OUT, "cnn_chunked.h5")
+    shutil.copy(os.path.join(OUT, "cnn.h5"), dst)
+    with h5py.File(dst, "r+") as f:
+        for key in ("model_config", "keras_version"):
+            f.attrs[key] = np.bytes_(f.attrs[key].encode())
+        for name, group in f["model_weights"].items():
+            names = [n for n in group.attrs["weight_names"]]
+            del group.attrs["weight_names"]
+            if name == "dense":
+                group.attrs["weight_names0"] = fixed_length_strings(names[:1])
+                group.attrs["weight_names1"] = fixed_length_strings(names[1:])
+            elif names:
+                group.attrs["weight_names"] = fixed_length_strings(names)
+            else:
+                group.attrs["weight_names"] = np.array([], "f8")
+
+
+def main():
+    keras.utils.set_random_seed(3)
+    rng = np.random.default_rng(3)
+    os.makedirs(OUT, exist_ok=True)
+    model = cnn("channels_last")
+    save_kernels(model, save(model, "cnn", "channels_last", rng))
+    save(cnn("channels_first"), "cnn_cf", "channels_first", rng)
+    save(functional(), "func", "channels_last", rng)
+    branching().save(os.path.join(OUT, "branch.h5"))
+    make_conv3d_copy()
+    make_chunked_copy()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,410 @@
+/*
+ * keras.c - reads a Keras model into the graph: a legacy HDF5 model file
+ * (model_config + model_weights) or a .json architecture with a
+ * weights-only .h5 of the same stem beside it.
+ *
+ * This half handles files and topology: Sequential models in their three
+ * JSON shapes (Keras 1/early 2 list, Keras 2 dict, Keras 3 with
+ * InputLayer), Functional models that are linear chains, and the model's
+ * data format.  keras_layers.c converts each layer.
+ *
+ * HDF5 prints its own error stack by default; our messages replace it, so
+ * the whole read runs inside H5E_BEGIN_TRY/H5E_END_TRY, which restores the
+ * caller's (process-wide) HDF5 error handler afterwards.
+ */
+#include "snntb/parse.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "h5util.h"
+#include "keras_internal.h"
+
+/* Where the architecture and the weights come from. */
+typedef struct keras_sources {
+    json_t *model;    /* model_config (or the .json file) */
+    hid_t file;       /* the HDF5 file holding the weights */
+    hid_t weights;    /* its group of per-layer groups */
+    char wpath[4096]; /* that file's name */
+} keras_sources;
+
+/* Progress through the layer list.  Per Keras layer i: out[i], the graph
+ * layer carrying its output (a Dropout passes its input's on).  Per graph
+ * layer: rank of its output and how many layers consume it. */
+typedef struct keras_walk {
+    int *out;
+    int *rank;
+    int *consumers;
+    int last; /* output of the previous Keras layer */
+} keras_walk;
+
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* ---- files -------------------------------------------------------------- */
+
+static snn_status load_json_file(const char *path, json_t **out,
+                                 snn_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return snn_error_set(err, SNN_E_IO, "%s: cannot open", path);
+    fclose(f);
+    json_error_t jerr;
+    *out = json_load_file(path, 0, &jerr);
+    if (!*out)
+        return snn_error_set(err, SNN_E_FORMAT, "%s:%d: invalid JSON: %s",
+                             path, jerr.line, jerr.text);
+    return SNN_OK;
+}
+
+static snn_status open_json_pair(const char *path, keras_sources *s,
+                                 snn_error *err)
+{
+    size_t stem = strlen(path) - strlen(".json");
+    if (stem + sizeof ".h5" > sizeof s->wpath)
+        return snn_error_set(err, SNN_E_INVALID, "%s: path too long", path);
+    snprintf(s->wpath, sizeof s->wpath, "%.*s.h5", (int)stem, path);
+    snn_status st = load_json_file(path, &s->model, err);
+    if (st == SNN_OK)
+        st = snn_h5_open(s->wpath, &s->file, err);
+    if (st == SNN_OK && (s->weights = H5Gopen2(s->file, "/", H5P_DEFAULT)) < 0)
+        st = snn_error_set(err, SNN_E_FORMAT, "%s: no root group",
+                           s->wpath);
+    return st;
+}
+
+static snn_status open_model_h5(const char *path, keras_sources *s,
+                                snn_error *err)
+{
+    if (strlen(path) >= sizeof s->wpath)
+        return snn_error_set(err, SNN_E_INVALID, "%s: path too long", path);
+    snprintf(s->wpath, sizeof s->wpath, "%s", path);
+    snn_status st = snn_h5_open(path, &s->file, err);
+    if (st != SNN_OK)
+        return st;
+    if (H5Aexists(s->file, "model_config") <= 0)
+        return snn_error_set(err, SNN_E_FORMAT,
+                             "%s: no model_config attribute (a weights-only "
+                             "file? give its .json architecture instead)",
+                             path);
+    char *text;
+    st = snn_h5_attr_string(s->file, "model_config", path, &text, err);
+    if (st != SNN_OK)
+        return st;
+    json_error_t jerr;
+    s->model = json_loads(text, 0, &jerr);
+    free(text);
+    if (!s->model)
+        return snn_error_set(err, SNN_E_FORMAT,
+                             "%s: model_config is not valid JSON: %s", path,
+                             jerr.text);
+    if (!snn_h5_has(s->file, "model_weights") ||
+        (s->weights = H5Gopen2(s->file, "model_weights", H5P_DEFAULT)) < 0)
+        return snn_error_set(err, SNN_E_FORMAT,
+                             "%s: no model_weights group (saved without "
+                             "weights?)", path);
+    return SNN_OK;
+}
+
+static void sources_close(keras_sources *s)
+{
+    json_decref(s->model);
+    if (s->weights >= 0)
+        H5Gclose(s->weights);
+    if (s->file >= 0)
+        H5Fclose(s->file);
+}
+
+/* keras_version from the JSON (to_json writes it) or the HDF5 root. */
+static void read_version(keras_ctx *c, const keras_sources *s)
+{
+    const char *v = json_string_value(json_object_get(s->model,
+                                                      "keras_version"));
+    char *attr = NULL;
+    if (!v && H5Aexists(s->file, "keras_version") > 0 &&
+        snn_h5_attr_string(s->file, "keras_version", s->wpath, &attr,
+                           NULL) == SNN_OK)
+        v = attr;
+    if (v && sscanf(v, "%d.%d.%d", &c->version[0], &c->version[1],
+                    &c->version[2]) < 1)
+        memset(c->version, 0, sizeof c->version);
+    free(attr);
+}
+
+/* ---- topology ----------------------------------------------------------- */
+
+static const char *layer_name(json_t *layer)
+{
+    const char *name = json_string_value(
+        json_object_get(json_object_get(layer, "config"), "name"));
+    return name ? name : json_string_value(json_object_get(layer, "name"));
+}
+
+/* The model-wide image layout: that of the first layer which states one.
+ * Flatten only says in which order it flattens, so it counts only when no
+ * other layer states a layout. */
+static snn_status detect_layout(keras_ctx *c, json_t *layers, snn_error *err)
+{
+    const char *layout = NULL, *flat = NULL, *who = NULL;
+    size_t i;
+    json_t *layer;
+    json_array_foreach(layers, i, layer) {
+        json_t *cfg = json_object_get(layer, "config");
+        const char *df = json_string_value(json_object_get(cfg,
+                                                           "data_format"));
+        const char *cls = json_string_value(json_object_get(layer,
+                                                            "class_name"));
+        if (!df)
+            continue;
+        if (cls && strcmp(cls, "Flatten") == 0) {
+            flat = flat ? flat : df;
+        } else if (!layout) {
+            layout = df;
+            who = layer_name(layer);
+        } else if (strcmp(layout, df) != 0) {
+            return snn_error_set(err, SNN_E_UNSUPPORTED,
+                                 "%s: layer '%s' uses %s but layer '%s' uses "
+                                 "%s; mixed data formats are not supported",
+                                 c->path, layer_name(layer), df, who, layout);
+        }
+    }
+    layout = layout ? layout : flat ? flat : "channels_last";
+    if (strcmp(layout, "channels_last") && strcmp(layout, "channels_first"))
+        return snn_error_set(err, SNN_E_UNSUPPORTED,
+                             "%s: data_format '%s' is not supported", c->path,
+                             layout);
+    c->channels_first = strcmp(layout, "channels_first") == 0;
+    return SNN_OK;
+}
+
+/* Names of the layers feeding a node, whatever the Keras version wrote:
+ * Keras 2 lists [name, node, tensor, kwargs], Keras 3 nests
+ * {"keras_history": [name, node, tensor]} inside the call's args. */
+static void collect_sources(json_t *v, const char **first, size_t *n)
+{
+    size_t i;
+    const char *key;
+    json_t *e;
+    if (json_is_array(v) && json_array_size(v) >= 3 &&
+        json_is_string(json_array_get(v, 0)) &&
+        json_is_integer(json_array_get(v, 1))) {
+        if ((*n)++ == 0)
+            *first = json_string_value(json_array_get(v, 0));
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, e)
+            collect_sources(e, first, n);
+    } else if (json_is_object(v)) {
+        json_object_foreach(v, key, e)
+            collect_sources(e, first, n);
+    }
+}
+
+/* The graph layer carrying the output of the Keras layer called name,
+ * among the first `before` layers; -1 if there is none. */
+static int output_of(json_t *layers, size_t before, const keras_walk *w,
+                     const char *name)
+{
+    for (size_t j = 0; j < before; j++) {
+        const char *other = layer_name(json_array_get(layers, j));
+        if (other && strcmp(other, name) == 0)
+            return w->out[j];
+    }
+    return -1;
+}
+
+static snn_status functional_input(const keras_ctx *c, json_t *layers,
+                                   size_t i, const keras_walk *w, int *input,
+                                   snn_error *err)
+{
+    json_t *nodes = json_object_get(json_array_get(layers, i),
+                                    "inbound_nodes");
+    const char *from = NULL;
+    size_t n = 0;
+    if (json_array_size(nodes) > 1)
+        return snn_error_set(err, SNN_E_UNSUPPORTED,
+                             "%s: layer '%s' is applied %zu times; only "
+                             "linear chains of layers are supported", c->path,
+                             c->name, json_array_size(nodes));
+    collect_sources(json_array_get(nodes, 0), &from, &n);
+    if (n != 1)
+        return snn_error_set(err, n ? SNN_E_UNSUPPORTED : SNN_E_FORMAT,
+                             "%s: layer '%s' has %zu inputs; only linear "
+                             "chains of layers are supported", c->path,
+                             c->name, n);
+    *input = output_of(layers, i, w, from);
+    if (*input < 0)
+        return snn_error_set(err, SNN_E_FORMAT,
+                             "%s: layer '%s' takes its input from unknown "
+                             "layer '%s'", c->path, c->name, from);
+    return SNN_OK;
+}
+
+static snn_status add_input(keras_ctx *c, keras_walk *w, json_t *cfg,
+                            const char *name, snn_graph *g, snn_error *err)
+{
+    if (g->n_layers > 0)
+        return snn_error_set(err, SNN_E_UNSUPPORTED,
+                             "%s: layer '%s': models with more than one input "
+                             "are not supported", c->path, name);
+    snn_layer l;
+    snn_status st = snn_keras_input(c, cfg, name, &l, err);
+    if (st == SNN_OK)
+        st = snn_graph_add(g, &l, &w->last, err);
+    if (st == SNN_OK)
+        w->rank[w->last] = c->rank;
+    return st;
+}
+
+/* Converts the layer fed by graph layer `input` and appends it. */
+static snn_status add_layer(keras_ctx *c, keras_walk *w, json_t *cfg,
+                            int input, snn_graph *g, snn_error *err)
+{
+    if (w->consumers[input] > 0)
+        return snn_error_set(err, SNN_E_UNSUPPORTED,
+                             "%s: layer '%s' feeds more than one layer; only "
+                             "linear chains of layers are supported", c->path,
+                             g->layers[input].name);
+    c->rank = w->rank[input];
+    snn_layer l;
+    int skip;
+    snn_status st = snn_keras_layer(c, cfg, &l, &skip, err);
+    w->last = input;
+    if (st != SNN_OK || skip)
+        return st;
+    l.inputs[0] = input;
+    l.n_inputs = 1;
+    st = snn_graph_add(g, &l, &w->last, err);
+    if (st != SNN_OK) {
+        snn_keras_layer_release(&l);
+        return st;
+    }
+    w->consumers[input]++;
+    w->rank[w->last] = c->rank;
+    return SNN_OK;
+}
+
+static snn_status visit(keras_ctx *c, keras_walk *w, json_t *layers, size_t i,
+                        int functional, snn_graph *g, snn_error *err)
+{
+    json_t *layer = json_array_get(layers, i);
+    json_t *cfg = json_object_get(layer, "config");
+    c->name = layer_name(layer);
+    c->cls = json_string_value(json_object_get(layer, "class_name"));
+    if (!c->name || !c->cls)
+        return snn_error_set(err, SNN_E_FORMAT,
+                             "%s: layer %zu has no name or class_name",
+                             c->path, i);
+    snn_status st = SNN_OK;
+    if (strcmp(c->cls, "InputLayer") == 0) {
+        st = add_input(c, w, cfg, c->name, g, err);
+    } else if (functional) {
+        int input = -1;
+        st = functional_input(c, layers, i, w, &input, err);
+        if (st == SNN_OK)
+            st = add_layer(c, w, cfg, input, g, err);
+    } else {
+        /* Keras 2 Sequential: the first layer carries the input shape. */
+        if (g->n_layers == 0) {
+            char name[SNN_NAME_MAX];
+            snprintf(name, sizeof name, "%.100s_input", c->name);
+            st = add_input(c, w, cfg, name, g, err);
+        }
+        if (st == SNN_OK)
+            st = add_layer(c, w, cfg, w->last, g, err);
+    }
+    w->out[i] = w->last;
+    return st;
+}
+
+/* A Functional model must end in its last layer and start at its input. */
+static snn_status check_ends(const keras_ctx *c, json_t *config,
+                             json_t *layers, const keras_walk *w,
+                             const snn_graph *g, snn_error *err)
+{
+    const char *in = NULL, *out = NULL;
+    size_t n_in = 0, n_out = 0;
+    collect_sources(json_object_get(config, "input_layers"), &in, &n_in);
+    collect_sources(json_object_get(config, "output_layers"), &out, &n_out);
+    if (n_in != 1 || n_out != 1)
+        return snn_error_set(err, SNN_E_UNSUPPORTED,
+                             "%s: a model with %zu inputs and %zu outputs is "
+                             "not supported (one of each is)", c->path, n_in,
+                             n_out);
+    if (output_of(layers, json_array_size(layers), w, out) !=
+        g->n_layers - 1)
+        return snn_error_set(err, SNN_E_UNSUPPORTED,
+                             "%s: output layer '%s' is not the end of a "
+                             "linear chain of layers", c->path, out);
+    return SNN_OK;
+}
+
+static snn_status build(keras_ctx *c, json_t *model, snn_graph *g,
+                        snn_error *err)
+{
+    const char *cls = json_string_value(json_object_get(model, "class_name"));
+    json_t *config = json_object_get(model, "config");
+    json_t *layers = json_is_array(config) ? config
+                                           : json_object_get(config, "layers");
+    size_t n = json_array_size(layers);
+    if (!cls || n == 0)
+        return snn_error_set(err, SNN_E_FORMAT,
+                             "%s: the model config has no class_name or no "
+                             "layers", c->path);
+    int functional = strcmp(cls, "Model") == 0 ||
+                     strcmp(cls, "Functional") == 0;
+    if (!functional && strcmp(cls, "Sequential") != 0)
+        return snn_error_set(err, SNN_E_UNSUPPORTED,
+                             "%s: model class '%s' is not supported "
+                             "(Sequential and Functional are)", c->path, cls);
+    snn_status st = detect_layout(c, layers, err);
+    if (st != SNN_OK)
+        return st;
+    keras_walk w = {calloc(n, sizeof(int)), calloc(n + 1, sizeof(int)),
+                    calloc(n + 1, sizeof(int)), 0};
+    if (!w.out || !w.rank || !w.consumers)
+        st = snn_error_set(err, SNN_E_NOMEM, "%s: %zu layers", c->path, n);
+    for (size_t i = 0; st == SNN_OK && i < n; i++)
+        st = visit(c, &w, layers, i, functional, g, err);
+    if (st == SNN_OK && functional)
+        st = check_ends(c, config, layers, &w, g, err);
+    free(w.out);
+    free(w.rank);
+    free(w.consumers);
+    return st;
+}
+
+static snn_status parse(const char *path, snn_graph *g, snn_error *err)
+{
+    keras_sources src = {NULL, -1, -1, ""};
+    snn_status st = has_suffix(path, ".json") ? open_json_pair(path, &src, err)
+                                              : open_model_h5(path, &src, err);
+    keras_ctx c = {path, src.wpath, src.weights, {0, 0, 0}, 0, 0, NULL, NULL};
+    if (st == SNN_OK) {
+        read_version(&c, &src);
+        st = build(&c, src.model, g, err);
+    }
+    if (st == SNN_OK && (st = snn_graph_infer_shapes(g, err)) != SNN_OK)
+        snn_error_prefix(err, "%s: ", path);
+    if (st == SNN_OK)
+        snprintf(g->source, sizeof g->source, "keras %d.%d.%d", c.version[0],
+                 c.version[1], c.version[2]);
+    sources_close(&src);
+    return st;
+}
+
+snn_status snn_parse_keras(const char *path, snn_graph *g, snn_error *err)
+{
+    snn_status st = SNN_OK;
+    snn_graph_init(g);
+    H5E_BEGIN_TRY {
+        st = parse(path, g, err);
+    } H5E_END_TRY;
+    if (st != SNN_OK)
+        snn_graph_free(g);
+    return st;
+}

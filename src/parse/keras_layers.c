@@ -1,0 +1,554 @@
+/*
+ * keras_layers.c - one Keras layer (its JSON config and HDF5 weights) into
+ * one graph layer in snntb's canonical layout.
+ *
+ * Keras stores convolution kernels as (kh, kw, in, out) and dense kernels
+ * as (in, out); the graph wants OIHW and (out, in), so every kernel is
+ * transposed here.  Weights are taken by position in `weight_names`, as
+ * Keras itself loads them, because their names changed across versions
+ * ("conv2d_1/kernel:0", "sequential/conv2d/kernel", ...).
+ */
+#include "keras_internal.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "h5util.h"
+
+/* Larger window or image sizes than this are a corrupt file, not a model. */
+#define DIM_MAX (1 << 24)
+
+typedef snn_status (*convert_fn)(keras_ctx *c, json_t *cfg, snn_layer *l,
+                                 snn_error *err);
+
+/* ---- messages and config accessors ------------------------------------ */
+
+static snn_status layer_error(const keras_ctx *c, snn_error *err,
+                              snn_status st, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static snn_status layer_error(const keras_ctx *c, snn_error *err,
+                              snn_status st, const char *fmt, ...)
+{
+    char what[SNN_ERROR_MAX / 2];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return snn_error_set(err, st, "%s: layer '%s' of type '%s': %s", c->path,
+                         c->name, c->cls, what);
+}
+
+static snn_status bad_config(const keras_ctx *c, const char *key,
+                             const char *expected, snn_error *err)
+{
+    return layer_error(c, err, SNN_E_FORMAT, "config '%s' must be %s", key,
+                       expected);
+}
+
+static int int_in(json_t *v, long min, long max, int *out)
+{
+    if (!json_is_integer(v) || json_integer_value(v) < min ||
+        json_integer_value(v) > max)
+        return 0;
+    *out = (int)json_integer_value(v);
+    return 1;
+}
+
+/* An integer config value; dflt < 0 makes it required. */
+static snn_status cfg_int(const keras_ctx *c, json_t *cfg, const char *key,
+                          int dflt, int *out, snn_error *err)
+{
+    json_t *v = json_object_get(cfg, key);
+    *out = dflt;
+    if ((!v || json_is_null(v)) && dflt >= 0)
+        return SNN_OK;
+    if (!int_in(v, 1, DIM_MAX, out))
+        return bad_config(c, key, "a positive integer", err);
+    return SNN_OK;
+}
+
+/* A window size: Keras writes an integer or a pair.  dflt 0 makes it
+ * required. */
+static snn_status cfg_pair(const keras_ctx *c, json_t *cfg, const char *key,
+                           int dflt, int out[2], snn_error *err)
+{
+    json_t *v = json_object_get(cfg, key);
+    out[0] = out[1] = dflt;
+    if ((!v || json_is_null(v)) && dflt > 0)
+        return SNN_OK;
+    int ok = json_is_array(v)
+                 ? json_array_size(v) == 2 &&
+                       int_in(json_array_get(v, 0), 1, DIM_MAX, &out[0]) &&
+                       int_in(json_array_get(v, 1), 1, DIM_MAX, &out[1])
+                 : int_in(v, 1, DIM_MAX, &out[0]);
+    if (!ok)
+        return bad_config(c, key, "a positive integer or a pair of them",
+                          err);
+    if (!json_is_array(v))
+        out[1] = out[0];
+    return SNN_OK;
+}
+
+static snn_status cfg_bool(const keras_ctx *c, json_t *cfg, const char *key,
+                           int dflt, int *out, snn_error *err)
+{
+    json_t *v = json_object_get(cfg, key);
+    *out = dflt;
+    if (!v)
+        return SNN_OK;
+    if (!json_is_boolean(v))
+        return bad_config(c, key, "true or false", err);
+    *out = json_is_true(v);
+    return SNN_OK;
+}
+
+/* A string config value, dflt when absent or null, NULL when not a
+ * string. */
+static const char *cfg_str(json_t *cfg, const char *key, const char *dflt)
+{
+    json_t *v = json_object_get(cfg, key);
+    if (!v || json_is_null(v))
+        return dflt;
+    return json_string_value(v);
+}
+
+/* ---- pieces shared by several layer kinds ------------------------------ */
+
+static snn_status parse_activation(const keras_ctx *c, json_t *v, int rank,
+                                   snn_activation *act, snn_error *err)
+{
+    const char *s = json_string_value(v);
+    if (!v || json_is_null(v) || (s && strcmp(s, "linear") == 0))
+        *act = SNN_ACT_LINEAR;
+    else if (s && strcmp(s, "relu") == 0)
+        *act = SNN_ACT_RELU;
+    else if (s && strcmp(s, "softmax") == 0 && rank == 1)
+        *act = SNN_ACT_SOFTMAX;
+    else if (s && strcmp(s, "softmax") == 0)
+        return layer_error(c, err, SNN_E_UNSUPPORTED,
+                           "softmax over an image (per position) is not "
+                           "supported");
+    else
+        return layer_error(c, err, SNN_E_UNSUPPORTED,
+                           "activation '%s' is not supported (relu, softmax "
+                           "and linear are)", s ? s : "<not a string>");
+    return SNN_OK;
+}
+
+static snn_status parse_padding(const keras_ctx *c, json_t *cfg,
+                                snn_window *w, snn_error *err)
+{
+    const char *p = cfg_str(cfg, "padding", "valid");
+    if (p && strcmp(p, "valid") == 0)
+        w->pad_mode = SNN_PAD_EXPLICIT;
+    else if (p && strcmp(p, "same") == 0)
+        w->pad_mode = SNN_PAD_SAME;
+    else
+        return layer_error(c, err, SNN_E_UNSUPPORTED,
+                           "padding '%s' is not supported (valid and same "
+                           "are)", p ? p : "<not a string>");
+    return SNN_OK;
+}
+
+/* Reads the layer's weight arrays, in the order Keras lists them. */
+static snn_status read_weights(const keras_ctx *c, snn_tensor *w,
+                               size_t expected, snn_error *err)
+{
+    if (!snn_h5_has(c->weights, c->name))
+        return snn_error_set(err, SNN_E_FORMAT,
+                             "%s: no weights for layer '%s'", c->wpath,
+                             c->name);
+    hid_t grp = H5Gopen2(c->weights, c->name, H5P_DEFAULT);
+    if (grp < 0)
+        return snn_error_set(err, SNN_E_FORMAT,
+                             "%s: weights of layer '%s' are not a group",
+                             c->wpath, c->name);
+    snn_h5_strings names;
+    snn_status st = snn_h5_attr_strings(grp, "weight_names", c->wpath, &names,
+                                        err);
+    if (st == SNN_OK && names.n != expected)
+        st = snn_error_set(err, SNN_E_FORMAT,
+                           "%s: layer '%s' stores %zu weight arrays, "
+                           "expected %zu", c->wpath, c->name, names.n,
+                           expected);
+    size_t done = 0;
+    for (; st == SNN_OK && done < expected; done++)
+        st = snn_h5_read_floats(grp, names.s[done], c->wpath, &w[done], err);
+    if (st != SNN_OK)
+        while (done > 0)
+            snn_tensor_free(&w[--done]);
+    snn_h5_strings_free(&names);
+    H5Gclose(grp);
+    return st;
+}
+
+static void free_all(snn_tensor *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        snn_tensor_free(&w[i]);
+}
+
+/* (kh, kw, in, out) -> (out, in, kh, kw). */
+static snn_status hwio_to_oihw(const snn_tensor *k, snn_tensor *out,
+                               snn_error *err)
+{
+    size_t kh = k->dims[0], kw = k->dims[1], ci = k->dims[2], co = k->dims[3];
+    size_t dims[4] = {co, ci, kh, kw};
+    snn_status st = snn_tensor_init(out, 4, dims, err);
+    if (st != SNN_OK)
+        return st;
+    for (size_t h = 0; h < kh; h++)
+        for (size_t w = 0; w < kw; w++)
+            for (size_t i = 0; i < ci; i++)
+                for (size_t o = 0; o < co; o++)
+                    out->data[((o * ci + i) * kh + h) * kw + w] =
+                        k->data[((h * kw + w) * ci + i) * co + o];
+    return SNN_OK;
+}
+
+/* (in, out) -> (out, in). */
+static snn_status transpose2d(const snn_tensor *k, snn_tensor *out,
+                              snn_error *err)
+{
+    size_t rows = k->dims[0], cols = k->dims[1];
+    size_t dims[2] = {cols, rows};
+    snn_status st = snn_tensor_init(out, 2, dims, err);
+    if (st != SNN_OK)
+        return st;
+    for (size_t r = 0; r < rows; r++)
+        for (size_t col = 0; col < cols; col++)
+            out->data[col * rows + r] = k->data[r * cols + col];
+    return SNN_OK;
+}
+
+/* Reads kernel (+ bias), checks the kernel against what the config
+ * promises, and stores both in canonical layout. */
+static snn_status load_kernel(const keras_ctx *c, snn_layer *l, int use_bias,
+                              int ndim, const size_t *expect,
+                              snn_status (*relayout)(const snn_tensor *,
+                                                     snn_tensor *,
+                                                     snn_error *),
+                              snn_error *err)
+{
+    snn_tensor w[2];
+    snn_status st = read_weights(c, w, use_bias ? 2 : 1, err);
+    if (st != SNN_OK)
+        return st;
+    int fits = w[0].ndim == ndim;
+    for (int i = 0; fits && i < ndim; i++)
+        fits = expect[i] == 0 || w[0].dims[i] == expect[i];
+    if (!fits) {
+        char buf[96];
+        st = layer_error(c, err, SNN_E_SHAPE,
+                         "kernel %s does not match the layer's configuration",
+                         snn_shape_str(w[0].ndim, w[0].dims, buf, sizeof buf));
+    } else {
+        st = relayout(&w[0], &l->weight, err);
+    }
+    snn_tensor_free(&w[0]);
+    if (st == SNN_OK && use_bias)
+        l->bias = w[1];
+    else if (use_bias)
+        snn_tensor_free(&w[1]);
+    return st;
+}
+
+/* ---- one converter per layer kind -------------------------------------- */
+
+static snn_status conv2d(keras_ctx *c, json_t *cfg, snn_layer *l,
+                         snn_error *err)
+{
+    int filters, use_bias;
+    snn_status st = cfg_int(c, cfg, "filters", -1, &filters, err);
+    if (st == SNN_OK)
+        st = cfg_int(c, cfg, "groups", 1, &l->groups, err);
+    if (st == SNN_OK)
+        st = cfg_pair(c, cfg, "kernel_size", 0, l->win.kernel, err);
+    if (st == SNN_OK)
+        st = cfg_pair(c, cfg, "strides", 1, l->win.stride, err);
+    if (st == SNN_OK)
+        st = cfg_pair(c, cfg, "dilation_rate", 1, l->win.dilation, err);
+    if (st == SNN_OK)
+        st = parse_padding(c, cfg, &l->win, err);
+    if (st == SNN_OK)
+        st = cfg_bool(c, cfg, "use_bias", 1, &use_bias, err);
+    if (st == SNN_OK)
+        st = parse_activation(c, json_object_get(cfg, "activation"), 3,
+                              &l->act, err);
+    if (st != SNN_OK)
+        return st;
+    size_t expect[4] = {(size_t)l->win.kernel[0], (size_t)l->win.kernel[1], 0,
+                        (size_t)filters};
+    c->rank = 3;
+    return load_kernel(c, l, use_bias, 4, expect, hwio_to_oihw, err);
+}
+
+static snn_status dense(keras_ctx *c, json_t *cfg, snn_layer *l,
+                        snn_error *err)
+{
+    int units, use_bias;
+    if (c->rank != 1)
+        return layer_error(c, err, SNN_E_UNSUPPORTED,
+                           "a Dense layer on an image (applied per position) "
+                           "is not supported; add a Flatten before it");
+    snn_status st = cfg_int(c, cfg, "units", -1, &units, err);
+    if (st == SNN_OK)
+        st = cfg_bool(c, cfg, "use_bias", 1, &use_bias, err);
+    if (st == SNN_OK)
+        st = parse_activation(c, json_object_get(cfg, "activation"), 1,
+                              &l->act, err);
+    if (st != SNN_OK)
+        return st;
+    size_t expect[2] = {0, (size_t)units};
+    return load_kernel(c, l, use_bias, 2, expect, transpose2d, err);
+}
+
+static snn_status pool2d(keras_ctx *c, json_t *cfg, snn_layer *l,
+                         snn_error *err)
+{
+    json_t *strides = json_object_get(cfg, "strides");
+    snn_status st = cfg_pair(c, cfg, "pool_size", 2, l->win.kernel, err);
+    /* strides: null means "same as pool_size". */
+    memcpy(l->win.stride, l->win.kernel, sizeof l->win.stride);
+    if (st == SNN_OK && strides && !json_is_null(strides))
+        st = cfg_pair(c, cfg, "strides", 0, l->win.stride, err);
+    if (st == SNN_OK)
+        st = parse_padding(c, cfg, &l->win, err);
+    return st;
+}
+
+/* Keras >= 2.2.3 flattens channels_first data in channels_last order (the
+ * layer's data_format says so); older Keras had no data_format here and
+ * flattened the tensor as stored.  channels_last data is always (H, W, C)
+ * in memory.  An unknown version is taken as a modern one. */
+static snn_status flatten(keras_ctx *c, json_t *cfg, snn_layer *l,
+                          snn_error *err)
+{
+    const char *df = cfg_str(cfg, "data_format", NULL);
+    if (df && strcmp(df, "channels_first") == 0 && !c->channels_first &&
+        c->rank == 3)
+        return layer_error(c, err, SNN_E_UNSUPPORTED,
+                           "flattening as channels_first in a channels_last "
+                           "model is not supported");
+    int modern = (c->version[0] == 0 && c->version[1] == 0 &&
+                  c->version[2] == 0) ||
+                 c->version[0] > 2 ||
+                 (c->version[0] == 2 &&
+                  (c->version[1] > 2 ||
+                   (c->version[1] == 2 && c->version[2] >= 3)));
+    int permutes = df && strcmp(df, "channels_first") == 0 && modern;
+    l->flatten_hwc = c->rank == 3 && (!c->channels_first || permutes);
+    c->rank = 1;
+    return SNN_OK;
+}
+
+static snn_status activation(keras_ctx *c, json_t *cfg, snn_layer *l,
+                             snn_error *err)
+{
+    return parse_activation(c, json_object_get(cfg, "activation"), c->rank,
+                            &l->act, err);
+}
+
+static int is_zero(json_t *v)
+{
+    return !v || json_is_null(v) || (json_is_number(v) &&
+                                     json_number_value(v) == 0.0);
+}
+
+static snn_status relu(keras_ctx *c, json_t *cfg, snn_layer *l,
+                       snn_error *err)
+{
+    json_t *max_value = json_object_get(cfg, "max_value");
+    if (!is_zero(json_object_get(cfg, "negative_slope")) ||
+        !is_zero(json_object_get(cfg, "threshold")) ||
+        (max_value && !json_is_null(max_value)))
+        return layer_error(c, err, SNN_E_UNSUPPORTED,
+                           "only a plain ReLU (no max_value, negative_slope "
+                           "or threshold) is supported");
+    l->act = SNN_ACT_RELU;
+    return SNN_OK;
+}
+
+static snn_status softmax(keras_ctx *c, json_t *cfg, snn_layer *l,
+                          snn_error *err)
+{
+    json_t *axis = json_object_get(cfg, "axis");
+    if (c->rank != 1 || (axis && !json_is_null(axis) &&
+                         json_integer_value(axis) != -1 &&
+                         json_integer_value(axis) != 1))
+        return layer_error(c, err, SNN_E_UNSUPPORTED,
+                           "softmax over anything but a flat vector is not "
+                           "supported");
+    l->act = SNN_ACT_SOFTMAX;
+    return SNN_OK;
+}
+
+/* Whether a BatchNormalization axis is the channel axis of the current
+ * tensor (Keras writes an int, tf.keras a one-element list). */
+static int is_channel_axis(const keras_ctx *c, json_t *v)
+{
+    if (json_is_array(v) && json_array_size(v) == 1)
+        v = json_array_get(v, 0);
+    if (!v)
+        return !c->channels_first || c->rank == 1;
+    if (!json_is_integer(v))
+        return 0;
+    json_int_t a = json_integer_value(v);
+    if (c->rank == 1)
+        return a == 1 || a == -1;
+    return c->channels_first ? a == 1 || a == -3 : a == 3 || a == -1;
+}
+
+static snn_status ones_or_zeros(snn_tensor *t, size_t n, float value,
+                                snn_error *err)
+{
+    snn_status st = snn_tensor_init(t, 1, &n, err);
+    for (size_t i = 0; st == SNN_OK && i < n; i++)
+        t->data[i] = value;
+    return st;
+}
+
+/* Weights in Keras' order: gamma (if scale), beta (if center), moving mean,
+ * moving variance.  A missing gamma or beta is stored as 1 or 0, so later
+ * stages need no special case. */
+static snn_status batchnorm(keras_ctx *c, json_t *cfg, snn_layer *l,
+                            snn_error *err)
+{
+    int center, scale;
+    json_t *eps = json_object_get(cfg, "epsilon");
+    if (!is_channel_axis(c, json_object_get(cfg, "axis")))
+        return layer_error(c, err, SNN_E_UNSUPPORTED,
+                           "normalizing any axis but the channels is not "
+                           "supported");
+    if (eps && !(json_is_number(eps) && json_number_value(eps) >= 0))
+        return bad_config(c, "epsilon", "a non-negative number", err);
+    l->eps = eps ? (float)json_number_value(eps) : 1e-3f;
+    snn_status st = cfg_bool(c, cfg, "center", 1, &center, err);
+    if (st == SNN_OK)
+        st = cfg_bool(c, cfg, "scale", 1, &scale, err);
+    snn_tensor w[4];
+    size_t n = (size_t)(center + scale + 2), k = 0;
+    if (st == SNN_OK)
+        st = read_weights(c, w, n, err);
+    if (st != SNN_OK)
+        return st;
+    if (w[n - 2].ndim != 1) {
+        free_all(w, n);
+        return layer_error(c, err, SNN_E_SHAPE, "moving mean is not a vector");
+    }
+    size_t channels = w[n - 2].dims[0];
+    if (scale)
+        l->gamma = w[k++];
+    else
+        st = ones_or_zeros(&l->gamma, channels, 1.0f, err);
+    if (center)
+        l->beta = w[k++];
+    else if (st == SNN_OK)
+        st = ones_or_zeros(&l->beta, channels, 0.0f, err);
+    l->mean = w[k++];
+    l->var = w[k];
+    return st;
+}
+
+/* ---- dispatch ----------------------------------------------------------- */
+
+/* A NULL converter marks a layer that is the identity at inference. */
+static const struct {
+    const char *cls;
+    snn_op op;
+    convert_fn fn;
+} CONVERTERS[] = {
+    {"Conv2D", SNN_OP_CONV2D, conv2d},
+    {"Dense", SNN_OP_DENSE, dense},
+    {"MaxPooling2D", SNN_OP_MAXPOOL2D, pool2d},
+    {"MaxPool2D", SNN_OP_MAXPOOL2D, pool2d},
+    {"AveragePooling2D", SNN_OP_AVGPOOL2D, pool2d},
+    {"AvgPool2D", SNN_OP_AVGPOOL2D, pool2d},
+    {"Flatten", SNN_OP_FLATTEN, flatten},
+    {"Activation", SNN_OP_ACTIVATION, activation},
+    {"ReLU", SNN_OP_ACTIVATION, relu},
+    {"Softmax", SNN_OP_ACTIVATION, softmax},
+    {"BatchNormalization", SNN_OP_BATCHNORM, batchnorm},
+    {"Dropout", SNN_OP_INPUT, NULL},
+    {"SpatialDropout2D", SNN_OP_INPUT, NULL},
+    {"GaussianDropout", SNN_OP_INPUT, NULL},
+    {"GaussianNoise", SNN_OP_INPUT, NULL},
+    {"AlphaDropout", SNN_OP_INPUT, NULL},
+};
+
+void snn_keras_layer_release(snn_layer *l)
+{
+    snn_tensor *ts[] = {&l->weight, &l->bias, &l->gamma,
+                        &l->beta,   &l->mean, &l->var};
+    for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++)
+        snn_tensor_free(ts[i]);
+}
+
+snn_status snn_keras_layer(keras_ctx *c, json_t *cfg, snn_layer *l, int *skip,
+                           snn_error *err)
+{
+    *skip = 0;
+    memset(l, 0, sizeof *l);
+    if (!json_is_object(cfg))
+        return snn_error_set(err, SNN_E_FORMAT,
+                             "%s: layer '%s' has no config object", c->path,
+                             c->name);
+    for (size_t i = 0; i < sizeof CONVERTERS / sizeof CONVERTERS[0]; i++) {
+        if (strcmp(CONVERTERS[i].cls, c->cls) != 0)
+            continue;
+        if (!CONVERTERS[i].fn) {
+            *skip = 1;
+            return SNN_OK;
+        }
+        snn_layer_defaults(l, CONVERTERS[i].op, c->name, c->cls);
+        snn_status st = CONVERTERS[i].fn(c, cfg, l, err);
+        if (st != SNN_OK)
+            snn_keras_layer_release(l);
+        return st;
+    }
+    return snn_error_set(err, SNN_E_UNSUPPORTED,
+                         "%s: layer '%s' of type '%s' is not supported",
+                         c->path, c->name, c->cls);
+}
+
+/* Keras writes the batch dimension first (null); an image comes as
+ * (H, W, C) or (C, H, W) by data format, a plain (H, W) image as from
+ * Input((28, 28)) has one channel. */
+snn_status snn_keras_input(keras_ctx *c, json_t *cfg, const char *name,
+                           snn_layer *l, snn_error *err)
+{
+    json_t *shape = json_object_get(cfg, "batch_shape");
+    if (!shape)
+        shape = json_object_get(cfg, "batch_input_shape");
+    size_t n = json_array_size(shape);
+    int d[3] = {1, 1, 1};
+    for (size_t i = 1; i < n && i <= 3; i++)
+        if (!int_in(json_array_get(shape, i), 1, DIM_MAX, &d[i - 1]))
+            n = 0;
+    if (n < 2 || n > 4)
+        return snn_error_set(err, SNN_E_FORMAT,
+                             "%s: layer '%s' has no usable input shape "
+                             "(batch_shape or batch_input_shape with known "
+                             "sizes)", c->path, name);
+    if (n == 3 && c->channels_first)
+        return snn_error_set(err, SNN_E_UNSUPPORTED,
+                             "%s: layer '%s': a channels_first input without "
+                             "a channel axis is not supported", c->path, name);
+    snn_layer_defaults(l, SNN_OP_INPUT, name, "InputLayer");
+    c->rank = n == 2 ? 1 : 3;
+    l->shape.ndim = c->rank;
+    if (n == 2) {
+        l->shape.dims[0] = (size_t)d[0];
+    } else if (n == 3 || !c->channels_first) {
+        l->shape.dims[0] = (size_t)(n == 3 ? 1 : d[2]);
+        l->shape.dims[1] = (size_t)d[0];
+        l->shape.dims[2] = (size_t)d[1];
+    } else {
+        for (int i = 0; i < 3; i++)
+            l->shape.dims[i] = (size_t)d[i];
+    }
+    return SNN_OK;
+}

@@ -1,0 +1,64 @@
+/*
+ * model.c - finds and reads the model named by the original toolbox's
+ * config triple (path_wd, filename_ann, model_lib).
+ *
+ * For Keras the original loads <filename_ann>.json + <filename_ann>.h5 when
+ * the .json exists and <filename_ann>.h5 as a full model otherwise; we try
+ * the same, in the same order (a .h5 next to a .json holds only weights),
+ * and then filename_ann itself when it already carries an extension.
+ */
+#include "snntb/parse.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PATH_CAP 4096
+
+static void join(char *buf, const char *dir, const char *file,
+                 const char *ext)
+{
+    if (!dir || !dir[0] || file[0] == '/')
+        snprintf(buf, PATH_CAP, "%s%s", file, ext);
+    else
+        snprintf(buf, PATH_CAP, "%s/%s%s", dir, file, ext);
+}
+
+static int has_extension(const char *file)
+{
+    const char *base = strrchr(file, '/');
+    const char *dot = strrchr(base ? base + 1 : file, '.');
+    return dot && dot[1] != '\0';
+}
+
+static snn_status load_keras(const char *path_wd, const char *filename_ann,
+                             snn_graph *g, snn_error *err)
+{
+    static const char *const exts[] = {".json", ".h5", ""};
+    char tried[3][PATH_CAP];
+    size_t n = has_extension(filename_ann) ? 3 : 2;
+    for (size_t i = 0; i < n; i++) {
+        join(tried[i], path_wd, filename_ann, exts[i]);
+        if (access(tried[i], F_OK) == 0)
+            return snn_parse_keras(tried[i], g, err);
+    }
+    snn_graph_init(g);
+    return snn_error_set(err, SNN_E_IO,
+                         "no Keras model '%s' found: tried %s, %s%s%s",
+                         filename_ann, tried[0], tried[1], n > 2 ? ", " : "",
+                         n > 2 ? tried[2] : "");
+}
+
+snn_status snn_model_load(const char *path_wd, const char *filename_ann,
+                          const char *model_lib, snn_graph *g, snn_error *err)
+{
+    snn_graph_init(g);
+    if (!filename_ann || !filename_ann[0])
+        return snn_error_set(err, SNN_E_INVALID,
+                             "filename_ann is not set: it names the model "
+                             "file to convert");
+    if (!model_lib || strcmp(model_lib, "keras") == 0)
+        return load_keras(path_wd, filename_ann, g, err);
+    return snn_error_set(err, SNN_E_UNSUPPORTED,
+                         "model_lib '%s' is not supported yet", model_lib);
+}
