@@ -5,6 +5,8 @@
 #include "testutil.h"
 
 #include <ftw.h>
+#include <sys/wait.h>
+#include <zip.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,4 +63,73 @@ int tu_quick(void)
 {
     const char *q = getenv("SNNTB_QUICK");
     return q && *q && strcmp(q, "0") != 0;
+}
+
+void tu_write_npz(const char *path, int ndim, const size_t *dims,
+                  const float *data)
+{
+    char header[256];
+    int len = snprintf(header, sizeof header,
+                       "{'descr': '<f4', 'fortran_order': False, 'shape': (");
+    size_t count = 1;
+    for (int i = 0; i < ndim; i++) {
+        len += snprintf(header + len, sizeof header - (size_t)len, "%zu%s",
+                        dims[i], ndim == 1 || i < ndim - 1 ? ", " : "");
+        count *= dims[i];
+    }
+    len += snprintf(header + len, sizeof header - (size_t)len, "), }");
+    /* Pad with spaces so magic + length + header + '\n' is 64-aligned. */
+    while ((10 + len + 1) % 64)
+        header[len++] = ' ';
+    header[len++] = '\n';
+    size_t total = 10 + (size_t)len + count * sizeof(float);
+    unsigned char *npy = malloc(total);
+    assert_non_null(npy);
+    memcpy(npy, "\x93NUMPY\x01\x00", 8);
+    npy[8] = (unsigned char)(len & 0xff);
+    npy[9] = (unsigned char)(len >> 8);
+    memcpy(npy + 10, header, (size_t)len);
+    memcpy(npy + 10 + len, data, count * sizeof(float));
+    int zerr = 0;
+    zip_t *z = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &zerr);
+    assert_non_null(z);
+    zip_source_t *src = zip_source_buffer(z, npy, total, 1);
+    assert_non_null(src);
+    assert_true(zip_file_add(z, "arr_0.npy", src, ZIP_FL_OVERWRITE) >= 0);
+    assert_int_equal(zip_close(z), 0);
+}
+
+void tu_copy_file(const char *src, const char *dst, size_t len)
+{
+    FILE *in = fopen(src, "rb");
+    assert_non_null(in);
+    FILE *out = fopen(dst, "wb");
+    assert_non_null(out);
+    char buf[8192];
+    size_t got;
+    while (len > 0 && (got = fread(buf, 1, len < sizeof buf ? len : sizeof buf,
+                                   in)) > 0) {
+        assert_int_equal(fwrite(buf, 1, got, out), got);
+        len -= got;
+    }
+    fclose(in);
+    fclose(out);
+}
+
+int tu_run_cli(const char *args, char *errbuf, size_t n)
+{
+    char dir[512], errpath[600], cmd[4096];
+    tu_tempdir(dir, sizeof dir);
+    snprintf(errpath, sizeof errpath, "%s/stderr", dir);
+    snprintf(cmd, sizeof cmd, "'%s' %s >/dev/null 2>'%s'", SNNTB_CLI, args,
+             errpath);
+    int rc = system(cmd);
+    FILE *f = fopen(errpath, "rb");
+    assert_non_null(f);
+    size_t got = fread(errbuf, 1, n - 1, f);
+    errbuf[got] = '\0';
+    fclose(f);
+    tu_rmtree(dir);
+    assert_true(WIFEXITED(rc));
+    return WEXITSTATUS(rc);
 }

@@ -27,6 +27,19 @@ void tu_rmtree(const char *path);
 /* Writes text to path (for configs and broken files). */
 void tu_write_file(const char *path, const char *text, size_t len);
 
+/* Writes a float32 array as member arr_0.npy of a new .npz at path, the
+ * way numpy.savez stores it. */
+void tu_write_npz(const char *path, int ndim, const size_t *dims,
+                  const float *data);
+
+/* Copies the first `len` bytes of src to dst (all of it when len is
+ * (size_t)-1): for models that must sit beside a config, or be cut short. */
+void tu_copy_file(const char *src, const char *dst, size_t len);
+
+/* Runs the snntb CLI with args (a shell-quoted string); returns its exit
+ * status and leaves its stderr in `errbuf`. */
+int tu_run_cli(const char *args, char *errbuf, size_t n);
+
 /* True when SNNTB_QUICK is set (sanitizer runs): use smaller workloads. */
 int tu_quick(void);
 

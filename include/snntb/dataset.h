@@ -36,6 +36,11 @@ snn_status snn_dataset_load_npz(snn_dataset *d, const char *dir,
 snn_status snn_dataset_load_idx(snn_dataset *d, const char *dir,
                                 snn_error *err);
 
+/* Images <dir>/<base>(.gz) (e.g. base "train-images-idx3-ubyte") scaled
+ * to [0, 1] as (N, 1, H, W): the normalization set of an IDX dataset. */
+snn_status snn_idx_load_images(const char *dir, const char *base,
+                               snn_tensor *x, snn_error *err);
+
 void snn_dataset_free(snn_dataset *d);
 size_t snn_dataset_size(const snn_dataset *d);
 /* Argmax of row i of y (the first on ties); -1 when i is out of range. */

@@ -123,15 +123,21 @@ static snn_status apply_set(snn_config *cfg, const char *spec, snn_error *err)
     return snn_config_set(cfg, sec, key, eq + 1, err);
 }
 
+static void print_accuracy(const char *what, double top1, int k, double topk)
+{
+    printf("%s accuracy:       top-1 %.2f %%", what, 100 * top1);
+    if (k > 1)
+        printf("   top-%d %.2f %%", k, 100 * topk);
+    printf("\n");
+}
+
 static void print_results(const snn_results *r, const char *log_dir)
 {
     printf("\nsamples tested:     %zu\n", r->num_samples);
     if (r->ann_evaluated)
-        printf("ANN accuracy:       top-1 %.2f %%   top-%d %.2f %%\n",
-               100 * r->ann_top1, r->top_k, 100 * r->ann_topk);
+        print_accuracy("ANN", r->ann_top1, r->top_k, r->ann_topk);
     if (r->simulated) {
-        printf("SNN accuracy:       top-1 %.2f %%   top-%d %.2f %%\n",
-               100 * r->snn_top1, r->top_k, 100 * r->snn_topk);
+        print_accuracy("SNN", r->snn_top1, r->top_k, r->snn_topk);
         printf("simulation:         %g ms at dt %g ms, %.3f spikes/neuron/step"
                " (%.1f Hz)\n", r->duration, r->dt, r->mean_rate,
                r->dt > 0 ? r->mean_rate * 1000 / r->dt : 0);

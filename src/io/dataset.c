@@ -173,6 +173,16 @@ snn_status snn_dataset_load_idx(snn_dataset *d, const char *dir,
     return st;
 }
 
+snn_status snn_idx_load_images(const char *dir, const char *base,
+                               snn_tensor *x, snn_error *err)
+{
+    char path[DS_PATH_MAX];
+    snn_status st = find_idx(path, dir, base, err);
+    if (st == SNN_OK)
+        st = load_images(path, x, err);
+    return st;
+}
+
 void snn_dataset_free(snn_dataset *d)
 {
     if (!d)

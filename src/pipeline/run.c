@@ -231,8 +231,11 @@ static snn_status load_dataset(run_ctx *c, snn_error *err)
                              s->dataset_format);
     if (st != SNN_OK)
         return st;
-    return snn_dataset_fit(&c->data.x, &c->graph.layers[0].shape,
-                           s->dataset_path, err);
+    char what[PATH_MAX_LEN + 32];
+    snprintf(what, sizeof what, "%s/%s", s->dataset_path,
+             strcmp(s->dataset_format, "npz") == 0 ? "x_test.npz"
+                                                   : "t10k-images-idx3-ubyte");
+    return snn_dataset_fit(&c->data.x, &c->graph.layers[0].shape, what, err);
 }
 
 /* num_to_test larger than the dataset runs the whole dataset, with a
@@ -263,29 +266,50 @@ static snn_status evaluate_ann(run_ctx *c, size_t n, snn_results *res,
     return SNN_OK;
 }
 
-/* The original normalizes on <dataset_path>/x_norm.npz.  Without one we
- * use (at most 10000) test samples and say so. */
+/* At most this many samples go into normalization: enough for a stable
+ * 99.9th percentile, and what the original's examples use. */
+#define NORMSET_MAX 10000
+
+static void keep_first(snn_tensor *x, size_t n)
+{
+    if (x->dims[0] > n)
+        x->dims[0] = n;
+}
+
+/* The original normalizes on <dataset_path>/x_norm.npz; an IDX dataset
+ * has its training images for that.  Without either we use test samples
+ * and say so. */
 static snn_status load_normset(run_ctx *c, snn_tensor *xnorm, char *path,
                                size_t n, snn_error *err)
 {
-    snn_status st = snn_path_join(path, n, c->s.dataset_path, "x_norm.npz", err);
+    const char *dir = c->s.dataset_path;
+    int idx = strcmp(c->s.dataset_format, "idx") == 0;
+    const char *name = idx ? "train-images-idx3-ubyte" : "x_norm.npz";
+    snn_status st = snn_path_join(path, n, dir, name, err);
     if (st != SNN_OK)
         return st;
-    if (snn_file_exists(path)) {
+    if (idx && snn_idx_load_images(dir, name, xnorm, NULL) == SNN_OK) {
+        keep_first(xnorm, NORMSET_MAX);
+        return snn_dataset_fit(xnorm, &c->graph.layers[0].shape, path, err);
+    }
+    if (!idx && snn_file_exists(path)) {
         st = snn_npz_load(path, "arr_0", xnorm, err);
         if (st == SNN_OK)
             st = snn_dataset_fit(xnorm, &c->graph.layers[0].shape, path, err);
         return st;
     }
     size_t take = snn_dataset_size(&c->data);
-    if (take > 10000)
-        take = 10000;
+    if (take > NORMSET_MAX)
+        take = NORMSET_MAX;
     snn_warn(c->log, "%s not found: normalizing on the first %zu test samples",
              path, take);
-    snprintf(path, n, "%s#test[:%zu]", c->s.dataset_path, take);
+    /* The cache key names what the factors came from. */
+    int w = snprintf(path, n, "%s#test[:%zu]", dir, take);
+    if (w < 0 || (size_t)w >= n)
+        return snn_error_set(err, SNN_E_INVALID, "path too long: %s", dir);
     st = snn_tensor_copy(xnorm, &c->data.x, err);
     if (st == SNN_OK)
-        xnorm->dims[0] = take;
+        keep_first(xnorm, take);
     return st;
 }
 

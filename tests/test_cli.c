@@ -1,0 +1,218 @@
+/*
+ * test_cli.c - the snntb command end to end on a small Keras-written model:
+ * a good run reproduces Keras's own predictions, and each kind of bad
+ * input gives one clear error line, exit status 1 and nothing else (under
+ * the sanitizer build, a sanitizer report would add lines and change the
+ * status).
+ */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "snntb/dataset.h"
+
+typedef struct cli_env {
+    char wd[512];
+    char config[600];
+} cli_env;
+
+static const char *fixture(const char *rel)
+{
+    static char buf[1024];
+    return tu_fixture(buf, sizeof buf, rel);
+}
+
+/* x_test.npz from the fixture's inputs; y_test.npz one-hot on the classes
+ * Keras predicted, so a correct ANN scores 100 %. */
+static void write_dataset(const char *dir)
+{
+    snn_tensor x, y;
+    snn_error err;
+    char path[700];
+    assert_int_equal(snn_npy_load(fixture("keras/cnn_x.npy"), &x, &err), SNN_OK);
+    assert_int_equal(snn_npy_load(fixture("keras/cnn_y.npy"), &y, &err), SNN_OK);
+    size_t n = y.dims[0], k = y.dims[1];
+    float *onehot = calloc(n * k, sizeof *onehot);
+    assert_non_null(onehot);
+    for (size_t i = 0; i < n; i++) {
+        size_t best = 0;
+        for (size_t c = 1; c < k; c++)
+            if (y.data[i * k + c] > y.data[i * k + best])
+                best = c;
+        onehot[i * k + best] = 1;
+    }
+    snprintf(path, sizeof path, "%s/x_test.npz", dir);
+    tu_write_npz(path, x.ndim, x.dims, x.data);
+    snprintf(path, sizeof path, "%s/y_test.npz", dir);
+    tu_write_npz(path, 2, y.dims, onehot);
+    free(onehot);
+    snn_tensor_free(&x);
+    snn_tensor_free(&y);
+}
+
+static void write_config(cli_env *e, const char *extra)
+{
+    char text[2048];
+    int len = snprintf(text, sizeof text,
+                       "[paths]\n"
+                       "dataset_path = %%(path_wd)s\n"
+                       "filename_ann = model\n"
+                       "[simulation]\n"
+                       "duration = 50\n"
+                       "num_to_test = 4\n"
+                       "batch_size = 3\n"
+                       "%s\n", extra);
+    tu_write_file(e->config, text, (size_t)len);
+}
+
+static int setup(void **state)
+{
+    cli_env *e = calloc(1, sizeof *e);
+    tu_tempdir(e->wd, sizeof e->wd);
+    snprintf(e->config, sizeof e->config, "%s/config.ini", e->wd);
+    char model[700];
+    snprintf(model, sizeof model, "%s/model.h5", e->wd);
+    tu_copy_file(fixture("keras/cnn.h5"), model, (size_t)-1);
+    write_dataset(e->wd);
+    write_config(e, "");
+    *state = e;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    cli_env *e = *state;
+    tu_rmtree(e->wd);
+    free(e);
+    return 0;
+}
+
+static int run(const cli_env *e, char *errbuf, size_t n)
+{
+    char args[700];
+    snprintf(args, sizeof args, "--quiet '%s'", e->config);
+    return tu_run_cli(args, errbuf, n);
+}
+
+/* Exactly one line, "snntb: error: ...", mentioning each needle. */
+static void assert_one_error(const char *errtext, const char *needle1,
+                             const char *needle2)
+{
+    printf("stderr: %s", errtext);
+    assert_true(strncmp(errtext, "snntb: error: ", 14) == 0);
+    const char *nl = strchr(errtext, '\n');
+    assert_non_null(nl);
+    assert_true(nl[1] == '\0');
+    assert_non_null(strstr(errtext, needle1));
+    if (needle2)
+        assert_non_null(strstr(errtext, needle2));
+}
+
+static void test_run_matches_keras(void **state)
+{
+    cli_env *e = *state;
+    char errtext[4096], path[700], *text;
+    assert_int_equal(run(e, errtext, sizeof errtext), 0);
+    snprintf(path, sizeof path, "%s/log/gui/test/results.json", e->wd);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    text = calloc(1, 4096);
+    assert_true(fread(text, 1, 4095, f) > 0);
+    fclose(f);
+    assert_non_null(strstr(text, "\"num_samples\": 4,"));
+    assert_non_null(strstr(text, "\"ann_top1\": 1.0,"));
+    assert_non_null(strstr(text, "\"duration\": 50.0,"));
+    assert_non_null(strstr(text, "\"snn_top1\": "));
+    free(text);
+    snprintf(path, sizeof path, "%s/log/gui/test/accuracy.txt", e->wd);
+    assert_true(access(path, R_OK) == 0);
+}
+
+static void test_unknown_key_warns_and_runs(void **state)
+{
+    cli_env *e = *state;
+    char errtext[4096];
+    write_config(e, "frobnicate = 3");
+    assert_int_equal(run(e, errtext, sizeof errtext), 0);
+    assert_non_null(strstr(errtext, "warning"));
+    assert_non_null(strstr(errtext, "frobnicate"));
+}
+
+static void test_truncated_model(void **state)
+{
+    cli_env *e = *state;
+    char errtext[4096], model[700];
+    snprintf(model, sizeof model, "%s/model.h5", e->wd);
+    tu_copy_file(fixture("keras/cnn.h5"), model, 20000);
+    assert_int_equal(run(e, errtext, sizeof errtext), 1);
+    assert_one_error(errtext, "model.h5", NULL);
+}
+
+static void test_dataset_shape_does_not_fit(void **state)
+{
+    cli_env *e = *state;
+    char errtext[4096], path[700];
+    size_t dims[4] = {4, 5, 5, 2};
+    float *zeros = calloc(200, sizeof *zeros);
+    snprintf(path, sizeof path, "%s/x_test.npz", e->wd);
+    tu_write_npz(path, 4, dims, zeros);
+    free(zeros);
+    assert_int_equal(run(e, errtext, sizeof errtext), 1);
+    assert_one_error(errtext, "x_test.npz", "(5, 5, 2)");
+}
+
+static void test_unknown_simulator(void **state)
+{
+    cli_env *e = *state;
+    char errtext[4096];
+    write_config(e, "simulator = foo");
+    assert_int_equal(run(e, errtext, sizeof errtext), 1);
+    assert_one_error(errtext, "[simulation] simulator", "INI");
+}
+
+static void test_unknown_layer(void **state)
+{
+    cli_env *e = *state;
+    char errtext[4096], model[700];
+    snprintf(model, sizeof model, "%s/model.h5", e->wd);
+    tu_copy_file(fixture("keras/cnn_conv3d.h5"), model, (size_t)-1);
+    assert_int_equal(run(e, errtext, sizeof errtext), 1);
+    assert_one_error(errtext, "Conv3D", "model.h5");
+}
+
+static void test_missing_config(void **state)
+{
+    (void)state;
+    char errtext[4096];
+    assert_int_equal(tu_run_cli("/nonexistent/snntb.ini", errtext,
+                                sizeof errtext), 1);
+    assert_one_error(errtext, "/nonexistent/snntb.ini", NULL);
+}
+
+static void test_usage_errors(void **state)
+{
+    (void)state;
+    char errtext[4096];
+    assert_int_equal(tu_run_cli("--bogus x.ini", errtext, sizeof errtext), 2);
+    assert_non_null(strstr(errtext, "--bogus"));
+    assert_int_equal(tu_run_cli("", errtext, sizeof errtext), 2);
+    assert_non_null(strstr(errtext, "usage"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_run_matches_keras, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_key_warns_and_runs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_truncated_model, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dataset_shape_does_not_fit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_simulator, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_layer, setup, teardown),
+        cmocka_unit_test(test_missing_config),
+        cmocka_unit_test(test_usage_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
