@@ -45,9 +45,11 @@ static void usage(FILE *out)
             "      --version          print the version\n");
 }
 
+/* A message ends the progress line first, so the two never share one. */
 static void log_to_stderr(void *user, snn_log_level level, const char *msg)
 {
-    (void)user;
+    cli_progress *p = user;
+    snn_progress_finish(&p->bar);
     const char *tag = level == SNN_LOG_ERROR  ? "error: "
                       : level == SNN_LOG_WARN ? "warning: "
                                               : "";
@@ -157,7 +159,8 @@ int main(int argc, char **argv)
     int rc = parse_args(argc, argv, &o);
     if (rc)
         return rc == 1 ? 0 : 2;
-    snn_log log = {log_to_stderr, NULL, o.verbosity};
+    cli_progress prog = {.enabled = !o.quiet && isatty(fileno(stderr))};
+    snn_log log = {log_to_stderr, &prog, o.verbosity};
     snn_error err = {0};
     snn_config *cfg = NULL;
     snn_status st = snn_config_load(&cfg, o.config, &log, &err);
@@ -165,7 +168,6 @@ int main(int argc, char **argv)
         st = apply_set(cfg, o.sets[i], &err);
     snn_results res;
     char log_dir[4096] = "";
-    cli_progress prog = {.enabled = !o.quiet && isatty(fileno(stderr))};
     snn_run_hooks hooks = {on_progress, &prog};
     if (st == SNN_OK)
         st = snn_run(cfg, &log, &hooks, &res, log_dir, sizeof log_dir, &err);

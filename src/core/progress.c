@@ -41,7 +41,10 @@ void snn_progress_format(char *buf, size_t n, const char *label, size_t done,
     bar[WIDTH] = '\0';
     double rate = elapsed > 0 ? (double)done / elapsed : 0;
     double left = rate > 0 ? (double)(total - done) / rate : 0;
-    format_eta(eta, sizeof eta, left);
+    if (rate > 0)
+        format_eta(eta, sizeof eta, left);
+    else
+        snprintf(eta, sizeof eta, "--:--");
     snprintf(buf, n, "%s [%s] %zu/%zu  %.1f samples/s  acc %.2f%%  ETA %s",
              label, bar, done, total, rate,
              done ? 100.0 * (double)correct / (double)done : 0.0, eta);

@@ -364,6 +364,7 @@ static snn_status simulate(run_ctx *c, size_t n, snn_results *res,
     snn_sim_opts so = {steps, c->s.batch_size, c->s.top_k, 0x5eed,
                        sim_progress, c};
     snn_sim_result sr;
+    progress(c, "SNN", 0, n, 0);
     double t0 = snn_now_seconds();
     st = snn_simulate(&c->net, &c->data.x, &c->data.y, n, &so, &sr, err);
     if (st != SNN_OK)
