@@ -141,6 +141,22 @@ static void test_unknown_key_warns_and_runs(void **state)
     assert_non_null(strstr(errtext, "frobnicate"));
 }
 
+static void test_scale_factors_reused_while_inputs_unchanged(void **state)
+{
+    cli_env *e = *state;
+    char errtext[4096], args[800];
+    snprintf(args, sizeof args, "'%s'", e->config);
+    assert_int_equal(tu_run_cli(args, errtext, sizeof errtext), 0);
+    assert_non_null(strstr(errtext, "normalizing on"));
+    assert_int_equal(tu_run_cli(args, errtext, sizeof errtext), 0);
+    assert_non_null(strstr(errtext, "reusing scale factors"));
+    /* Another percentile: computed anew. */
+    snprintf(args, sizeof args, "-s normalization.percentile=99 '%s'",
+             e->config);
+    assert_int_equal(tu_run_cli(args, errtext, sizeof errtext), 0);
+    assert_non_null(strstr(errtext, "normalizing on"));
+}
+
 static void test_truncated_model(void **state)
 {
     cli_env *e = *state;
@@ -207,6 +223,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_run_matches_keras, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_key_warns_and_runs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scale_factors_reused_while_inputs_unchanged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncated_model, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dataset_shape_does_not_fit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_simulator, setup, teardown),

@@ -45,7 +45,6 @@ typedef struct run_ctx {
     snn_graph graph;
     snn_dataset data;
     snn_net net;
-    char model_path[PATH_MAX_LEN];
 } run_ctx;
 
 static snn_status read_str(const snn_config *cfg, const char *sec,
@@ -319,15 +318,14 @@ static snn_status normalize(run_ctx *c, snn_error *err)
     snn_tensor xnorm = {0};
     snn_scales scales = {0};
     snn_status st = load_normset(c, &xnorm, norm_path, sizeof norm_path, err);
-    snn_scale_key key = {c->model_path, norm_path, xnorm.dims[0],
-                         c->s.percentile};
+    snn_scale_key key = {&c->graph, &xnorm, norm_path, c->s.percentile};
     if (st == SNN_OK)
         st = snn_path_join(cache_dir, sizeof cache_dir, c->s.log_dir,
                            "normalization", err);
     if (st == SNN_OK)
         st = snn_path_join(cache, sizeof cache, cache_dir,
                            "scale_factors.json", err);
-    if (st == SNN_OK && snn_scalecache_load(cache, &key, &c->graph, &scales)) {
+    if (st == SNN_OK && snn_scalecache_load(cache, &key, &scales)) {
         snn_info(c->log, "reusing scale factors from %s", cache);
     } else if (st == SNN_OK) {
         snn_info(c->log, "normalizing on %zu samples (percentile %g)",
@@ -337,7 +335,7 @@ static snn_status normalize(run_ctx *c, snn_error *err)
         if (st == SNN_OK)
             st = snn_mkdirs(cache_dir, err);
         if (st == SNN_OK)
-            st = snn_scalecache_save(cache, &key, &c->graph, &scales, err);
+            st = snn_scalecache_save(cache, &key, &scales, err);
     }
     if (st == SNN_OK)
         st = snn_apply_scales(&c->graph, &scales, err);
@@ -386,10 +384,7 @@ static snn_status run_stages(run_ctx *c, snn_results *res, snn_error *err)
                                    &c->graph, err);
     if (st != SNN_OK)
         return st;
-    st = snn_path_join(c->model_path, sizeof c->model_path, s->path_wd,
-                       s->filename_ann, err);
-    if (st == SNN_OK)
-        st = load_dataset(c, err);
+    st = load_dataset(c, err);
     if (st != SNN_OK)
         return st;
     size_t n = samples_to_test(c);

@@ -8,36 +8,65 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include "core/fsutil.h"
 
-static json_t *file_identity(const char *path)
+/* FNV-1a over bytes: a fingerprint, not a defence against tampering. */
+static uint64_t fnv1a(uint64_t h, const void *data, size_t n)
 {
-    struct stat st;
-    json_t *o = json_object();
-    json_object_set_new(o, "path", json_string(path ? path : ""));
-    if (path && stat(path, &st) == 0) {
-        json_object_set_new(o, "size", json_integer((json_int_t)st.st_size));
-        json_object_set_new(o, "mtime", json_integer((json_int_t)st.st_mtime));
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+static uint64_t tensor_hash(uint64_t h, const snn_tensor *t)
+{
+    h = fnv1a(h, &t->ndim, sizeof t->ndim);
+    h = fnv1a(h, t->dims, (size_t)t->ndim * sizeof t->dims[0]);
+    return t->data ? fnv1a(h, t->data, snn_tensor_numel(t) * sizeof(float))
+                   : h;
+}
+
+static uint64_t graph_hash(const snn_graph *g)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (int i = 0; i < g->n_layers; i++) {
+        const snn_layer *l = &g->layers[i];
+        h = fnv1a(h, l->name, strlen(l->name) + 1);
+        h = fnv1a(h, &l->op, sizeof l->op);
+        h = tensor_hash(h, &l->weight);
+        h = tensor_hash(h, &l->bias);
     }
-    return o;
+    return h;
+}
+
+static json_t *hex(uint64_t h)
+{
+    char buf[17];
+    snprintf(buf, sizeof buf, "%016llx", (unsigned long long)h);
+    return json_string(buf);
 }
 
 static json_t *key_json(const snn_scale_key *k)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "model", file_identity(k->model_path));
-    json_object_set_new(o, "normset", file_identity(k->normset_path));
+    json_object_set_new(o, "model_hash", hex(graph_hash(k->graph)));
+    json_object_set_new(o, "normset", json_string(k->normset_name));
     json_object_set_new(o, "normset_samples",
-                        json_integer((json_int_t)k->normset_samples));
+                        json_integer((json_int_t)k->normset->dims[0]));
+    json_object_set_new(o, "normset_hash",
+                        hex(tensor_hash(0xcbf29ce484222325ULL, k->normset)));
     json_object_set_new(o, "percentile", json_real(k->percentile));
     return o;
 }
 
 int snn_scalecache_load(const char *path, const snn_scale_key *key,
-                        const snn_graph *g, snn_scales *out)
+                        snn_scales *out)
 {
+    const snn_graph *g = key->graph;
     json_t *root = json_load_file(path, 0, NULL);
     if (!root)
         return 0;
@@ -65,9 +94,9 @@ int snn_scalecache_load(const char *path, const snn_scale_key *key,
 }
 
 snn_status snn_scalecache_save(const char *path, const snn_scale_key *key,
-                               const snn_graph *g, const snn_scales *s,
-                               snn_error *err)
+                               const snn_scales *s, snn_error *err)
 {
+    const snn_graph *g = key->graph;
     json_t *root = json_object(), *factors = json_object();
     json_object_set_new(root, "key", key_json(key));
     for (int i = 0; i < g->n_layers && i < s->n; i++)

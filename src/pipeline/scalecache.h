@@ -3,6 +3,9 @@
  * reused when the model, the normalization set and the percentile are the
  * same as when they were computed (normalizing means running the ANN over
  * the whole normalization set, the slowest step before simulation).
+ *
+ * "The same" is decided by content, not by file names or times: the key
+ * holds a hash of every weight and of every normalization sample.
  */
 #ifndef SNNTB_PIPELINE_SCALECACHE_H
 #define SNNTB_PIPELINE_SCALECACHE_H
@@ -13,9 +16,9 @@
 
 /* What the factors depend on. */
 typedef struct snn_scale_key {
-    const char *model_path;
-    const char *normset_path;
-    size_t normset_samples;
+    const snn_graph *graph;   /* before scaling */
+    const snn_tensor *normset;
+    const char *normset_name; /* where the samples came from, for users */
     double percentile;
 } snn_scale_key;
 
@@ -23,10 +26,9 @@ typedef struct snn_scale_key {
  * Returns 1 when found and valid, 0 otherwise (a stale or unreadable cache
  * is simply recomputed). */
 int snn_scalecache_load(const char *path, const snn_scale_key *key,
-                        const snn_graph *g, snn_scales *out);
+                        snn_scales *out);
 
 snn_status snn_scalecache_save(const char *path, const snn_scale_key *key,
-                               const snn_graph *g, const snn_scales *s,
-                               snn_error *err);
+                               const snn_scales *s, snn_error *err);
 
 #endif
