@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/strbuf.h"
 #include "pyliteral.h"
 
 /* Real configs are a few KB; these bound what a hostile file can cost. */
@@ -240,10 +241,7 @@ struct snn_config {
 static const char default_section[] = "DEFAULT";
 
 /* A growing string for interpolation results. */
-typedef struct strbuf {
-    char *p;
-    size_t len, cap;
-} strbuf;
+typedef snn_strbuf strbuf;
 
 /* ---- small helpers --------------------------------------------------- */
 
@@ -288,22 +286,7 @@ static char *dup_lower(const char *s)
 
 static int strbuf_put(strbuf *b, const char *s, size_t n)
 {
-    if (n > MAX_COOKED_BYTES || b->len + n > MAX_COOKED_BYTES)
-        return 0;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(b->p, cap);
-        if (!grown)
-            return 0;
-        b->p = grown;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-    return 1;
+    return snn_strbuf_put(b, s, n, MAX_COOKED_BYTES);
 }
 
 /* The value for a message: quoted, and shortened when long. */

@@ -7,6 +7,7 @@
  * bounds nesting, checks every index against the string's end and reports
  * where the text stopped being a literal.
  */
+#include "core/strbuf.h"
 #include "pyliteral.h"
 
 #include <errno.h>
@@ -29,10 +30,7 @@ typedef struct reader {
 } reader;
 
 /* A growing byte string for decoded string literals. */
-typedef struct bytes {
-    char *p;
-    size_t len, cap;
-} bytes;
+typedef snn_strbuf bytes;
 
 static py_value *parse_expr(reader *r);
 
@@ -310,20 +308,7 @@ static char peek(reader *r)
 
 static int bytes_put(bytes *b, const char *p, size_t n)
 {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 32;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(b->p, cap);
-        if (!grown)
-            return 0;
-        b->p = grown;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, p, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-    return 1;
+    return snn_strbuf_put(b, p, n, (size_t)-1 / 2);
 }
 
 static int put_utf8(bytes *b, unsigned long cp)
