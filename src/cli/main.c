@@ -1,182 +1,46 @@
 /*
- * main.c - the `snntb` command: reads a config in the original toolbox's
- * INI format, runs the pipeline, prints what it found.  Argument parsing
- * and presentation only; the work is in the library (snn_run).
+ * main.c - `snntb`'s entry point: picks the subcommand.  `snntb CONFIG`
+ * without a subcommand runs the config, as the original toolbox's
+ * `snntoolbox -t CONFIG` does, so existing habits keep working.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "snntb/config.h"
-#include "snntb/progress.h"
-#include "snntb/run.h"
+#include "cli/commands.h"
 
-#define SNNTB_VERSION "0.1.0"
+typedef struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+} command;
 
-typedef struct cli_opts {
-    const char *config;
-    int quiet;
-    int verbosity;
-    const char *sets[64];
-    int n_sets;
-} cli_opts;
+static const command commands[] = {
+    {"run", snn_cmd_run, "convert and simulate what a config describes"},
+};
 
-typedef struct cli_progress {
-    snn_progress bar;
-    const char *label;
-    int enabled;
-} cli_progress;
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: snntb [options] CONFIG.ini\n"
-            "\n"
-            "Converts the ANN the config names into a spiking network,\n"
-            "simulates it and reports ANN and SNN accuracy.  CONFIG uses the\n"
-            "INI format of the Python SNN toolbox.\n"
-            "\n"
-            "options:\n"
-            "  -q, --quiet            no progress bar, warnings only\n"
-            "  -v, --verbose          more detail (repeatable)\n"
-            "  -s, --set SEC.KEY=VAL  override a config value\n"
-            "  -h, --help             this help\n"
-            "      --version          print the version\n");
-}
-
-/* A message ends the progress line first, so the two never share one. */
-static void log_to_stderr(void *user, snn_log_level level, const char *msg)
-{
-    cli_progress *p = user;
-    snn_progress_finish(&p->bar);
-    const char *tag = level == SNN_LOG_ERROR  ? "error: "
-                      : level == SNN_LOG_WARN ? "warning: "
-                                              : "";
-    fprintf(stderr, "snntb: %s%s\n", tag, msg);
-}
-
-static void on_progress(void *user, const char *label, size_t done,
-                        size_t total, size_t correct)
-{
-    cli_progress *p = user;
-    if (!p->enabled)
-        return;
-    if (p->label != label) {
-        snn_progress_finish(&p->bar);
-        snn_progress_start(&p->bar, stderr, label);
-        p->label = label;
-    }
-    snn_progress_update(&p->bar, done, total, correct);
-}
-
-/* Returns 0 to run, 1 to exit successfully (help), 2 on a usage error. */
-static int parse_args(int argc, char **argv, cli_opts *o)
-{
-    memset(o, 0, sizeof *o);
-    o->verbosity = SNN_LOG_INFO;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return 1;
-        } else if (!strcmp(a, "--version")) {
-            printf("snntb %s\n", SNNTB_VERSION);
-            return 1;
-        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-            o->quiet = 1;
-            o->verbosity = SNN_LOG_WARN;
-        } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
-            o->verbosity++;
-        } else if (!strcmp(a, "-s") || !strcmp(a, "--set")) {
-            if (i + 1 >= argc || o->n_sets == 64) {
-                fprintf(stderr, "snntb: error: %s needs SECTION.KEY=VALUE\n", a);
-                return 2;
-            }
-            o->sets[o->n_sets++] = argv[++i];
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "snntb: error: unknown option %s\n", a);
-            usage(stderr);
-            return 2;
-        } else if (o->config) {
-            fprintf(stderr, "snntb: error: more than one config given\n");
-            return 2;
-        } else {
-            o->config = a;
-        }
-    }
-    if (!o->config) {
-        usage(stderr);
-        return 2;
-    }
-    return 0;
-}
-
-static snn_status apply_set(snn_config *cfg, const char *spec, snn_error *err)
-{
-    char sec[128], key[128];
-    const char *dot = strchr(spec, '.'), *eq = strchr(spec, '=');
-    if (!dot || !eq || dot > eq || dot - spec >= (long)sizeof sec ||
-        eq - dot - 1 >= (long)sizeof key)
-        return snn_error_set(err, SNN_E_INVALID,
-                             "--set %s: expected SECTION.KEY=VALUE", spec);
-    snprintf(sec, sizeof sec, "%.*s", (int)(dot - spec), spec);
-    snprintf(key, sizeof key, "%.*s", (int)(eq - dot - 1), dot + 1);
-    return snn_config_set(cfg, sec, key, eq + 1, err);
-}
-
-static void print_accuracy(const char *what, double top1, int k, double topk)
-{
-    printf("%s accuracy:       top-1 %.2f %%", what, 100 * top1);
-    if (k > 1)
-        printf("   top-%d %.2f %%", k, 100 * topk);
-    printf("\n");
-}
-
-static void print_results(const snn_results *r, const char *log_dir)
-{
-    printf("\nsamples tested:     %zu\n", r->num_samples);
-    if (r->ann_evaluated)
-        print_accuracy("ANN", r->ann_top1, r->top_k, r->ann_topk);
-    if (r->simulated) {
-        print_accuracy("SNN", r->snn_top1, r->top_k, r->snn_topk);
-        printf("simulation:         %g ms at dt %g ms, %.3f spikes/neuron/step"
-               " (%.1f Hz)\n", r->duration, r->dt, r->mean_rate,
-               r->dt > 0 ? r->mean_rate * 1000 / r->dt : 0);
-        if (r->silent)
-            printf("no output spike:    %zu samples (counted wrong)\n",
-                   r->silent);
-        printf("simulation time:    %.2f s (%.1f samples/s)\n", r->sim_seconds,
-               r->sim_seconds > 0 ? (double)r->num_samples / r->sim_seconds : 0);
-    }
-    printf("wall time:          %.2f s\n", r->wall_seconds);
-    printf("results in:         %s\n", log_dir);
+    fprintf(out, "usage: snntb [COMMAND] [options] ...\n\ncommands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n`snntb CONFIG.ini` is `snntb run CONFIG.ini`; "
+                 "`snntb COMMAND --help` tells more.\n");
 }
 
 int main(int argc, char **argv)
 {
-    cli_opts o;
-    int rc = parse_args(argc, argv, &o);
-    if (rc)
-        return rc == 1 ? 0 : 2;
-    cli_progress prog = {.enabled = !o.quiet && isatty(fileno(stderr))};
-    snn_log log = {log_to_stderr, &prog, o.verbosity};
-    snn_error err = {0};
-    snn_config *cfg = NULL;
-    snn_status st = snn_config_load(&cfg, o.config, &log, &err);
-    for (int i = 0; st == SNN_OK && i < o.n_sets; i++)
-        st = apply_set(cfg, o.sets[i], &err);
-    snn_results res;
-    char log_dir[4096] = "";
-    snn_run_hooks hooks = {on_progress, &prog};
-    if (st == SNN_OK)
-        st = snn_run(cfg, &log, &hooks, &res, log_dir, sizeof log_dir, &err);
-    snn_progress_finish(&prog.bar);
-    snn_config_free(cfg);
-    if (st != SNN_OK) {
-        fprintf(stderr, "snntb: error: %s\n", err.msg);
-        return 1;
+    if (argc >= 2 && !strcmp(argv[1], "--version")) {
+        printf("snntb %s\n", SNNTB_VERSION);
+        return 0;
     }
-    print_results(&res, log_dir);
-    return 0;
+    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; argc >= 2 && i < N_COMMANDS; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].fn(argc - 1, argv + 1);
+    return snn_cmd_run(argc, argv);
 }

@@ -116,7 +116,11 @@ static snn_status convert_layers(const snn_graph *g, const snn_convert_opts *o,
             st = absorb_activation(net, l, input, o, err);
             map[i] = input;
             break;
-        default:
+        case SNN_OP_DENSE:
+        case SNN_OP_CONV2D:
+        case SNN_OP_MAXPOOL2D:
+        case SNN_OP_AVGPOOL2D:
+        case SNN_OP_FLATTEN:
             st = add_net_layer(net, l, input, o, err);
             map[i] = net->n_layers - 1;
             break;
