@@ -53,6 +53,9 @@ typedef struct snn_window {
     int pad[4];      /* top, left, bottom, right */
     snn_pad_mode pad_mode;
     int ceil_mode;   /* pooling output size rounds up (Caffe) */
+    int count_pad;   /* average pooling divides by the window's cells
+                        inside the padded input, padding included (Caffe,
+                        ONNX count_include_pad), not by in-image cells */
 } snn_window;
 
 typedef struct snn_layer {

@@ -15,6 +15,16 @@
  * result has its shapes inferred. */
 snn_status snn_parse_keras(const char *path, snn_graph *g, snn_error *err);
 
+/* A Caffe model: the net's structure from a .prototxt (text format, current
+ * `layer` or legacy V1 `layers`), its learned blobs from the .caffemodel,
+ * matched by layer name.  The result has its shapes inferred. */
+snn_status snn_parse_caffe(const char *prototxt, const char *caffemodel,
+                           snn_graph *g, snn_error *err);
+
+/* An ONNX model (what torch.onnx.export writes), opsets 7 and later; the
+ * result has its shapes inferred. */
+snn_status snn_parse_onnx(const char *path, snn_graph *g, snn_error *err);
+
 /* Finds the model for the original toolbox's (path_wd, filename_ann,
  * model_lib) triple, trying the extensions that library uses, and parses
  * it. */

@@ -2,10 +2,12 @@
  * pool.c - 2-D max and average pooling over a window with stride,
  * dilation and asymmetric padding.
  *
- * Padded cells never take part: max ignores them, and the average divides
- * by the number of in-bounds cells (Keras 'same', ONNX with
- * count_include_pad = 0).  Windows that run past the far edge (ceil_mode)
- * are clipped the same way; a window with no in-bounds cell gives 0.
+ * Padded cells never take part in the max.  The average divides by the
+ * number of in-bounds cells (Keras 'same', ONNX with count_include_pad =
+ * 0), or with count_pad by the cells inside the padded input (Caffe, ONNX
+ * count_include_pad = 1: padding counts as zeros, but a ceil_mode window
+ * running past the padding is clipped).  A window with no cell to count
+ * gives 0.
  */
 #include "ann/ops.h"
 
@@ -13,7 +15,8 @@
 
 typedef struct pool_geom {
     long h_in, w_in, h_out, w_out;
-    long kh, kw, sh, sw, dh, dw, pt, pl;
+    long kh, kw, sh, sw, dh, dw, pt, pl, pb, pr;
+    int count_pad;
 } pool_geom;
 
 static pool_geom pool_geometry(const snn_layer *l, const snn_shape *in)
@@ -25,7 +28,8 @@ static pool_geom pool_geometry(const snn_layer *l, const snn_shape *in)
         .kh = w->kernel[0], .kw = w->kernel[1],
         .sh = w->stride[0], .sw = w->stride[1],
         .dh = w->dilation[0], .dw = w->dilation[1],
-        .pt = w->pad[0], .pl = w->pad[1],
+        .pt = w->pad[0], .pl = w->pad[1], .pb = w->pad[2], .pr = w->pad[3],
+        .count_pad = w->count_pad,
     };
     return g;
 }
@@ -38,12 +42,15 @@ static float pool_window(const pool_geom *g, const float *plane, long h0,
     long count = 0;
     for (long i = 0; i < g->kh; i++) {
         long h = h0 + i * g->dh;
-        if (h < 0 || h >= g->h_in)
-            continue;
+        int h_padded = h >= -g->pt && h < g->h_in + g->pb;
         for (long j = 0; j < g->kw; j++) {
             long w = w0 + j * g->dw;
-            if (w < 0 || w >= g->w_in)
+            int inside = h >= 0 && h < g->h_in && w >= 0 && w < g->w_in;
+            if (!inside) {
+                count += g->count_pad && !is_max && h_padded &&
+                         w >= -g->pl && w < g->w_in + g->pr;
                 continue;
+            }
             float v = plane[h * g->w_in + w];
             if (is_max)
                 acc = v > acc ? v : acc;

@@ -49,6 +49,49 @@ static snn_status load_keras(const char *path_wd, const char *filename_ann,
                          n > 2 ? tried[2] : "");
 }
 
+/* Caffe: <stem>.prototxt + <stem>.caffemodel, as the original names them;
+ * a filename_ann that already ends in either extension gives the stem. */
+static snn_status load_caffe(const char *path_wd, const char *filename_ann,
+                             snn_graph *g, snn_error *err)
+{
+    char stem[PATH_CAP], proto[PATH_CAP], weights[PATH_CAP];
+    join(stem, path_wd, filename_ann, "");
+    char *dot = strrchr(stem, '.');
+    if (dot && (strcmp(dot, ".prototxt") == 0 ||
+                strcmp(dot, ".caffemodel") == 0))
+        *dot = '\0';
+    snprintf(proto, sizeof proto, "%.4000s.prototxt", stem);
+    snprintf(weights, sizeof weights, "%.4000s.caffemodel", stem);
+    if (access(proto, F_OK) != 0 || access(weights, F_OK) != 0) {
+        snn_graph_init(g);
+        return snn_error_set(err, SNN_E_IO,
+                             "no Caffe model '%s' found: need both %s and %s",
+                             filename_ann, proto, weights);
+    }
+    return snn_parse_caffe(proto, weights, g, err);
+}
+
+/* PyTorch: the original imports <stem>.py and loads <stem>.pth; we read
+ * the ONNX file scripts/pytorch_to_onnx.py makes from them. */
+static snn_status load_onnx(const char *path_wd, const char *filename_ann,
+                            snn_graph *g, snn_error *err)
+{
+    char path[PATH_CAP], pth[PATH_CAP];
+    join(path, path_wd, filename_ann, has_extension(filename_ann) ? ""
+                                                                  : ".onnx");
+    if (access(path, F_OK) == 0)
+        return snn_parse_onnx(path, g, err);
+    join(pth, path_wd, filename_ann, ".pth");
+    snn_graph_init(g);
+    if (access(pth, F_OK) == 0)
+        return snn_error_set(err, SNN_E_IO,
+                             "no ONNX model %s: snntb reads PyTorch models "
+                             "as ONNX; export %s first with "
+                             "scripts/pytorch_to_onnx.py", path, pth);
+    return snn_error_set(err, SNN_E_IO, "no ONNX model '%s' found: tried %s",
+                         filename_ann, path);
+}
+
 snn_status snn_model_load(const char *path_wd, const char *filename_ann,
                           const char *model_lib, snn_graph *g, snn_error *err)
 {
@@ -59,6 +102,10 @@ snn_status snn_model_load(const char *path_wd, const char *filename_ann,
                              "file to convert");
     if (!model_lib || strcmp(model_lib, "keras") == 0)
         return load_keras(path_wd, filename_ann, g, err);
+    if (strcmp(model_lib, "caffe") == 0)
+        return load_caffe(path_wd, filename_ann, g, err);
+    if (strcmp(model_lib, "pytorch") == 0 || strcmp(model_lib, "onnx") == 0)
+        return load_onnx(path_wd, filename_ann, g, err);
     return snn_error_set(err, SNN_E_UNSUPPORTED,
                          "model_lib '%s' is not supported yet", model_lib);
 }
