@@ -9,6 +9,8 @@
  */
 #include "snntb/parse.h"
 
+#include "lasagne.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -92,6 +94,27 @@ static snn_status load_onnx(const char *path_wd, const char *filename_ann,
                          filename_ann, path);
 }
 
+/* Lasagne: the original imports <stem>.py, calls its build_network() and
+ * loads the parameters from <stem>.h5; we read the script instead. */
+static snn_status load_lasagne(const char *path_wd, const char *filename_ann,
+                               snn_graph *g, snn_error *err)
+{
+    char stem[PATH_CAP], script[PATH_CAP], params[PATH_CAP];
+    join(stem, path_wd, filename_ann, "");
+    char *dot = strrchr(stem, '.');
+    if (dot && (strcmp(dot, ".py") == 0 || strcmp(dot, ".h5") == 0))
+        *dot = '\0';
+    snprintf(script, sizeof script, "%.4000s.py", stem);
+    snprintf(params, sizeof params, "%.4000s.h5", stem);
+    if (access(script, F_OK) != 0 || access(params, F_OK) != 0) {
+        snn_graph_init(g);
+        return snn_error_set(err, SNN_E_IO,
+                             "no Lasagne model '%s' found: need both %s and "
+                             "%s", filename_ann, script, params);
+    }
+    return snn_parse_lasagne(script, params, g, err);
+}
+
 snn_status snn_model_load(const char *path_wd, const char *filename_ann,
                           const char *model_lib, snn_graph *g, snn_error *err)
 {
@@ -106,6 +129,8 @@ snn_status snn_model_load(const char *path_wd, const char *filename_ann,
         return load_caffe(path_wd, filename_ann, g, err);
     if (strcmp(model_lib, "pytorch") == 0 || strcmp(model_lib, "onnx") == 0)
         return load_onnx(path_wd, filename_ann, g, err);
+    if (strcmp(model_lib, "lasagne") == 0)
+        return load_lasagne(path_wd, filename_ann, g, err);
     return snn_error_set(err, SNN_E_UNSUPPORTED,
                          "model_lib '%s' is not supported yet", model_lib);
 }
