@@ -11,8 +11,12 @@
 #include "snntb/status.h"
 #include "snntb/tensor.h"
 
-/* Removes every BATCHNORM layer by folding it into the Dense/Conv2D layer
- * that feeds it (error if there is none).  Output is unchanged. */
+/* Removes every BATCHNORM layer, output unchanged.  A BN right after a
+ * linear Dense/Conv2D folds into it.  A BN after a ReLU folds backwards per
+ * channel where that is exact (scale >= 0, shift <= 0), and the rest of its
+ * affine folds forwards into the next Dense/Conv2D, through max pooling,
+ * unpadded average pooling and Flatten.  What no exact fold covers (a
+ * negative scale, a zero-padded conv next) is an error naming the layer. */
 snn_status snn_fold_batchnorm(snn_graph *g, snn_error *err);
 
 /* The p-th percentile (0..100) of the non-zero values of v[0..n), with
