@@ -346,6 +346,28 @@ static void test_text_format(void **state)
     tu_rmtree(dir);
 }
 
+/* model_lib = caffe: filename_ann names <stem>.prototxt + .caffemodel. */
+static void test_model_load(void **state)
+{
+    (void)state;
+    char dir[512];
+    snn_graph g;
+    snn_error err = {0};
+    tu_fixture(dir, sizeof dir, "caffe");
+    static const char *const names[] = {"mix", "mix.prototxt",
+                                        "mix.caffemodel"};
+    for (size_t i = 0; i < 3; i++) {
+        if (snn_model_load(dir, names[i], "caffe", &g, &err) != SNN_OK)
+            fail_msg("%s: %s", names[i], err.msg);
+        assert_int_equal(g.n_layers, 9);
+        snn_graph_free(&g);
+    }
+    assert_int_equal(snn_model_load(dir, "nothing", "caffe", &g, &err),
+                     SNN_E_IO);
+    assert_non_null(strstr(err.msg, "caffe/nothing.prototxt"));
+    assert_non_null(strstr(err.msg, "caffe/nothing.caffemodel"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -356,6 +378,7 @@ int main(void)
         cmocka_unit_test(test_weights_that_do_not_fit),
         cmocka_unit_test(test_unsupported_layers),
         cmocka_unit_test(test_text_format),
+        cmocka_unit_test(test_model_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

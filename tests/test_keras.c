@@ -583,9 +583,9 @@ static void test_model_load(void **state)
     assert_non_null(strstr(err.msg, "keras/nothing.json"));
     assert_non_null(strstr(err.msg, "keras/nothing.h5"));
 
-    assert_int_equal(snn_model_load(dir, "cnn", "caffe", &g, &err),
+    assert_int_equal(snn_model_load(dir, "cnn", "theano", &g, &err),
                      SNN_E_UNSUPPORTED);
-    assert_string_equal(err.msg, "model_lib 'caffe' is not supported yet");
+    assert_string_equal(err.msg, "model_lib 'theano' is not supported yet");
 }
 
 int main(void)

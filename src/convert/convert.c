@@ -92,6 +92,21 @@ static snn_status absorb_activation(snn_net *net, const snn_layer *l,
     return SNN_OK;
 }
 
+/* Average pooling whose divisor counts padding (Caffe; ONNX
+ * count_include_pad) differs from the in-image average only where a
+ * window overlaps the padding; the simulator averages in-image cells. */
+static snn_status check_avgpool(const snn_layer *l, snn_error *err)
+{
+    const int *p = l->win.pad;
+    if (l->op == SNN_OP_AVGPOOL2D && l->win.count_pad &&
+        (p[0] || p[1] || p[2] || p[3]))
+        return snn_error_set(err, SNN_E_UNSUPPORTED,
+                             "layer '%s' (%s): average pooling that counts "
+                             "its padding is not supported by the spiking "
+                             "simulator yet", l->name, l->type);
+    return SNN_OK;
+}
+
 static snn_status convert_layers(const snn_graph *g, const snn_convert_opts *o,
                                  snn_net *net, int *map, snn_error *err)
 {
@@ -121,7 +136,9 @@ static snn_status convert_layers(const snn_graph *g, const snn_convert_opts *o,
         case SNN_OP_MAXPOOL2D:
         case SNN_OP_AVGPOOL2D:
         case SNN_OP_FLATTEN:
-            st = add_net_layer(net, l, input, o, err);
+            st = check_avgpool(l, err);
+            if (st == SNN_OK)
+                st = add_net_layer(net, l, input, o, err);
             map[i] = net->n_layers - 1;
             break;
         }

@@ -287,6 +287,7 @@ snn_status snn_parse_onnx(const char *path, snn_graph *g, snn_error *err)
     else
         snn_graph_free(g);
     free(c.vals);
+    snn_onnx_fold_free(&c);
     if (msg)
         protobuf_c_message_free_unpacked(msg, NULL);
     return st;

@@ -33,6 +33,8 @@ typedef struct onnx_ctx {
     const Onnx__NodeProto *node; /* the node being converted */
     onnx_value *vals;
     size_t n_vals, cap_vals;
+    Onnx__TensorProto **owned; /* constants computed by onnx_fold.c */
+    size_t n_owned;
 } onnx_ctx;
 
 /* ---- onnx.c ---- */
@@ -80,6 +82,16 @@ int snn_onnx_attr_is(const onnx_ctx *c, const char *name, const char *s,
  * and out untouched. */
 snn_status snn_onnx_attr_ints(const onnx_ctx *c, const char *name, size_t n,
                               int64_t *out, int *found, snn_error *err);
+
+/* ---- onnx_fold.c ---- */
+
+/* When the current node is integer shape arithmetic on known values
+ * (Shape, and Gather, Unsqueeze, Concat, ConstantOfShape, Reshape, Slice,
+ * Transpose, Cast on constants), computes it, binds the result as a
+ * constant, sets *st and returns 1; otherwise returns 0. */
+int snn_onnx_fold(onnx_ctx *c, snn_status *st, snn_error *err);
+/* Frees the constants snn_onnx_fold made. */
+void snn_onnx_fold_free(onnx_ctx *c);
 
 /* ---- onnx_nodes.c ---- */
 

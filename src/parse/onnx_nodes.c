@@ -10,6 +10,7 @@
  */
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -465,20 +466,79 @@ static snn_status global_max_pool(onnx_ctx *c, snn_error *err)
     return global_pool(c, SNN_OP_MAXPOOL2D, err);
 }
 
+/* Whether axes name exactly H and W of an (N, C, H, W) tensor. */
+static int spatial_axes(const int64_t *ax, size_t n)
+{
+    int seen[4] = {0};
+    for (size_t k = 0; k < n; k++) {
+        int64_t a = ax[k] < 0 ? ax[k] + 4 : ax[k];
+        if (a < 2 || a > 3 || seen[a]++)
+            return 0;
+    }
+    return n == 2;
+}
+
+/* ReduceMean over H and W: global average pooling (then a flatten when
+ * keepdims = 0).  Axes are an attribute before opset 18, an input after. */
+static snn_status reduce_mean(onnx_ctx *c, snn_error *err)
+{
+    const Onnx__AttributeProto *a = snn_onnx_attr(c, "axes");
+    int64_t *ax = NULL;
+    size_t n = 0;
+    snn_status st = SNN_OK;
+    if (!a && snn_onnx_has_input(c, 1)) {
+        const Onnx__TensorProto *t;
+        st = snn_onnx_const_input(c, 1, &t, err);
+        if (st == SNN_OK)
+            st = snn_onnx_ints(c, t, &ax, &n, err);
+    }
+    int ok = st == SNN_OK && (a ? spatial_axes(a->ints, a->n_ints)
+                                : spatial_axes(ax, n));
+    free(ax);
+    if (st != SNN_OK)
+        return st;
+    if (!ok)
+        return snn_onnx_error(c, err, SNN_E_UNSUPPORTED,
+                              "only ReduceMean over height and width "
+                              "(global average pooling) is supported");
+    st = global_pool(c, SNN_OP_AVGPOOL2D, err);
+    if (st != SNN_OK || snn_onnx_attr_int(c, "keepdims", 1))
+        return st;
+    onnx_value *pooled;
+    st = snn_onnx_value(c, c->node->output[0], &pooled, err);
+    if (st != SNN_OK)
+        return st;
+    snn_layer l;
+    layer_init(c, &l, SNN_OP_FLATTEN, pooled->layer);
+    snprintf(l.name, sizeof l.name, "%.100s_flatten", node_name(c));
+    return add_and_define(c, &l, err);
+}
+
 /* ---- activations -------------------------------------------------------- */
 
-static snn_status activation(onnx_ctx *c, snn_activation act, snn_error *err)
+/* act applied to input k. */
+static snn_status activation_of(onnx_ctx *c, size_t k, snn_activation act,
+                                snn_error *err)
 {
     onnx_value *x;
-    snn_status st = plain_input(c, &x, err);
+    snn_status st = snn_onnx_layer_input(c, k, &x, err);
+    if (st == SNN_OK && has_pad(x))
+        st = snn_onnx_error(c, err, SNN_E_UNSUPPORTED,
+                            "a Pad node is supported only in front of Conv "
+                            "and AveragePool");
     int out = -1;
     if (st == SNN_OK)
         st = snn_pg_activation(c->g, x->layer,
-                               snn_onnx_uses(c, c->node->input[0]) == 1, act,
+                               snn_onnx_uses(c, c->node->input[k]) == 1, act,
                                node_name(c), c->node->op_type, &out, err);
     if (st != SNN_OK)
         return st;
     return snn_onnx_define_layer(c, 0, out, err);
+}
+
+static snn_status activation(onnx_ctx *c, snn_activation act, snn_error *err)
+{
+    return activation_of(c, 0, act, err);
 }
 
 static snn_status relu(onnx_ctx *c, snn_error *err)
@@ -527,6 +587,32 @@ static snn_status clip(onnx_ctx *c, snn_error *err)
                               "as ReLU6 are not supported yet",
                               (double)lo, (double)hi);
     return activation(c, SNN_ACT_RELU, err);
+}
+
+/* Max(x, 0), how the dynamo exporter writes clamp(min=0): a ReLU. */
+static snn_status max(onnx_ctx *c, snn_error *err)
+{
+    onnx_value *v[2] = {NULL, NULL};
+    snn_status st = c->node->n_input == 2 ? SNN_OK
+                    : snn_onnx_error(c, err, SNN_E_UNSUPPORTED,
+                                     "only Max of two inputs");
+    for (size_t k = 0; k < 2 && st == SNN_OK; k++)
+        st = snn_onnx_value(c, c->node->input[k], &v[k], err);
+    if (st != SNN_OK)
+        return st;
+    size_t layer = v[0]->kind == ONNX_LAYER ? 0 : 1;
+    snn_tensor zero = {0};
+    if (v[1 - layer]->kind == ONNX_CONST)
+        st = snn_onnx_floats(c, v[1 - layer]->tensor, &zero, err);
+    int is_relu = st == SNN_OK && v[layer]->kind == ONNX_LAYER &&
+                  snn_tensor_numel(&zero) == 1 && zero.data[0] == 0.0f;
+    snn_tensor_free(&zero);
+    if (st != SNN_OK)
+        return st;
+    if (!is_relu)
+        return snn_onnx_error(c, err, SNN_E_UNSUPPORTED,
+                              "only Max(x, 0), a ReLU, is supported");
+    return activation_of(c, layer, SNN_ACT_RELU, err);
 }
 
 static snn_status softmax(onnx_ctx *c, snn_error *err)
@@ -756,6 +842,8 @@ static const struct {
     {"AveragePool", average_pool},
     {"GlobalAveragePool", global_average_pool},
     {"GlobalMaxPool", global_max_pool},
+    {"ReduceMean", reduce_mean},
+    {"Max", max},
     {"Relu", relu},
     {"Clip", clip},
     {"Softmax", softmax},
@@ -785,6 +873,9 @@ snn_status snn_onnx_node(onnx_ctx *c, snn_error *err)
                               domain);
     if (c->node->n_output < 1)
         return snn_onnx_error(c, err, SNN_E_FORMAT, "node has no output");
+    snn_status st;
+    if (snn_onnx_fold(c, &st, err))
+        return st;
     for (size_t k = 0; k < sizeof handlers / sizeof handlers[0]; k++)
         if (strcmp(handlers[k].op, c->node->op_type) == 0)
             return handlers[k].fn(c, err);
