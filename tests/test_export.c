@@ -7,13 +7,7 @@
  */
 #include "testutil.h"
 
-/* Tests get no HDF5 include path from CMakeLists.txt yet; Debian keeps
- * the serial build's headers in hdf5/serial. */
-#if __has_include(<hdf5.h>)
 #include <hdf5.h>
-#else
-#include <hdf5/serial/hdf5.h>
-#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
