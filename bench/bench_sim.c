@@ -6,6 +6,9 @@
  *
  *   bench_sim MODEL.h5 DATASET_DIR idx|npz [N]   (N: 1000; capped at the dataset)
  *
+ * SNNTB_ENGINE=auto|event|dense|reference picks the simulation engine
+ * (default auto); SNNTB_STEPS the number of steps (default 100).
+ *
  * Normalization uses the first (up to) 1000 test samples: the figures are
  * about speed, and this keeps the set the same for every dataset format.
  */
@@ -34,6 +37,8 @@ typedef struct bench {
     snn_dataset data;
     snn_net net;
     size_t n;
+    int steps;
+    double ann_secs; /* best ANN pass over the same samples */
 } bench;
 
 static snn_status load(bench *b, const char *model, const char *dir,
@@ -80,7 +85,7 @@ static snn_status ann_pass(const bench *b, snn_tensor *acts, double *secs,
 }
 
 /* Best of REPEATS passes, after one warm-up that also sizes acts. */
-static snn_status bench_ann(const bench *b, snn_error *err)
+static snn_status bench_ann(bench *b, snn_error *err)
 {
     snn_tensor *acts = calloc((size_t)b->graph.n_layers, sizeof *acts);
     if (!acts)
@@ -92,6 +97,7 @@ static snn_status bench_ann(const bench *b, snn_error *err)
         if (r == 0 || secs < best)
             best = secs;
     }
+    b->ann_secs = best;
     snn_ann_acts_free(acts, b->graph.n_layers);
     free(acts);
     if (st != SNN_OK)
@@ -129,7 +135,14 @@ static snn_status bench_snn(bench *b, snn_error *err)
     snn_status st = prepare_snn(b, err);
     if (st != SNN_OK)
         return st;
-    snn_sim_opts so = {STEPS, BATCH, 1, 0x5eed, NULL, NULL};
+    const char *e = getenv("SNNTB_ENGINE");
+    int engine = e ? snn_sim_engine_parse(e) : SNN_ENGINE_AUTO;
+    if (engine < 0)
+        return snn_error_set(err, SNN_E_INVALID,
+                             "SNNTB_ENGINE=%s: use auto, event, dense or "
+                             "reference", e);
+    snn_sim_opts so = {b->steps, BATCH, 1, 0x5eed, NULL, NULL,
+                       (snn_sim_engine)engine};
     snn_sim_result sr;
     double t0 = snn_now_seconds();
     st = snn_simulate(&b->net, &b->data.x, &b->data.y, b->n, &so, &sr, err);
@@ -137,8 +150,11 @@ static snn_status bench_snn(bench *b, snn_error *err)
     if (st != SNN_OK)
         return st;
     printf("%-4s %8zu %10.4f %14.1f %16.0f %8.2f%%\n", "SNN", sr.n, secs,
-           (double)sr.n / secs, (double)sr.n * STEPS / secs,
+           (double)sr.n / secs, (double)sr.n * b->steps / secs,
            100.0 * (double)sr.top1 / (double)sr.n);
+    printf("SNN engine %s: %.4g synaptic operations per sample, %.4g per "
+           "second; SNN time / ANN time %.1f\n", e ? e : "auto",
+           sr.synops / (double)sr.n, sr.synops / secs, secs / b->ann_secs);
     snn_sim_result_free(&sr);
     return SNN_OK;
 }
@@ -159,7 +175,9 @@ static snn_status run(bench *b, int argc, char **argv, snn_error *err)
         b->n = have;
     printf("model %s, dataset %s (%s), %d OpenMP threads\n", argv[1], argv[2],
            argv[3], omp_get_max_threads());
-    printf("SNN: %d steps, batch %d, normalized on %zu samples (p%g)\n", STEPS,
+    const char *steps = getenv("SNNTB_STEPS");
+    b->steps = steps ? atoi(steps) : STEPS;
+    printf("SNN: %d steps, batch %d, normalized on %zu samples (p%g)\n", b->steps,
            BATCH, have < NORM_SAMPLES ? have : NORM_SAMPLES, PERCENTILE);
     printf("%-4s %8s %10s %14s %16s %9s\n", "what", "samples", "seconds",
            "samples/s", "sample-steps/s", "top-1");

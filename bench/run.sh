@@ -57,3 +57,19 @@ else
 fi
 echo "samples/s        ANN (snntb)    ANN (Keras)  snntb/Keras   SNN (snntb)"
 echo "${summary#$'\n'}"
+
+# The simulator's headline figure: all 10000 LeNet samples at duration 100
+# with the default (auto) engine, then the event-only engine, and the time
+# per duration.  SNNTB_BENCH_REFERENCE=1 adds the slow reference engine.
+if [ -f "$lenet" ] && [ -d "$mnist" ]; then
+    echo
+    echo "== lenet5 simulation: 10000 samples"
+    engines="auto event"
+    [ "${SNNTB_BENCH_REFERENCE:-0}" = 1 ] && engines="$engines reference"
+    for engine in $engines; do
+        SNNTB_ENGINE=$engine "$bench" "$lenet" "$mnist" npz 10000 | grep '^SNN'
+    done
+    for steps in 25 50 200; do
+        SNNTB_STEPS=$steps "$bench" "$lenet" "$mnist" npz 10000 | grep '^SNN'
+    done
+fi

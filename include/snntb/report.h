@@ -19,6 +19,7 @@ typedef struct snn_results {
     size_t silent;              /* samples with no output spike */
     double duration, dt;        /* ms */
     double mean_rate;           /* spikes per neuron per time step */
+    double synops_per_sample;   /* synaptic operations (snn_sim_result) */
     double sim_seconds;         /* simulation only */
     double wall_seconds;        /* the whole run */
 } snn_results;

@@ -15,6 +15,18 @@
 typedef void (*snn_sim_progress)(void *user, size_t done, size_t total,
                                  size_t top1_correct);
 
+/* How layers fed by spikes compute their currents.  All engines give the
+ * same spikes up to the rounding order of the sums. */
+typedef enum snn_sim_engine {
+    SNN_ENGINE_AUTO,     /* event-driven; a layer step whose input is busy
+                            runs as one dense BLAS product instead */
+    SNN_ENGINE_EVENT,    /* event-driven only: each spike adds its fan-out */
+    SNN_ENGINE_DENSE,    /* per sample, every such layer step as a dense
+                            BLAS product over its whole input */
+    SNN_ENGINE_REFERENCE /* the whole batch layer by layer through the ANN
+                            kernels: slow, kept as the plain reference */
+} snn_sim_engine;
+
 typedef struct snn_sim_opts {
     int steps;          /* time steps per sample: duration / dt */
     size_t batch_size;
@@ -23,7 +35,13 @@ typedef struct snn_sim_opts {
                            on batch size or thread count */
     snn_sim_progress progress;
     void *progress_user;
+    snn_sim_engine engine; /* AUTO when zeroed; nets the event engine does
+                              not cover (a first layer that is not a neuron
+                              layer) run on REFERENCE */
 } snn_sim_opts;
+
+/* Parses "auto", "event", "dense" or "reference"; -1 otherwise. */
+int snn_sim_engine_parse(const char *name);
 
 typedef struct snn_sim_result {
     size_t n;            /* samples simulated */
@@ -31,6 +49,10 @@ typedef struct snn_sim_result {
     size_t silent;       /* samples whose output layer never fired */
     double spikes;       /* spikes emitted by neuron layers, all samples */
     double neuron_steps; /* neurons x steps x samples, for the mean rate */
+    double synops;       /* synaptic operations, all samples: each spike
+                            into a Dense, Conv2D or average-pooling layer
+                            times its fan-out (the first layer's constant
+                            input current is computed once, not counted) */
     int *predictions;    /* n predicted classes (-1: no output spike);
                             free with snn_sim_result_free */
 } snn_sim_result;

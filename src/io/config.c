@@ -165,6 +165,7 @@ static const key_spec known_keys[] = {
     {"simulation", "top_k", "1", V_INT, R_AT_LEAST_1, NULL, 0},
     {"simulation", "keras_backend", "tensorflow", V_STR, R_ANY, NULL, 0},
     {"simulation", "early_stopping", "False", V_BOOL, R_ANY, NULL, 0},
+    {"simulation", "engine", "auto", V_CHOICE, R_ANY, (const char *const[]){"auto", "event", "dense", "reference", NULL}, 0},
 
     {"spinnaker", "number_of_neurons_per_core", "64", V_INT, R_AT_LEAST_1,
      NULL, 0},

@@ -29,6 +29,7 @@ static json_t *results_json(const snn_results *r)
     json_object_set_new(o, "dt", json_real(r->dt));
     json_object_set_new(o, "mean_spikes_per_neuron_step", json_real(r->mean_rate));
     json_object_set_new(o, "mean_rate_hz", json_real(r->dt > 0 ? r->mean_rate * 1000.0 / r->dt : 0));
+    json_object_set_new(o, "synaptic_operations_per_sample", json_real(r->synops_per_sample));
     json_object_set_new(o, "sim_seconds", json_real(r->sim_seconds));
     json_object_set_new(o, "wall_seconds", json_real(r->wall_seconds));
     return o;

@@ -32,6 +32,12 @@ double snn_rng_uniform(const snn_rng_key *key, size_t j, size_t neuron);
 double snn_if_fire(const snn_neuron_params *p, const float *cur, float *v,
                    float *spk, size_t n);
 
+/* As snn_if_fire, but lists the indices of the neurons that fired in
+ * events (room for n) instead of writing a spike tensor; returns their
+ * number. */
+size_t snn_if_fire_events(const snn_neuron_params *p, const float *cur,
+                          float *v, uint32_t *events, size_t n);
+
 /* Softmax output layer of b samples x n neurons: v += cur; each neuron
  * fires with probability softmax(v) over its sample's layer, then resets
  * as an IF neuron would.  Returns the sum of spk. */

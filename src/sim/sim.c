@@ -1,22 +1,30 @@
 /*
- * sim.c - the native time-stepped simulator.
+ * sim.c - the native time-stepped simulator: checks, the batch loop,
+ * scoring, and the choice of engine.
  *
  * Every step, layers are updated in order, so a spike crosses the whole
  * network within one step, as in the original's INIsim.  The input is a
  * constant current (the analog sample), so the first layer's current is
- * computed once per batch.  Synaptic currents reuse the ANN kernels
- * (src/ann/ops.h) on spike tensors.
+ * computed once per batch.  The event engine (event.c) runs each sample
+ * on its own thread through all steps; the reference engine here runs the
+ * whole batch layer by layer through the ANN kernels (src/ann/ops.h) on
+ * spike tensors.  Each sample's result depends only on the sample, so
+ * neither batch size nor thread count changes it.
  */
 #include "snntb/sim.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ann/ops.h"
-#include "snntb/ann.h"
+#include "sim/event.h"
 #include "sim/neuron.h"
+#include "sim/plan.h"
+#include "snntb/ann.h"
 
+/* The reference engine's per-layer tensors for a whole batch. */
 typedef struct layer_state {
     float *cur;   /* synaptic current this step, (batch, n) */
     float *v;     /* membrane potential, (batch, n) */
@@ -25,9 +33,15 @@ typedef struct layer_state {
 } layer_state;
 
 typedef struct sim_state {
-    layer_state *ls;
-    float *out_count; /* output spikes per sample and class */
+    int event;        /* which engine the state below is for */
+    layer_state *ls;  /* reference engine */
     int n;
+    sim_work **work;  /* event engine: one per thread */
+    int n_work;
+    float *cur0;      /* event engine: first layer's current, (batch, n) */
+    double *spikes, *synops; /* event engine: per sample of the batch */
+    float *out_count; /* output spikes per sample and class */
+    sim_plan plan;
 } sim_state;
 
 static void state_free(sim_state *s)
@@ -39,43 +53,80 @@ static void state_free(sim_state *s)
         free(s->ls[i].count);
     }
     free(s->ls);
+    for (int i = 0; s->work && i < s->n_work; i++)
+        sim_work_free(s->work[i]);
+    free(s->work);
+    free(s->cur0);
+    free(s->spikes);
+    free(s->synops);
     free(s->out_count);
+    sim_plan_free(&s->plan);
     memset(s, 0, sizeof *s);
 }
 
-static float *alloc_floats(size_t a, size_t b, int *ok)
+static void *alloc_array(size_t a, size_t b, size_t size, int *ok)
 {
     size_t n;
-    float *p = NULL;
-    if (snn_size_mul(a, b, &n))
-        p = calloc(n ? n : 1, sizeof(float));
+    void *p = NULL;
+    if (*ok && snn_size_mul(a, b, &n) && n <= SIZE_MAX / size)
+        p = calloc(n ? n : 1, size);
     if (!p)
         *ok = 0;
     return p;
 }
 
-static snn_status state_init(sim_state *s, const snn_net *net, size_t batch,
-                             snn_error *err)
+static int is_neuron_layer(const snn_net_layer *l)
 {
-    memset(s, 0, sizeof *s);
+    return l->unit == SNN_UNIT_IF || l->unit == SNN_UNIT_SOFTMAX;
+}
+
+static int reference_init(sim_state *s, const snn_net *net, size_t batch)
+{
+    int ok = 1;
     s->n = net->n_layers;
-    s->ls = calloc((size_t)net->n_layers, sizeof *s->ls);
-    int ok = s->ls != NULL;
+    s->ls = alloc_array((size_t)net->n_layers, 1, sizeof *s->ls, &ok);
     for (int i = 0; ok && i < net->n_layers; i++) {
         const snn_net_layer *l = &net->layers[i];
         size_t n = snn_net_layer_size(net, i);
         layer_state *ls = &s->ls[i];
-        ls->spk = alloc_floats(batch, n, &ok);
-        if (l->unit == SNN_UNIT_IF || l->unit == SNN_UNIT_SOFTMAX) {
-            ls->cur = alloc_floats(batch, n, &ok);
-            ls->v = alloc_floats(batch, n, &ok);
+        ls->spk = alloc_array(batch, n, sizeof(float), &ok);
+        if (is_neuron_layer(l)) {
+            ls->cur = alloc_array(batch, n, sizeof(float), &ok);
+            ls->v = alloc_array(batch, n, sizeof(float), &ok);
         }
         if (l->unit == SNN_UNIT_MAXGATE)
-            ls->count = alloc_floats(batch, snn_shape_numel(&l->in_shape), &ok);
+            ls->count = alloc_array(batch, snn_shape_numel(&l->in_shape),
+                                    sizeof(float), &ok);
     }
-    if (ok)
-        s->out_count = alloc_floats(
-            batch, snn_net_layer_size(net, net->n_layers - 1), &ok);
+    return ok;
+}
+
+static int event_init(sim_state *s, const snn_net *net, size_t batch,
+                      snn_error *err)
+{
+    int ok = 1;
+    s->n_work = omp_get_max_threads();
+    s->work = alloc_array((size_t)s->n_work, 1, sizeof *s->work, &ok);
+    s->cur0 = alloc_array(batch, snn_net_layer_size(net, 0), sizeof(float), &ok);
+    s->spikes = alloc_array(batch, 1, sizeof *s->spikes, &ok);
+    s->synops = alloc_array(batch, 1, sizeof *s->synops, &ok);
+    for (int i = 0; ok && i < s->n_work; i++)
+        ok = sim_work_create(net, &s->plan, &s->work[i], err) == SNN_OK;
+    return ok;
+}
+
+static snn_status state_init(sim_state *s, const snn_net *net, size_t batch,
+                             snn_sim_engine engine, snn_error *err)
+{
+    memset(s, 0, sizeof *s);
+    snn_status st = sim_plan_build(net, &s->plan, err);
+    if (st != SNN_OK)
+        return st;
+    s->event = engine != SNN_ENGINE_REFERENCE && sim_plan_event_ok(net);
+    int ok = s->event ? event_init(s, net, batch, err)
+                      : reference_init(s, net, batch);
+    s->out_count = alloc_array(batch, snn_net_layer_size(net, net->n_layers - 1),
+                               sizeof(float), &ok);
     if (!ok) {
         state_free(s);
         return snn_error_set(err, SNN_E_NOMEM,
@@ -87,7 +138,7 @@ static snn_status state_init(sim_state *s, const snn_net *net, size_t batch,
 
 /* Clears membranes and counters between batches (reset_between_nth_sample
  * = 1, as the original's default). */
-static void state_reset(sim_state *s, const snn_net *net, size_t b)
+static void reference_reset(sim_state *s, const snn_net *net, size_t b)
 {
     for (int i = 0; i < net->n_layers; i++) {
         const snn_net_layer *l = &net->layers[i];
@@ -102,6 +153,16 @@ static void state_reset(sim_state *s, const snn_net *net, size_t b)
     }
     memset(s->out_count, 0,
            b * snn_net_layer_size(net, net->n_layers - 1) * sizeof(float));
+}
+
+/* Spikes in `in` (b samples) times their fan-out into layer i. */
+static double reference_synops(const plan_layer *pl, const float *in, size_t b)
+{
+    double ops = 0;
+    for (size_t k = 0; k < b * pl->in_n; k++)
+        if (in[k] != 0)
+            ops += pl->fanout[k % pl->in_n];
+    return ops;
 }
 
 /* One step of layer i.  `in` is the input layer's spikes (or the sample). */
@@ -132,18 +193,13 @@ static double step_layer(const snn_net *net, sim_state *s, int i,
     return snn_if_fire(&p, ls->cur, ls->v, ls->spk, b * n);
 }
 
-static int is_neuron_layer(const snn_net_layer *l)
-{
-    return l->unit == SNN_UNIT_IF || l->unit == SNN_UNIT_SOFTMAX;
-}
-
-static void run_batch(const snn_net *net, sim_state *s, const float *x,
-                      size_t first, size_t b, const snn_sim_opts *o,
-                      snn_sim_result *res)
+static void reference_batch(const snn_net *net, sim_state *s, const float *x,
+                            size_t first, size_t b, const snn_sim_opts *o,
+                            snn_sim_result *res)
 {
     int last = net->n_layers - 1;
     size_t n_out = snn_net_layer_size(net, last);
-    state_reset(s, net, b);
+    reference_reset(s, net, b);
     for (int i = 0; i < net->n_layers; i++)
         if (net->layers[i].input < 0 && is_neuron_layer(&net->layers[i]))
             snn_op_forward(&net->layers[i].syn, &net->layers[i].in_shape, x,
@@ -157,11 +213,40 @@ static void run_batch(const snn_net *net, sim_state *s, const float *x,
             if (is_neuron_layer(l)) {
                 res->spikes += spikes / net->v_thresh;
                 res->neuron_steps += (double)b * snn_net_layer_size(net, i);
+                if (l->input >= 0)
+                    res->synops += reference_synops(&s->plan.layers[i], in, b);
             }
         }
         for (size_t k = 0; k < b * n_out; k++)
             s->out_count[k] += s->ls[last].spk[k] != 0;
     }
+}
+
+static void event_batch(const snn_net *net, sim_state *s, const float *x,
+                        size_t first, size_t b, const snn_sim_opts *o,
+                        snn_sim_result *res)
+{
+    const snn_net_layer *l0 = &net->layers[0];
+    size_t n0 = snn_net_layer_size(net, 0);
+    size_t n_out = snn_net_layer_size(net, net->n_layers - 1);
+    snn_op_forward(&l0->syn, &l0->in_shape, x, b, s->cur0);
+    #pragma omp parallel for schedule(dynamic, 1)
+    for (size_t j = 0; j < b; j++) {
+        sim_sample out = {s->out_count + j * n_out, 0, 0};
+        sim_event_sample(net, &s->plan, s->work[omp_get_thread_num()],
+                         s->cur0 + j * n0, first + j, o, &out);
+        s->spikes[j] = out.spikes;
+        s->synops[j] = out.synops;
+    }
+    /* Summed in sample order: the totals do not depend on the threads. */
+    for (size_t j = 0; j < b; j++) {
+        res->spikes += s->spikes[j];
+        res->synops += s->synops[j];
+    }
+    for (int i = 0; i < net->n_layers; i++)
+        if (is_neuron_layer(&net->layers[i]))
+            res->neuron_steps +=
+                (double)b * o->steps * (double)snn_net_layer_size(net, i);
 }
 
 static int predicted_class(const float *counts, size_t n)
@@ -224,6 +309,9 @@ static snn_status check_inputs(const snn_net *net, const snn_tensor *x,
     if (o->steps < 1 || o->batch_size < 1 || o->top_k < 1)
         return snn_error_set(err, SNN_E_INVALID,
                              "steps, batch size and top-k must be >= 1");
+    if ((unsigned)o->engine > SNN_ENGINE_REFERENCE)
+        return snn_error_set(err, SNN_E_INVALID, "unknown simulation engine %d",
+                             (int)o->engine);
     return SNN_OK;
 }
 
@@ -241,7 +329,7 @@ snn_status snn_simulate(const snn_net *net, const snn_tensor *x,
     if (!res->predictions)
         return snn_error_set(err, SNN_E_NOMEM, "cannot allocate results");
     sim_state s;
-    st = state_init(&s, net, batch ? batch : 1, err);
+    st = state_init(&s, net, batch ? batch : 1, o->engine, err);
     if (st != SNN_OK) {
         snn_sim_result_free(res);
         return st;
@@ -249,13 +337,26 @@ snn_status snn_simulate(const snn_net *net, const snn_tensor *x,
     size_t in_n = snn_shape_numel(&net->input_shape);
     for (size_t first = 0; first < n; first += batch) {
         size_t b = n - first < batch ? n - first : batch;
-        run_batch(net, &s, x->data + first * in_n, first, b, o, res);
+        const float *xb = x->data + first * in_n;
+        if (s.event)
+            event_batch(net, &s, xb, first, b, o, res);
+        else
+            reference_batch(net, &s, xb, first, b, o, res);
         score_batch(net, &s, y, first, b, o->top_k, res);
         if (o->progress)
             o->progress(o->progress_user, res->n, n, res->top1);
     }
     state_free(&s);
     return SNN_OK;
+}
+
+int snn_sim_engine_parse(const char *name)
+{
+    static const char *const names[] = {"auto", "event", "dense", "reference"};
+    for (int i = 0; i < (int)(sizeof names / sizeof *names); i++)
+        if (strcmp(name, names[i]) == 0)
+            return i;
+    return -1;
 }
 
 void snn_sim_result_free(snn_sim_result *res)

@@ -1,0 +1,430 @@
+/*
+ * event.c - the event-driven engine (see event.h).
+ *
+ * Work per step is proportional to the spikes: a spike at input position
+ * q, channel c adds, for each tap of q, one contiguous run of weights
+ * (its output channels) to one output position's currents.  The runs are
+ * added with AVX-512 where the CPU has it (chosen once, at run time) and
+ * with a plain loop elsewhere.  When a layer's input is busy, one BLAS
+ * product over the whole input is cheaper than many short runs: the
+ * engine then gathers instead (im2col for convolutions, gemv for dense
+ * layers).  Both sum the same products; only the rounding order differs.
+ */
+#include "sim/event.h"
+
+#include <cblas.h>
+#include <immintrin.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/neuron.h"
+
+/* Input spike density above which a layer step gathers.  On LeNet, at a
+ * mean density of about 4 %, gathering every step (engine dense) took 9
+ * times as long as scattering (bench/results.md): the two break even
+ * near 35 %. */
+#define GATHER_DENSITY 0.35
+/* Gathering needs an im2col buffer; larger layers always scatter. */
+#define GATHER_MAX_FLOATS ((size_t)1 << 22)
+
+typedef struct layer_work {
+    float *v, *cur, *spk;  /* neuron layers; spk: softmax draws */
+    uint32_t *ev;          /* this step's spikes (internal indices) */
+    size_t nev;
+    uint32_t *count;       /* max gate: input spike counts */
+    int32_t *best;         /* max gate: kernel offset of each window's leader */
+    size_t gather_at;      /* gather when at least this many input spikes */
+} layer_work;
+
+struct sim_work {
+    layer_work *l;
+    int n;
+    float *dense_in;       /* a gathered layer's input as 0/1 */
+    float *cols;           /* im2col of a gathered convolution */
+    int wide;              /* the CPU has AVX-512 */
+};
+
+static void *alloc_array(size_t n, size_t size, int *ok)
+{
+    void *p = NULL;
+    if (*ok && n <= SIZE_MAX / size)
+        p = calloc(n ? n : 1, size);
+    if (!p)
+        *ok = 0;
+    return p;
+}
+
+static size_t cols_size(const plan_layer *pl)
+{
+    if (pl->kind != PLAN_CONV)
+        return 0;
+    size_t n = pl->out_p * pl->k * pl->cin_grp;
+    return n <= GATHER_MAX_FLOATS ? n : 0;
+}
+
+static int can_gather(const plan_layer *pl, int i)
+{
+    return i > 0 && (pl->kind == PLAN_DENSE || cols_size(pl) > 0);
+}
+
+static void layer_work_init(layer_work *lw, const snn_net_layer *l,
+                            const plan_layer *pl, int i, int *ok)
+{
+    lw->ev = alloc_array(pl->out_n, sizeof *lw->ev, ok);
+    if (pl->kind == PLAN_CONV || pl->kind == PLAN_DENSE || pl->kind == PLAN_AVG) {
+        lw->v = alloc_array(pl->out_n, sizeof *lw->v, ok);
+        lw->cur = alloc_array(pl->out_n, sizeof *lw->cur, ok);
+        if (l->unit == SNN_UNIT_SOFTMAX)
+            lw->spk = alloc_array(pl->out_n, sizeof *lw->spk, ok);
+    }
+    if (pl->kind == PLAN_MAXGATE) {
+        lw->count = alloc_array(pl->in_n, sizeof *lw->count, ok);
+        lw->best = alloc_array(pl->out_n, sizeof *lw->best, ok);
+    }
+    lw->gather_at = can_gather(pl, i)
+                        ? (size_t)(GATHER_DENSITY * (double)pl->in_n) + 1
+                        : SIZE_MAX;
+}
+
+snn_status sim_work_create(const snn_net *net, const sim_plan *plan,
+                           sim_work **work, snn_error *err)
+{
+    sim_work *w = calloc(1, sizeof *w);
+    int ok = w != NULL;
+    size_t in_max = 0, cols_max = 0;
+    if (ok) {
+        w->n = net->n_layers;
+        w->l = alloc_array((size_t)net->n_layers, sizeof *w->l, &ok);
+    }
+    for (int i = 0; ok && i < net->n_layers; i++) {
+        const plan_layer *pl = &plan->layers[i];
+        layer_work_init(&w->l[i], &net->layers[i], pl, i, &ok);
+        if (can_gather(pl, i)) {
+            in_max = pl->in_n > in_max ? pl->in_n : in_max;
+            cols_max = cols_size(pl) > cols_max ? cols_size(pl) : cols_max;
+        }
+    }
+    if (ok) {
+        w->dense_in = alloc_array(in_max, sizeof *w->dense_in, &ok);
+        w->cols = alloc_array(cols_max, sizeof *w->cols, &ok);
+        w->wide = __builtin_cpu_supports("avx512f");
+    }
+    if (!ok) {
+        sim_work_free(w);
+        return snn_error_set(err, SNN_E_NOMEM,
+                             "cannot allocate a thread's simulation state");
+    }
+    *work = w;
+    return SNN_OK;
+}
+
+void sim_work_free(sim_work *w)
+{
+    if (!w)
+        return;
+    for (int i = 0; w->l && i < w->n; i++) {
+        free(w->l[i].v);
+        free(w->l[i].cur);
+        free(w->l[i].spk);
+        free(w->l[i].ev);
+        free(w->l[i].count);
+        free(w->l[i].best);
+    }
+    free(w->l);
+    free(w->dense_in);
+    free(w->cols);
+    free(w);
+}
+
+__attribute__((target("avx512f"))) static inline void
+add_run_avx512(float *restrict d, const float *restrict s, size_t n)
+{
+    size_t o = 0;
+    for (; o + 16 <= n; o += 16)
+        _mm512_storeu_ps(d + o, _mm512_add_ps(_mm512_loadu_ps(d + o),
+                                              _mm512_loadu_ps(s + o)));
+    if (o < n) {
+        __mmask16 m = (__mmask16)((1u << (n - o)) - 1);
+        __m512 a = _mm512_maskz_loadu_ps(m, d + o);
+        _mm512_mask_storeu_ps(d + o, m,
+                              _mm512_add_ps(a, _mm512_maskz_loadu_ps(m, s + o)));
+    }
+}
+
+static inline void add_run_plain(float *restrict d, const float *restrict s,
+                                 size_t n)
+{
+    for (size_t o = 0; o < n; o++)
+        d[o] += s[o];
+}
+
+/* The scatter of one step's input spikes, written once and compiled for
+ * both instruction sets by the two wrappers below.  Returns the synaptic
+ * operations done.  Indices fit 32 bits (sim_plan_event_ok), and 32-bit
+ * divisions are the cheaper ones. */
+static inline __attribute__((always_inline)) double
+scatter_body(const plan_layer *pl, const uint32_t *ev, size_t nev,
+             float *cur, int wide)
+{
+    if (pl->kind == PLAN_DENSE) {
+        for (size_t e = 0; e < nev; e++) {
+            const float *row = pl->w + (size_t)ev[e] * pl->out_n;
+            if (wide)
+                add_run_avx512(cur, row, pl->out_n);
+            else
+                add_run_plain(cur, row, pl->out_n);
+        }
+        return (double)nev * (double)pl->out_n;
+    }
+    uint32_t in_c = (uint32_t)pl->in_c, cg = (uint32_t)pl->cin_grp;
+    size_t og = pl->out_grp, k = pl->k, taps = 0;
+    for (size_t e = 0; e < nev; e++) {
+        uint32_t q = ev[e] / in_c, c = ev[e] % in_c;
+        uint32_t g = c / cg, cl = c % cg;
+        float *dst = cur + g * og;
+        const float *src = pl->w + (g * k * cg + cl) * og;
+        uint32_t t0 = pl->q_start[q], t1 = pl->q_start[q + 1];
+        taps += t1 - t0;
+        for (uint32_t t = t0; t < t1; t++) {
+            if (wide)
+                add_run_avx512(dst + pl->taps[t].dst, src + pl->taps[t].src, og);
+            else
+                add_run_plain(dst + pl->taps[t].dst, src + pl->taps[t].src, og);
+        }
+    }
+    return (double)taps * (double)og;
+}
+
+__attribute__((target("avx512f"))) static double
+scatter_avx512(const plan_layer *pl, const uint32_t *ev, size_t nev, float *cur)
+{
+    return scatter_body(pl, ev, nev, cur, 1);
+}
+
+static double scatter_plain(const plan_layer *pl, const uint32_t *ev,
+                            size_t nev, float *cur)
+{
+    return scatter_body(pl, ev, nev, cur, 0);
+}
+
+/* Average pooling: each spike adds v_thresh to its windows' sums, which
+ * are divided by the window sizes as the ANN kernel does. */
+static double scatter_avg(const plan_layer *pl, const uint32_t *ev,
+                          size_t nev, float vth, float *cur)
+{
+    uint32_t in_c = (uint32_t)pl->in_c;
+    size_t taps = 0;
+    memset(cur, 0, pl->out_n * sizeof *cur);
+    for (size_t e = 0; e < nev; e++) {
+        uint32_t q = ev[e] / in_c, c = ev[e] % in_c;
+        taps += pl->q_start[q + 1] - pl->q_start[q];
+        for (uint32_t t = pl->q_start[q]; t < pl->q_start[q + 1]; t++)
+            cur[(size_t)pl->taps[t].dst + c] += vth;
+    }
+    for (size_t p = 0; p < pl->out_p; p++)
+        for (size_t c = 0; c < pl->out_c; c++)
+            if (pl->win_n[p])
+                cur[p * pl->out_c + c] /= (float)pl->win_n[p];
+    return (double)taps;
+}
+
+/* cur += W x for the whole 0/1 input x, as BLAS products. */
+static void gather(const plan_layer *pl, const uint32_t *ev, size_t nev,
+                   sim_work *w, float *cur)
+{
+    float *x = w->dense_in;
+    memset(x, 0, pl->in_n * sizeof *x);
+    for (size_t e = 0; e < nev; e++)
+        x[ev[e]] = 1.0f;
+    if (pl->kind == PLAN_DENSE) {
+        cblas_sgemv(CblasRowMajor, CblasTrans, (int)pl->in_n, (int)pl->out_n,
+                    1.0f, pl->w, (int)pl->out_n, x, 1, 1.0f, cur, 1);
+        return;
+    }
+    size_t cg = pl->cin_grp, og = pl->out_grp, k = pl->k, kg = k * cg;
+    for (size_t g = 0; g < pl->groups; g++) {
+        for (size_t p = 0; p < pl->out_p; p++)
+            for (size_t t = 0; t < k; t++) {
+                int32_t q = pl->pk2q[p * k + t];
+                float *dst = w->cols + p * kg + t * cg;
+                if (q < 0)
+                    memset(dst, 0, cg * sizeof *dst);
+                else
+                    memcpy(dst, x + (size_t)q * pl->in_c + g * cg,
+                           cg * sizeof *dst);
+            }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)pl->out_p,
+                    (int)og, (int)kg, 1.0f, w->cols, (int)kg,
+                    pl->w + g * kg * og, (int)og, 1.0f, cur + g * og,
+                    (int)pl->out_c);
+    }
+}
+
+/* What a gather did in synaptic operations: the spikes' fan-out. */
+static double count_synops(const plan_layer *pl, const uint32_t *ev, size_t nev)
+{
+    if (pl->kind == PLAN_DENSE)
+        return (double)nev * (double)pl->out_n;
+    uint32_t in_c = (uint32_t)pl->in_c;
+    size_t taps = 0;
+    for (size_t e = 0; e < nev; e++) {
+        uint32_t q = ev[e] / in_c;
+        taps += pl->q_start[q + 1] - pl->q_start[q];
+    }
+    return (double)taps * (double)pl->out_grp;
+}
+
+/* The currents of neuron layer i (not the first) from its input spikes;
+ * returns the synaptic operations they stand for. */
+static double layer_current(const plan_layer *pl, const layer_work *in,
+                            sim_work *w, layer_work *lw, float vth,
+                            snn_sim_engine engine)
+{
+    if (pl->kind == PLAN_AVG)
+        return scatter_avg(pl, in->ev, in->nev, vth, lw->cur);
+    memcpy(lw->cur, pl->bias, pl->out_n * sizeof *lw->cur);
+    int dense = engine == SNN_ENGINE_DENSE ||
+                (engine == SNN_ENGINE_AUTO && in->nev >= lw->gather_at);
+    if (dense && lw->gather_at != SIZE_MAX) {
+        gather(pl, in->ev, in->nev, w, lw->cur);
+        return count_synops(pl, in->ev, in->nev);
+    }
+    if (w->wide)
+        return scatter_avx512(pl, in->ev, in->nev, lw->cur);
+    return scatter_plain(pl, in->ev, in->nev, lw->cur);
+}
+
+static void fire(const snn_net *net, const snn_net_layer *l,
+                 const plan_layer *pl, layer_work *lw, const snn_rng_key *key)
+{
+    snn_neuron_params p = {net->v_thresh, net->reset};
+    if (l->unit == SNN_UNIT_IF) {
+        lw->nev = snn_if_fire_events(&p, lw->cur, lw->v, lw->ev, pl->out_n);
+        return;
+    }
+    snn_softmax_fire(&p, lw->cur, lw->v, lw->spk, 1, pl->out_n, key);
+    lw->nev = 0;
+    for (size_t i = 0; i < pl->out_n; i++)
+        if (lw->spk[i] != 0)
+            lw->ev[lw->nev++] = (uint32_t)i;
+}
+
+/* Kernel offset of the first in-bounds cell of each window: the leader
+ * while all counts are equal (zero). */
+static void maxgate_reset(const plan_layer *pl, layer_work *lw)
+{
+    memset(lw->count, 0, pl->in_n * sizeof *lw->count);
+    for (size_t p = 0; p < pl->out_p; p++) {
+        int32_t first = -1;
+        for (size_t t = 0; t < pl->k && first < 0; t++)
+            if (pl->pk2q[p * pl->k + t] >= 0)
+                first = (int32_t)t;
+        for (size_t c = 0; c < pl->out_c; c++)
+            lw->best[p * pl->out_c + c] = first;
+    }
+}
+
+/* Max-pool gating as snn_maxgate_step: counts go up by this step's
+ * spikes, each window's leader is the cell with the largest count (the
+ * first in window order on ties), and a window passes its leader's
+ * spike.  Counts only grow, one at a time, so a window's leader can only
+ * change to the cell just incremented: the leader is kept up to date per
+ * spike instead of rescanning every window. */
+static void maxgate(const plan_layer *pl, const layer_work *in, layer_work *lw)
+{
+    uint32_t c_n = (uint32_t)pl->in_c;
+    size_t k = pl->k;
+    for (size_t e = 0; e < in->nev; e++) {
+        uint32_t q = in->ev[e] / c_n, c = in->ev[e] % c_n;
+        uint32_t mine = ++lw->count[in->ev[e]];
+        for (uint32_t t = pl->q_start[q]; t < pl->q_start[q + 1]; t++) {
+            int32_t *best = &lw->best[(size_t)pl->taps[t].dst + c];
+            int32_t kt = pl->taps[t].src;
+            if (*best == kt)
+                continue;
+            size_t p = (size_t)pl->taps[t].dst / c_n;
+            size_t lead = (size_t)pl->pk2q[p * k + (size_t)*best] * c_n + c;
+            if (mine > lw->count[lead] || (mine == lw->count[lead] && kt < *best))
+                *best = kt;
+        }
+    }
+    lw->nev = 0;
+    for (size_t e = 0; e < in->nev; e++) {
+        uint32_t q = in->ev[e] / c_n, c = in->ev[e] % c_n;
+        for (uint32_t t = pl->q_start[q]; t < pl->q_start[q + 1]; t++)
+            if (lw->best[(size_t)pl->taps[t].dst + c] == pl->taps[t].src)
+                lw->ev[lw->nev++] = (uint32_t)pl->taps[t].dst + (uint32_t)c;
+    }
+}
+
+static void reshape(const plan_layer *pl, const layer_work *in, layer_work *lw)
+{
+    for (size_t e = 0; e < in->nev; e++)
+        lw->ev[e] = pl->reshape[in->ev[e]];
+    lw->nev = in->nev;
+}
+
+static void sample_reset(const snn_net *net, const sim_plan *plan,
+                         sim_work *w, const float *cur0)
+{
+    for (int i = 0; i < net->n_layers; i++) {
+        const plan_layer *pl = &plan->layers[i];
+        layer_work *lw = &w->l[i];
+        lw->nev = 0;
+        if (lw->v)
+            memset(lw->v, 0, pl->out_n * sizeof *lw->v);
+        if (lw->count)
+            maxgate_reset(pl, lw);
+    }
+    const plan_layer *pl0 = &plan->layers[0];
+    for (size_t i = 0; i < pl0->out_n; i++)
+        w->l[0].cur[i] = cur0[plan_to_canon(pl0, i)];
+}
+
+static void step(const snn_net *net, const sim_plan *plan, sim_work *w,
+                 const snn_rng_key *key0, snn_sim_engine engine,
+                 sim_sample *out)
+{
+    for (int i = 0; i < net->n_layers; i++) {
+        const snn_net_layer *l = &net->layers[i];
+        const plan_layer *pl = &plan->layers[i];
+        layer_work *lw = &w->l[i];
+        const layer_work *in = i > 0 ? &w->l[l->input] : NULL;
+        snn_rng_key key = *key0;
+        key.layer = (uint64_t)i;
+        switch (pl->kind) {
+        case PLAN_MAXGATE:
+            maxgate(pl, in, lw);
+            continue;
+        case PLAN_RESHAPE:
+            reshape(pl, in, lw);
+            continue;
+        case PLAN_CONV:
+        case PLAN_DENSE:
+        case PLAN_AVG:
+            break;
+        }
+        if (in)
+            out->synops += layer_current(pl, in, w, lw, net->v_thresh, engine);
+        fire(net, l, pl, lw, &key);
+        out->spikes += (double)lw->nev;
+    }
+}
+
+void sim_event_sample(const snn_net *net, const sim_plan *plan,
+                      sim_work *w, const float *cur0, uint64_t sample,
+                      const snn_sim_opts *o, sim_sample *out)
+{
+    int last = net->n_layers - 1;
+    const plan_layer *pl_last = &plan->layers[last];
+    const layer_work *lw_last = &w->l[last];
+    memset(out->out_count, 0, pl_last->out_n * sizeof *out->out_count);
+    out->spikes = out->synops = 0;
+    sample_reset(net, plan, w, cur0);
+    for (int t = 0; t < o->steps; t++) {
+        snn_rng_key key = {o->seed, sample, (uint64_t)t, 0};
+        step(net, plan, w, &key, o->engine, out);
+        for (size_t e = 0; e < lw_last->nev; e++)
+            out->out_count[plan_to_canon(pl_last, lw_last->ev[e])] += 1;
+    }
+}

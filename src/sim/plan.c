@@ -1,0 +1,264 @@
+/*
+ * plan.c - builds the simulator's re-laid-out net (see plan.h).  The
+ * window geometry is enumerated once, output position by kernel offset,
+ * exactly as the ANN kernels read it (stride, dilation, asymmetric
+ * padding, groups), so borders need no special case later: a spike's
+ * fan-out is the list of taps of its position.
+ */
+#include "sim/plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ann/ops.h"
+
+size_t plan_to_internal(size_t c_n, size_t p_n, int spatial, size_t canon)
+{
+    if (!spatial)
+        return canon;
+    return canon % p_n * c_n + canon / p_n;
+}
+
+size_t plan_to_canon(const plan_layer *pl, size_t i)
+{
+    if (!pl->spatial_out)
+        return i;
+    return i % pl->out_c * pl->out_p + i / pl->out_c;
+}
+
+static void *alloc_array(size_t n, size_t size, int *ok)
+{
+    void *p = NULL;
+    if (*ok && n <= SIZE_MAX / size)
+        p = calloc(n ? n : 1, size);
+    if (!p)
+        *ok = 0;
+    return p;
+}
+
+static void shape_cp(const snn_shape *s, size_t *c, size_t *p)
+{
+    *c = s->ndim == 3 ? s->dims[0] : snn_shape_numel(s);
+    *p = s->ndim == 3 ? s->dims[1] * s->dims[2] : 1;
+}
+
+/* pk2q and the taps grouped by input position (a counting sort). */
+static void build_taps(plan_layer *pl, const snn_layer *l,
+                       const snn_shape *in, int *ok)
+{
+    const snn_window *w = &l->win;
+    long h = (long)in->dims[1], wd = (long)in->dims[2];
+    long ow = (long)l->shape.dims[2];
+    size_t k = (size_t)w->kernel[0] * (size_t)w->kernel[1];
+    pl->k = k;
+    pl->pk2q = alloc_array(pl->out_p * k, sizeof *pl->pk2q, ok);
+    pl->q_start = alloc_array(pl->in_p + 1, sizeof *pl->q_start, ok);
+    if (!*ok)
+        return;
+    size_t n_taps = 0;
+    for (size_t p = 0; p < pl->out_p; p++)
+        for (size_t t = 0; t < k; t++) {
+            long ky = (long)t / w->kernel[1], kx = (long)t % w->kernel[1];
+            long y = (long)p / ow * w->stride[0] - w->pad[0] + ky * w->dilation[0];
+            long x = (long)p % ow * w->stride[1] - w->pad[1] + kx * w->dilation[1];
+            int in_bounds = y >= 0 && y < h && x >= 0 && x < wd;
+            long q = in_bounds ? y * wd + x : -1;
+            pl->pk2q[p * k + t] = (int32_t)q;
+            if (in_bounds) {
+                pl->q_start[q + 1]++;
+                n_taps++;
+            }
+        }
+    pl->taps = alloc_array(n_taps, sizeof *pl->taps, ok);
+    uint32_t *fill = alloc_array(pl->in_p, sizeof *fill, ok);
+    if (*ok) {
+        for (size_t q = 0; q < pl->in_p; q++)
+            pl->q_start[q + 1] += pl->q_start[q];
+        int conv = pl->kind == PLAN_CONV;
+        for (size_t p = 0; p < pl->out_p; p++)
+            for (size_t t = 0; t < k; t++) {
+                int32_t q = pl->pk2q[p * k + t];
+                if (q < 0)
+                    continue;
+                plan_tap *tap = &pl->taps[pl->q_start[q] + fill[q]++];
+                tap->dst = (int32_t)(p * pl->out_c);
+                tap->src = (int32_t)(conv ? t * pl->cin_grp * pl->out_grp : t);
+            }
+    }
+    free(fill);
+}
+
+/* (O, I/groups, KH, KW) -> (groups, k, I/groups, O/groups), times vth. */
+static void relayout_conv(plan_layer *pl, const snn_layer *l, float vth)
+{
+    size_t cg = pl->cin_grp, og = pl->out_grp, k = pl->k;
+    for (size_t g = 0; g < pl->groups; g++)
+        for (size_t t = 0; t < k; t++)
+            for (size_t c = 0; c < cg; c++)
+                for (size_t o = 0; o < og; o++)
+                    pl->w[((g * k + t) * cg + c) * og + o] =
+                        vth * l->weight.data[((g * og + o) * cg + c) * k + t];
+}
+
+/* (out, in) -> (in, out) with rows in the input's internal order. */
+static void relayout_dense(plan_layer *pl, const snn_layer *l, float vth,
+                           int spatial_in)
+{
+    for (size_t i = 0; i < pl->in_n; i++) {
+        size_t canon = spatial_in ? i % pl->in_c * pl->in_p + i / pl->in_c : i;
+        for (size_t o = 0; o < pl->out_n; o++)
+            pl->w[i * pl->out_n + o] = vth * l->weight.data[o * pl->in_n + canon];
+    }
+}
+
+static void build_bias(plan_layer *pl, const snn_layer *l, int *ok)
+{
+    pl->bias = alloc_array(pl->out_n, sizeof *pl->bias, ok);
+    if (!*ok || !l->bias.data)
+        return;
+    /* One bias per output channel; channels are innermost. */
+    for (size_t i = 0; i < pl->out_n; i++)
+        pl->bias[i] = l->bias.data[i % pl->out_c];
+}
+
+static void build_fanout(plan_layer *pl, int *ok)
+{
+    pl->fanout = alloc_array(pl->in_n, sizeof *pl->fanout, ok);
+    if (!*ok)
+        return;
+    for (size_t i = 0; i < pl->in_n; i++) {
+        size_t q = pl->in_p > 1 ? i % pl->in_p : 0;
+        size_t taps = pl->q_start ? pl->q_start[q + 1] - pl->q_start[q] : 0;
+        switch (pl->kind) {
+        case PLAN_CONV:
+            pl->fanout[i] = (uint32_t)(taps * pl->out_grp);
+            break;
+        case PLAN_AVG:
+            pl->fanout[i] = (uint32_t)taps;
+            break;
+        case PLAN_DENSE:
+            pl->fanout[i] = (uint32_t)pl->out_n;
+            break;
+        case PLAN_MAXGATE:
+        case PLAN_RESHAPE:
+            pl->fanout[i] = 0;
+            break;
+        }
+    }
+}
+
+static void build_win_n(plan_layer *pl, int *ok)
+{
+    pl->win_n = alloc_array(pl->out_p, sizeof *pl->win_n, ok);
+    for (size_t p = 0; *ok && p < pl->out_p; p++)
+        for (size_t t = 0; t < pl->k; t++)
+            pl->win_n[p] += pl->pk2q[p * pl->k + t] >= 0;
+}
+
+static void build_reshape(plan_layer *pl, const snn_layer *l, int spatial_in,
+                          int *ok)
+{
+    pl->reshape = alloc_array(pl->in_n, sizeof *pl->reshape, ok);
+    for (size_t i = 0; *ok && i < pl->in_n; i++) {
+        size_t canon = spatial_in ? i % pl->in_c * pl->in_p + i / pl->in_c : i;
+        size_t out = canon;
+        if (l->flatten_hwc && spatial_in)
+            out = canon % pl->in_p * pl->in_c + canon / pl->in_p;
+        pl->reshape[i] = (uint32_t)out;
+    }
+}
+
+static plan_kind kind_of(const snn_net_layer *l)
+{
+    if (l->unit == SNN_UNIT_MAXGATE)
+        return PLAN_MAXGATE;
+    if (l->unit == SNN_UNIT_RESHAPE)
+        return PLAN_RESHAPE;
+    if (l->syn.op == SNN_OP_CONV2D)
+        return PLAN_CONV;
+    return l->syn.op == SNN_OP_AVGPOOL2D ? PLAN_AVG : PLAN_DENSE;
+}
+
+static int build_layer(plan_layer *pl, const snn_net_layer *l, float vth)
+{
+    int ok = 1, spatial_in = l->in_shape.ndim == 3;
+    pl->kind = kind_of(l);
+    pl->spatial_out = l->syn.shape.ndim == 3 && pl->kind != PLAN_RESHAPE;
+    pl->in_n = snn_shape_numel(&l->in_shape);
+    pl->out_n = snn_shape_numel(&l->syn.shape);
+    shape_cp(&l->in_shape, &pl->in_c, &pl->in_p);
+    shape_cp(&l->syn.shape, &pl->out_c, &pl->out_p);
+    if (pl->kind == PLAN_CONV) {
+        pl->groups = (size_t)l->syn.groups;
+        pl->cin_grp = pl->in_c / pl->groups;
+        pl->out_grp = pl->out_c / pl->groups;
+    }
+    if (pl->kind == PLAN_CONV || pl->kind == PLAN_AVG || pl->kind == PLAN_MAXGATE)
+        build_taps(pl, &l->syn, &l->in_shape, &ok);
+    if (pl->kind == PLAN_CONV || pl->kind == PLAN_DENSE) {
+        pl->w = alloc_array(snn_tensor_numel(&l->syn.weight), sizeof *pl->w, &ok);
+        if (ok && pl->kind == PLAN_CONV)
+            relayout_conv(pl, &l->syn, vth);
+        else if (ok)
+            relayout_dense(pl, &l->syn, vth, spatial_in);
+        build_bias(pl, &l->syn, &ok);
+    }
+    if (pl->kind == PLAN_AVG) {
+        build_win_n(pl, &ok);
+        pl->bias = alloc_array(pl->out_n, sizeof *pl->bias, &ok);
+    }
+    if (pl->kind == PLAN_RESHAPE)
+        build_reshape(pl, &l->syn, spatial_in, &ok);
+    build_fanout(pl, &ok);
+    return ok;
+}
+
+snn_status sim_plan_build(const snn_net *net, sim_plan *plan, snn_error *err)
+{
+    plan->n_layers = net->n_layers;
+    plan->layers = calloc((size_t)net->n_layers, sizeof *plan->layers);
+    int ok = plan->layers != NULL;
+    for (int i = 0; ok && i < net->n_layers; i++)
+        ok = build_layer(&plan->layers[i], &net->layers[i], net->v_thresh);
+    if (!ok) {
+        sim_plan_free(plan);
+        return snn_error_set(err, SNN_E_NOMEM,
+                             "cannot allocate the simulator's weight layout");
+    }
+    return SNN_OK;
+}
+
+void sim_plan_free(sim_plan *plan)
+{
+    for (int i = 0; plan->layers && i < plan->n_layers; i++) {
+        plan_layer *pl = &plan->layers[i];
+        free(pl->q_start);
+        free(pl->taps);
+        free(pl->pk2q);
+        free(pl->win_n);
+        free(pl->w);
+        free(pl->bias);
+        free(pl->reshape);
+        free(pl->fanout);
+    }
+    free(plan->layers);
+    memset(plan, 0, sizeof *plan);
+}
+
+int sim_plan_event_ok(const snn_net *net)
+{
+    for (int i = 0; i < net->n_layers; i++) {
+        const snn_net_layer *l = &net->layers[i];
+        int neuron = l->unit == SNN_UNIT_IF || l->unit == SNN_UNIT_SOFTMAX;
+        if (i == 0 && (l->input >= 0 || !neuron))
+            return 0;
+        if (i > 0 && (l->input < 0 || l->input >= i))
+            return 0;
+        /* Taps and tables hold 32-bit offsets. */
+        if (snn_net_layer_size(net, i) > INT32_MAX ||
+            snn_shape_numel(&l->in_shape) > INT32_MAX ||
+            snn_tensor_numel(&l->syn.weight) > INT32_MAX)
+            return 0;
+    }
+    return 1;
+}

@@ -1,0 +1,74 @@
+/*
+ * plan.h - the simulator's re-laid-out copy of a spiking net, built once
+ * per simulation: weights ordered so that one input neuron's fan-out is a
+ * contiguous vector, the window geometry enumerated as "taps", and the
+ * exact fan-out of every input neuron for counting synaptic operations.
+ * Internal to src/sim.
+ *
+ * Inside the event engine every spatial layer's neurons are channels-last
+ * (index p * C + c for position p = y * W + x), so that a spike's
+ * contribution to one output position is a run of contiguous channels.
+ * Vectors keep their canonical index.
+ */
+#ifndef SNNTB_SIM_PLAN_H
+#define SNNTB_SIM_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "snntb/net.h"
+#include "snntb/status.h"
+
+typedef enum plan_kind {
+    PLAN_CONV,    /* CONV2D neurons */
+    PLAN_DENSE,   /* DENSE neurons */
+    PLAN_AVG,     /* AVGPOOL2D neurons: sum of input spikes / window size */
+    PLAN_MAXGATE, /* MAXPOOL2D gating */
+    PLAN_RESHAPE  /* FLATTEN: re-indexing */
+} plan_kind;
+
+/* One (output position, kernel offset) pair that reads input position q;
+ * stored as offsets ready to add to the current and weight pointers. */
+typedef struct plan_tap {
+    int32_t dst; /* p * out_channels */
+    int32_t src; /* conv: k * cin_grp * out_grp; pools: k */
+} plan_tap;
+
+typedef struct plan_layer {
+    plan_kind kind;
+    int spatial_out;       /* output is (C, H, W): stored channels-last */
+    size_t in_n, out_n;
+    size_t in_c, in_p;     /* input channels and positions (1 for vectors) */
+    size_t out_c, out_p;
+    size_t groups, cin_grp, out_grp, k; /* conv; k = kh * kw (pools too) */
+    /* Taps of input position q: taps[q_start[q] .. q_start[q + 1]). */
+    uint32_t *q_start;
+    plan_tap *taps;
+    int32_t *pk2q;         /* (out_p, k): input position or -1 (padding) */
+    uint32_t *win_n;       /* avg pool: in-bounds cells per output position */
+    /* conv: (groups, k, cin_grp, out_grp) times v_thresh; dense: (in, out)
+     * times v_thresh, rows in the input's internal order. */
+    float *w;
+    float *bias;           /* out_n, internal order (0 where none) */
+    uint32_t *reshape;     /* reshape: internal input -> output index */
+    uint32_t *fanout;      /* synapses of each input neuron, canonical index */
+} plan_layer;
+
+typedef struct sim_plan {
+    plan_layer *layers;
+    int n_layers;
+} sim_plan;
+
+snn_status sim_plan_build(const snn_net *net, sim_plan *plan, snn_error *err);
+void sim_plan_free(sim_plan *plan);
+
+/* Canonical (C, H, W) index of internal index i of a layer's output, and
+ * back. */
+size_t plan_to_canon(const plan_layer *pl, size_t i);
+size_t plan_to_internal(size_t c_n, size_t p_n, int spatial, size_t canon);
+
+/* Whether the event engine covers the net: every layer fed by spikes and
+ * the first layer a neuron layer fed by the analog input. */
+int sim_plan_event_ok(const snn_net *net);
+
+#endif
