@@ -27,4 +27,10 @@ snn_status snn_run(const snn_config *cfg, const snn_log *log,
                    const snn_run_hooks *hooks, snn_results *res,
                    char *log_dir, size_t n, snn_error *err);
 
+/* The first stages of snn_run only: parse, fold, normalize (on the
+ * dataset the config names) and convert.  For exporters, which need the
+ * spiking net but not its simulation.  net is freed by the caller. */
+snn_status snn_run_convert(const snn_config *cfg, const snn_log *log,
+                           snn_net *net, snn_error *err);
+
 #endif

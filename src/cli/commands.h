@@ -9,5 +9,6 @@
 #define SNNTB_VERSION "0.1.0"
 
 int snn_cmd_run(int argc, char **argv);
+int snn_cmd_export(int argc, char **argv);
 
 #endif

@@ -16,6 +16,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"run", snn_cmd_run, "convert and simulate what a config describes"},
+    {"export", snn_cmd_export, "convert, then write the net for NIR or Brian2"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

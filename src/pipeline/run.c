@@ -354,14 +354,23 @@ static void sim_progress(void *user, size_t done, size_t total,
     progress(user, "SNN", done, total, correct);
 }
 
+/* Fold, normalize and convert: the graph becomes c->net. */
+static snn_status convert_net(run_ctx *c, snn_error *err)
+{
+    snn_status st = snn_fold_batchnorm(&c->graph, err);
+    if (st == SNN_OK && c->s.normalize)
+        st = normalize(c, err);
+    snn_convert_opts co = {(float)c->s.v_thresh, c->s.reset, (float)c->s.dt,
+                           c->s.softmax_to_relu};
+    if (st == SNN_OK)
+        st = snn_convert(&c->graph, &co, &c->net, err);
+    return st;
+}
+
 static snn_status simulate(run_ctx *c, size_t n, snn_results *res,
                            snn_error *err)
 {
-    snn_convert_opts co = {(float)c->s.v_thresh, c->s.reset, (float)c->s.dt,
-                           c->s.softmax_to_relu};
-    snn_status st = snn_convert(&c->graph, &co, &c->net, err);
-    if (st != SNN_OK)
-        return st;
+    snn_status st;
     int steps = (int)(c->s.duration / c->s.dt + 0.5);
     snn_sim_opts so = {steps, c->s.batch_size, c->s.top_k, 0x5eed,
                        sim_progress, c, c->s.engine};
@@ -401,11 +410,40 @@ static snn_status run_stages(run_ctx *c, snn_results *res, snn_error *err)
         return st;
     if (!s->simulate)
         return SNN_OK;
-    if ((st = snn_fold_batchnorm(&c->graph, err)) != SNN_OK)
-        return st;
-    if (s->normalize && (st = normalize(c, err)) != SNN_OK)
+    if ((st = convert_net(c, err)) != SNN_OK)
         return st;
     return simulate(c, n, res, err);
+}
+
+snn_status snn_run_convert(const snn_config *cfg, const snn_log *log,
+                           snn_net *net, snn_error *err)
+{
+    memset(net, 0, sizeof *net);
+    run_ctx *c = calloc(1, sizeof *c);
+    if (!c)
+        return snn_error_set(err, SNN_E_NOMEM, "cannot allocate a run");
+    c->log = log;
+    snn_graph_init(&c->graph);
+    snn_status st = read_settings(cfg, log, &c->s, err);
+    /* The log folder holds the cached scale factors. */
+    if (st == SNN_OK)
+        st = snn_mkdirs(c->s.log_dir, err);
+    if (st == SNN_OK)
+        st = snn_model_load(c->s.path_wd, c->s.filename_ann, c->s.model_lib,
+                            &c->graph, err);
+    if (st == SNN_OK)
+        st = load_dataset(c, err);
+    if (st == SNN_OK)
+        st = convert_net(c, err);
+    if (st == SNN_OK) {
+        *net = c->net;
+        memset(&c->net, 0, sizeof c->net);
+    }
+    snn_net_free(&c->net);
+    snn_dataset_free(&c->data);
+    snn_graph_free(&c->graph);
+    free(c);
+    return st;
 }
 
 snn_status snn_run(const snn_config *cfg, const snn_log *log,

@@ -1,0 +1,107 @@
+/*
+ * export.c - picks the writer for a target format, guards existing user
+ * files, and holds the conventions the writers share (export_internal.h).
+ */
+#include "snntb/export.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/fsutil.h"
+#include "export/export_internal.h"
+
+static const struct {
+    const char *name;
+    snn_export_format format;
+} formats[] = {
+    {"nir", SNN_EXPORT_NIR},
+    {"brian2", SNN_EXPORT_BRIAN2},
+};
+
+#define N_FORMATS (sizeof formats / sizeof formats[0])
+
+snn_status snn_export_format_parse(const char *name, snn_export_format *f,
+                                   snn_error *err)
+{
+    for (size_t i = 0; i < N_FORMATS; i++)
+        if (strcmp(name, formats[i].name) == 0) {
+            *f = formats[i].format;
+            return SNN_OK;
+        }
+    return snn_error_set(err, SNN_E_INVALID,
+                         "export format '%s' is not known (use nir or brian2)",
+                         name);
+}
+
+snn_status snn_export(const snn_net *net, snn_export_format f,
+                      const char *out, const snn_export_opts *opts,
+                      const snn_log *log, snn_error *err)
+{
+    if (net->n_layers < 1)
+        return snn_error_set(err, SNN_E_INVALID, "the spiking net is empty");
+    if (!opts->force && snn_file_exists(out))
+        return snn_error_set(err, SNN_E_INVALID,
+                             "%s exists: not overwriting it (use --force)",
+                             out);
+    switch (f) {
+    case SNN_EXPORT_NIR:
+        return snn_export_nir(net, out, log, err);
+    case SNN_EXPORT_BRIAN2:
+        return snn_export_brian2(net, out, opts, log, err);
+    }
+    return snn_error_set(err, SNN_E_INVALID, "unknown export format %d",
+                         (int)f);
+}
+
+int snn_export_fed_by_input(const snn_net *net, int i)
+{
+    int src = net->layers[i].input;
+    while (src >= 0 && net->layers[src].unit == SNN_UNIT_RESHAPE)
+        src = net->layers[src].input;
+    return src < 0;
+}
+
+float snn_export_weight_scale(const snn_net *net, int i)
+{
+    return snn_export_fed_by_input(net, i) ? 1.0f : net->v_thresh;
+}
+
+size_t snn_export_dense_column(const snn_net *net, int i, size_t j)
+{
+    int src = net->layers[i].input;
+    if (src < 0)
+        return j;
+    const snn_net_layer *fl = &net->layers[src];
+    if (fl->unit != SNN_UNIT_RESHAPE || !fl->syn.flatten_hwc ||
+        fl->in_shape.ndim != 3)
+        return j;
+    /* Column j is element j of the (H, W, C) order: position p, channel c. */
+    size_t c_n = fl->in_shape.dims[0];
+    size_t hw = fl->in_shape.dims[1] * fl->in_shape.dims[2];
+    return (j % c_n) * hw + j / c_n;
+}
+
+void snn_export_safe_name(char *dst, size_t n, const char *src)
+{
+    size_t k = 0;
+    for (; k + 1 < n && src[k]; k++) {
+        unsigned char ch = (unsigned char)src[k];
+        dst[k] = isalnum(ch) || ch == '-' || ch == '_' ? (char)ch : '_';
+    }
+    if (n)
+        dst[k] = '\0';
+}
+
+const char *snn_export_reset_name(snn_reset r)
+{
+    switch (r) {
+    case SNN_RESET_ZERO:
+        return "zero";
+    case SNN_RESET_MODULO:
+        return "modulo";
+    case SNN_RESET_SUBTRACT:
+        break;
+    }
+    return "subtract";
+}

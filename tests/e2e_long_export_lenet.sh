@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Long (two normalizations of the LeNet on 10000 samples): release pass only.
+# Exports the shared Keras LeNet to NIR and Brian2 and checks both with the
+# real packages (scripts/check_export.py): nir.read() loads the file with
+# type checking, and Brian2 running the exported script gives the same
+# output spike counts as a simulation of the NIR graph, sample by sample.
+# Needs a Python with nir and brian2: .venv/export-sims (numpy < 2.4, which
+# Brian2 2.9 needs) or .venv; skipped when neither has them.
+set -euo pipefail
+cli=$1 shared=$2
+. "$(dirname "$0")/e2e_lib.sh"
+root=$(cd "$(dirname "$0")/.." && pwd)
+model=$shared/models/lenet5/keras/99.14.h5
+data=$shared/data/mnist
+[ -f "$model" ] && [ -f "$data/x_test.npz" ] || skip "$model or $data absent"
+py=
+for cand in "$root/.venv/export-sims/bin/python" "$root/.venv/bin/python"; do
+  if [ -x "$cand" ] && "$cand" -c 'import nir, brian2' 2>/dev/null; then
+    py=$cand; break
+  fi
+done
+[ -n "$py" ] || skip "no Python with nir and brian2 (pip install nir brian2)"
+scratch_wd
+ln -s "$model" "$wd/99.14.h5"
+printf '[paths]\ndataset_path = %s\nfilename_ann = 99.14\n[simulation]\nduration = 40\n[conversion]\nsoftmax_to_relu = True\n' \
+  "$data" > "$wd/config.ini"
+"$cli" export -q --format nir "$wd/config.ini" "$wd/lenet.nir"
+"$cli" export -q --format brian2 "$wd/config.ini" "$wd/brian2"
+# A second export must not replace the first without --force.
+if "$cli" export -q --format nir "$wd/config.ini" "$wd/lenet.nir" 2>/dev/null; then
+  echo "FAIL: an existing export was overwritten without --force"; exit 1
+fi
+"$py" "$root/scripts/check_export.py" --nir "$wd/lenet.nir" --brian2 "$wd/brian2" \
+  "$data/x_test.npz" "$data/y_test.npz" -n 10
