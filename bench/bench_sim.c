@@ -126,7 +126,7 @@ static snn_status prepare_snn(bench *b, snn_error *err)
     snn_scales_free(&scales);
     if (st != SNN_OK)
         return st;
-    snn_convert_opts co = {1.0f, SNN_RESET_SUBTRACT, 1.0f, 0};
+    snn_convert_opts co = {1.0f, SNN_RESET_SUBTRACT, 1.0f};
     return snn_convert(&b->graph, &co, &b->net, err);
 }
 

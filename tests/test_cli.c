@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "snntb/dataset.h"
 
 typedef struct cli_env {
@@ -157,6 +159,34 @@ static void test_scale_factors_reused_while_inputs_unchanged(void **state)
     assert_non_null(strstr(errtext, "normalizing on"));
 }
 
+/* The output layer's scale factor as saved in scale_factors.json. */
+static double output_scale(const cli_env *e)
+{
+    char path[700];
+    snprintf(path, sizeof path,
+             "%s/log/gui/test/normalization/scale_factors.json", e->wd);
+    json_t *root = json_load_file(path, 0, NULL);
+    assert_non_null(root);
+    json_t *v = json_object_get(json_object_get(root, "scale_factors"), "out");
+    assert_true(json_is_number(v));
+    double lambda = json_number_value(v);
+    json_decref(root);
+    return lambda;
+}
+
+/* softmax_to_relu: the output layer is normalized like any other (its
+ * factor is a percentile, not 1) and still predicts what Keras does. */
+static void test_softmax_to_relu_normalizes_output(void **state)
+{
+    cli_env *e = *state;
+    char errtext[4096];
+    assert_int_equal(run(e, errtext, sizeof errtext), 0);
+    assert_true(output_scale(e) == 1.0);
+    write_config(e, "[conversion]\nsoftmax_to_relu = True");
+    assert_int_equal(run(e, errtext, sizeof errtext), 0);
+    assert_true(output_scale(e) != 1.0);
+}
+
 static void test_truncated_model(void **state)
 {
     cli_env *e = *state;
@@ -224,6 +254,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_run_matches_keras, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_key_warns_and_runs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scale_factors_reused_while_inputs_unchanged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_softmax_to_relu_normalizes_output, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncated_model, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dataset_shape_does_not_fit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_simulator, setup, teardown),

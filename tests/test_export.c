@@ -82,7 +82,7 @@ static void build_net(snn_net *net, snn_op pool_op, int conv_pad_bottom)
             l.weight.data[o * 8 + j] = (float)(10 * o + j);
     add(&g, &l, 3);
     assert_int_equal(snn_graph_infer_shapes(&g, &err), SNN_OK);
-    snn_convert_opts co = {TH, SNN_RESET_SUBTRACT, DT, 0};
+    snn_convert_opts co = {TH, SNN_RESET_SUBTRACT, DT};
     assert_int_equal(snn_convert(&g, &co, net, &err), SNN_OK);
     snn_graph_free(&g);
 }

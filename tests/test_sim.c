@@ -125,7 +125,7 @@ static void build_identity_net(snn_net *net, int softmax)
     d.n_inputs = 1;
     assert_int_equal(snn_graph_add(&g, &d, NULL, &err), SNN_OK);
     assert_int_equal(snn_graph_infer_shapes(&g, &err), SNN_OK);
-    snn_convert_opts o = {1.0f, SNN_RESET_SUBTRACT, 1.0f, 0};
+    snn_convert_opts o = {1.0f, SNN_RESET_SUBTRACT, 1.0f};
     assert_int_equal(snn_convert(&g, &o, net, &err), SNN_OK);
     snn_graph_free(&g);
 }

@@ -124,7 +124,7 @@ static void to_net(snn_graph *g, snn_net *net)
 {
     snn_error err;
     assert_int_equal(snn_graph_infer_shapes(g, &err), SNN_OK);
-    snn_convert_opts o = {1.0f, SNN_RESET_SUBTRACT, 1.0f, 0};
+    snn_convert_opts o = {1.0f, SNN_RESET_SUBTRACT, 1.0f};
     assert_int_equal(snn_convert(g, &o, net, &err), SNN_OK);
     snn_graph_free(g);
 }

@@ -103,6 +103,11 @@ snn_status snn_graph_add(snn_graph *g, const snn_layer *l, int *index,
  * must be set.  Errors name the layer. */
 snn_status snn_graph_infer_shapes(snn_graph *g, snn_error *err);
 
+/* The original's softmax_to_relu: every softmax becomes a ReLU, so that
+ * normalization scales the output layer like any other and it converts to
+ * plain integrate-and-fire neurons.  The class ranking is unchanged. */
+void snn_graph_softmax_to_relu(snn_graph *g);
+
 /* Index of the layer with this name, or -1. */
 int snn_graph_find(const snn_graph *g, const char *name);
 

@@ -46,7 +46,6 @@ typedef struct snn_convert_opts {
     float v_thresh;
     snn_reset reset;
     float dt;
-    int softmax_to_relu; /* output layer as plain IF neurons */
 } snn_convert_opts;
 
 /* Builds the spiking net from g, whose batch norms must be folded.  g is

@@ -138,6 +138,7 @@ static void print_results(const snn_results *r, const char *log_dir)
         printf("simulation:         %g ms at dt %g ms, %.3f spikes/neuron/step"
                " (%.1f Hz)\n", r->duration, r->dt, r->mean_rate,
                r->dt > 0 ? r->mean_rate * 1000 / r->dt : 0);
+        printf("synaptic ops:       %.4g per sample\n", r->synops_per_sample);
         if (r->silent)
             printf("no output spike:    %zu samples (counted wrong)\n",
                    r->silent);

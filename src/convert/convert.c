@@ -32,7 +32,7 @@ size_t snn_net_layer_size(const snn_net *net, int i)
     return snn_shape_numel(&net->layers[i].syn.shape);
 }
 
-static snn_unit unit_for(const snn_layer *l, const snn_convert_opts *o)
+static snn_unit unit_for(const snn_layer *l)
 {
     switch (l->op) {
     case SNN_OP_MAXPOOL2D:
@@ -40,8 +40,7 @@ static snn_unit unit_for(const snn_layer *l, const snn_convert_opts *o)
     case SNN_OP_FLATTEN:
         return SNN_UNIT_RESHAPE;
     default:
-        return l->act == SNN_ACT_SOFTMAX && !o->softmax_to_relu
-                   ? SNN_UNIT_SOFTMAX : SNN_UNIT_IF;
+        return l->act == SNN_ACT_SOFTMAX ? SNN_UNIT_SOFTMAX : SNN_UNIT_IF;
     }
 }
 
@@ -55,7 +54,7 @@ static snn_status add_net_layer(snn_net *net, const snn_layer *l, int input,
     memset(&nl->syn.weight, 0, sizeof nl->syn.weight);
     memset(&nl->syn.bias, 0, sizeof nl->syn.bias);
     memset(&nl->syn.gamma, 0, 4 * sizeof nl->syn.gamma);
-    nl->unit = unit_for(l, o);
+    nl->unit = unit_for(l);
     nl->input = input;
     nl->in_shape = input < 0 ? net->input_shape : net->layers[input].syn.shape;
     /* The simulator runs the op every step without further checks. */
@@ -78,8 +77,7 @@ static snn_status add_net_layer(snn_net *net, const snn_layer *l, int input,
 /* A standalone activation: ReLU/linear vanish into the IF layer before
  * them; softmax turns that layer into the softmax output. */
 static snn_status absorb_activation(snn_net *net, const snn_layer *l,
-                                    int input, const snn_convert_opts *o,
-                                    snn_error *err)
+                                    int input, snn_error *err)
 {
     if (input < 0 || (net->layers[input].unit != SNN_UNIT_IF &&
                       net->layers[input].unit != SNN_UNIT_SOFTMAX))
@@ -87,7 +85,7 @@ static snn_status absorb_activation(snn_net *net, const snn_layer *l,
                              "layer '%s': a %s activation must follow a "
                              "Dense, Conv2D or pooling layer", l->name,
                              snn_act_name(l->act));
-    if (l->act == SNN_ACT_SOFTMAX && !o->softmax_to_relu)
+    if (l->act == SNN_ACT_SOFTMAX)
         net->layers[input].unit = SNN_UNIT_SOFTMAX;
     return SNN_OK;
 }
@@ -128,7 +126,7 @@ static snn_status convert_layers(const snn_graph *g, const snn_convert_opts *o,
                                  "layer '%s': batch normalization must be "
                                  "folded before conversion", l->name);
         case SNN_OP_ACTIVATION:
-            st = absorb_activation(net, l, input, o, err);
+            st = absorb_activation(net, l, input, err);
             map[i] = input;
             break;
         case SNN_OP_DENSE:

@@ -82,6 +82,13 @@ int snn_graph_find(const snn_graph *g, const char *name)
     return -1;
 }
 
+void snn_graph_softmax_to_relu(snn_graph *g)
+{
+    for (int i = 0; i < g->n_layers; i++)
+        if (g->layers[i].act == SNN_ACT_SOFTMAX)
+            g->layers[i].act = SNN_ACT_RELU;
+}
+
 int snn_layer_has_weights(const snn_layer *l)
 {
     return (l->op == SNN_OP_DENSE || l->op == SNN_OP_CONV2D) &&

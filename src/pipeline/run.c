@@ -358,10 +358,11 @@ static void sim_progress(void *user, size_t done, size_t total,
 static snn_status convert_net(run_ctx *c, snn_error *err)
 {
     snn_status st = snn_fold_batchnorm(&c->graph, err);
+    if (c->s.softmax_to_relu)
+        snn_graph_softmax_to_relu(&c->graph);
     if (st == SNN_OK && c->s.normalize)
         st = normalize(c, err);
-    snn_convert_opts co = {(float)c->s.v_thresh, c->s.reset, (float)c->s.dt,
-                           c->s.softmax_to_relu};
+    snn_convert_opts co = {(float)c->s.v_thresh, c->s.reset, (float)c->s.dt};
     if (st == SNN_OK)
         st = snn_convert(&c->graph, &co, &c->net, err);
     return st;

@@ -37,6 +37,7 @@ static uint64_t graph_hash(const snn_graph *g)
         const snn_layer *l = &g->layers[i];
         h = fnv1a(h, l->name, strlen(l->name) + 1);
         h = fnv1a(h, &l->op, sizeof l->op);
+        h = fnv1a(h, &l->act, sizeof l->act);
         h = tensor_hash(h, &l->weight);
         h = tensor_hash(h, &l->bias);
     }
