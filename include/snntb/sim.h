@@ -27,6 +27,34 @@ typedef enum snn_sim_engine {
                             kernels: slow, kept as the plain reference */
 } snn_sim_engine;
 
+/* What a run records beyond accuracy, for logs and plots.  Every pointer is
+ * optional (NULL: not recorded); the caller allocates, the simulator zeroes
+ * and fills.  Sample indices are relative to the first simulated sample.
+ * Neurons are in the layer's canonical (C, H, W) order.  A layer's spikes
+ * are its output events: for a max-pool gate, the spikes it passes; for a
+ * flatten, its input's spikes re-indexed. */
+typedef struct snn_sim_record {
+    /* Against time, summed over all samples, opts->steps entries each:
+     * samples correct at top-1 / top-k if classified by their output spike
+     * counts at the end of that step (the original's error_t), and the
+     * synaptic operations done in that step. */
+    size_t *top1_at_step, *topk_at_step;
+    double *synops_at_step;
+    /* Per net layer (an array of net->n_layers pointers; an entry may be
+     * NULL to skip that layer): each neuron's spike count over the run,
+     * (record_samples x layer size) floats, for the first record_samples
+     * samples (rows past the samples simulated stay zero). */
+    float **spike_counts;
+    size_t record_samples;
+    /* The first sample in detail, per net layer (entry may be NULL):
+     * raster0[l] is (steps x layer size) bytes, 1 where the neuron spiked;
+     * vmem0[l] is (steps x layer size) floats, the membrane potential after
+     * that step's reset (neuron layers only: an entry for a max-pool gate
+     * or a flatten is an error). */
+    unsigned char **raster0;
+    float **vmem0;
+} snn_sim_record;
+
 typedef struct snn_sim_opts {
     int steps;          /* time steps per sample: duration / dt */
     size_t batch_size;
@@ -38,6 +66,7 @@ typedef struct snn_sim_opts {
     snn_sim_engine engine; /* AUTO when zeroed; nets the event engine does
                               not cover (a first layer that is not a neuron
                               layer) run on REFERENCE */
+    snn_sim_record *record; /* NULL: record nothing, at no cost */
 } snn_sim_opts;
 
 /* Parses "auto", "event", "dense" or "reference"; -1 otherwise. */

@@ -374,7 +374,7 @@ static snn_status simulate(run_ctx *c, size_t n, snn_results *res,
     snn_status st;
     int steps = (int)(c->s.duration / c->s.dt + 0.5);
     snn_sim_opts so = {steps, c->s.batch_size, c->s.top_k, 0x5eed,
-                       sim_progress, c, c->s.engine};
+                       sim_progress, c, c->s.engine, NULL};
     snn_sim_result sr;
     progress(c, "SNN", 0, n, 0);
     double t0 = snn_now_seconds();

@@ -381,10 +381,23 @@ static void sample_reset(const snn_net *net, const sim_plan *plan,
         w->l[0].cur[i] = cur0[plan_to_canon(pl0, i)];
 }
 
+/* Layer i's spikes and potentials of step t, in canonical order. */
+static void record_layer(const rec_sample *r, int i, int t,
+                         const plan_layer *pl, const layer_work *lw)
+{
+    if (!sim_record_neurons(r, i))
+        return;
+    for (size_t e = 0; e < lw->nev; e++)
+        sim_record_spike(r, i, t, plan_to_canon(pl, lw->ev[e]));
+    for (size_t k = 0; lw->v && k < pl->out_n; k++)
+        sim_record_vmem(r, i, t, plan_to_canon(pl, k), lw->v[k]);
+}
+
 static void step(const snn_net *net, const sim_plan *plan, sim_work *w,
                  const snn_rng_key *key0, snn_sim_engine engine,
                  sim_sample *out)
 {
+    int t = (int)key0->step;
     for (int i = 0; i < net->n_layers; i++) {
         const snn_net_layer *l = &net->layers[i];
         const plan_layer *pl = &plan->layers[i];
@@ -395,19 +408,22 @@ static void step(const snn_net *net, const sim_plan *plan, sim_work *w,
         switch (pl->kind) {
         case PLAN_MAXGATE:
             maxgate(pl, in, lw);
-            continue;
+            break;
         case PLAN_RESHAPE:
             reshape(pl, in, lw);
-            continue;
+            break;
         case PLAN_CONV:
         case PLAN_DENSE:
         case PLAN_AVG:
+            if (in)
+                out->synops +=
+                    layer_current(pl, in, w, lw, net->v_thresh, engine);
+            fire(net, l, pl, lw, &key);
+            out->spikes += (double)lw->nev;
             break;
         }
-        if (in)
-            out->synops += layer_current(pl, in, w, lw, net->v_thresh, engine);
-        fire(net, l, pl, lw, &key);
-        out->spikes += (double)lw->nev;
+        if (out->rec)
+            record_layer(out->rec, i, t, pl, lw);
     }
 }
 
@@ -423,8 +439,14 @@ void sim_event_sample(const snn_net *net, const sim_plan *plan,
     sample_reset(net, plan, w, cur0);
     for (int t = 0; t < o->steps; t++) {
         snn_rng_key key = {o->seed, sample, (uint64_t)t, 0};
+        double synops = out->synops;
         step(net, plan, w, &key, o->engine, out);
         for (size_t e = 0; e < lw_last->nev; e++)
             out->out_count[plan_to_canon(pl_last, lw_last->ev[e])] += 1;
+        if (out->rec) {
+            if (out->rec->synops)
+                out->rec->synops[t] += out->synops - synops;
+            sim_record_hits(out->rec, t, out->out_count);
+        }
     }
 }

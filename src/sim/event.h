@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "sim/plan.h"
+#include "sim/record.h"
 #include "snntb/sim.h"
 
 /* One thread's state for one sample, allocated once per simulation. */
@@ -25,6 +26,7 @@ typedef struct sim_sample {
     float *out_count; /* output spikes per class (canonical), zeroed here */
     double spikes;    /* spikes of neuron layers */
     double synops;    /* spikes times fan-out, layers fed by spikes */
+    const rec_sample *rec; /* what to record; NULL: nothing */
 } sim_sample;
 
 /* Runs sample `sample` (its index in the dataset, for the random draws)

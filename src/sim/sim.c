@@ -22,6 +22,7 @@
 #include "sim/event.h"
 #include "sim/neuron.h"
 #include "sim/plan.h"
+#include "sim/record.h"
 #include "snntb/ann.h"
 
 /* The reference engine's per-layer tensors for a whole batch. */
@@ -41,6 +42,9 @@ typedef struct sim_state {
     float *cur0;      /* event engine: first layer's current, (batch, n) */
     double *spikes, *synops; /* event engine: per sample of the batch */
     float *out_count; /* output spikes per sample and class */
+    /* Recording: per-step sums, steps entries per thread (NULL: off). */
+    size_t *rec_top1, *rec_topk;
+    double *rec_synops;
     sim_plan plan;
 } sim_state;
 
@@ -60,6 +64,9 @@ static void state_free(sim_state *s)
     free(s->spikes);
     free(s->synops);
     free(s->out_count);
+    free(s->rec_top1);
+    free(s->rec_topk);
+    free(s->rec_synops);
     sim_plan_free(&s->plan);
     memset(s, 0, sizeof *s);
 }
@@ -115,9 +122,54 @@ static int event_init(sim_state *s, const snn_net *net, size_t batch,
     return ok;
 }
 
-static snn_status state_init(sim_state *s, const snn_net *net, size_t batch,
-                             snn_sim_engine engine, snn_error *err)
+/* One set of per-step sums per thread; summed at the end, exactly (the
+ * sums are integers), so the thread count does not change them. */
+static void record_init(sim_state *s, const snn_sim_opts *o, int *ok)
 {
+    const snn_sim_record *rec = o->record;
+    size_t threads = s->event ? (size_t)s->n_work : 1, steps = (size_t)o->steps;
+    if (!rec)
+        return;
+    if (rec->top1_at_step)
+        s->rec_top1 = alloc_array(threads, steps, sizeof *s->rec_top1, ok);
+    if (rec->topk_at_step)
+        s->rec_topk = alloc_array(threads, steps, sizeof *s->rec_topk, ok);
+    if (rec->synops_at_step)
+        s->rec_synops = alloc_array(threads, steps, sizeof *s->rec_synops, ok);
+}
+
+static void record_finish(const sim_state *s, const snn_sim_opts *o)
+{
+    const snn_sim_record *rec = o->record;
+    size_t threads = s->event ? (size_t)s->n_work : 1, steps = (size_t)o->steps;
+    for (size_t k = 0; rec && k < threads * steps; k++) {
+        if (s->rec_top1)
+            rec->top1_at_step[k % steps] += s->rec_top1[k];
+        if (s->rec_topk)
+            rec->topk_at_step[k % steps] += s->rec_topk[k];
+        if (s->rec_synops)
+            rec->synops_at_step[k % steps] += s->rec_synops[k];
+    }
+}
+
+/* This thread's view of the record for sample `row` (x's row index). */
+static rec_sample record_sample(const snn_net *net, const sim_state *s,
+                                const snn_sim_opts *o, const snn_tensor *y,
+                                size_t row, int thread)
+{
+    size_t n_out = snn_net_layer_size(net, net->n_layers - 1);
+    size_t at = (size_t)thread * (size_t)o->steps;
+    rec_sample r = {o->record, net, row, sim_label(y->data + row * n_out, n_out),
+                    o->top_k, s->rec_top1 ? s->rec_top1 + at : NULL,
+                    s->rec_topk ? s->rec_topk + at : NULL,
+                    s->rec_synops ? s->rec_synops + at : NULL};
+    return r;
+}
+
+static snn_status state_init(sim_state *s, const snn_net *net, size_t batch,
+                             const snn_sim_opts *o, snn_error *err)
+{
+    snn_sim_engine engine = o->engine;
     memset(s, 0, sizeof *s);
     snn_status st = sim_plan_build(net, &s->plan, err);
     if (st != SNN_OK)
@@ -127,6 +179,7 @@ static snn_status state_init(sim_state *s, const snn_net *net, size_t batch,
                       : reference_init(s, net, batch);
     s->out_count = alloc_array(batch, snn_net_layer_size(net, net->n_layers - 1),
                                sizeof(float), &ok);
+    record_init(s, o, &ok);
     if (!ok) {
         state_free(s);
         return snn_error_set(err, SNN_E_NOMEM,
@@ -193,9 +246,41 @@ static double step_layer(const snn_net *net, sim_state *s, int i,
     return snn_if_fire(&p, ls->cur, ls->v, ls->spk, b * n);
 }
 
+/* Layer i's spikes and potentials of step t, for every sample of the
+ * batch (first is the batch's first row). */
+static void reference_record_layer(const snn_net *net, const sim_state *s,
+                                   const snn_sim_opts *o, const snn_tensor *y,
+                                   size_t first, size_t b, int i, int t)
+{
+    size_t n = snn_net_layer_size(net, i);
+    const layer_state *ls = &s->ls[i];
+    for (size_t j = 0; j < b; j++) {
+        rec_sample r = record_sample(net, s, o, y, first + j, 0);
+        if (!sim_record_neurons(&r, i))
+            continue;
+        for (size_t k = 0; k < n; k++) {
+            if (ls->spk[j * n + k] != 0)
+                sim_record_spike(&r, i, t, k);
+            if (ls->v)
+                sim_record_vmem(&r, i, t, k, ls->v[j * n + k]);
+        }
+    }
+}
+
+static void reference_record_hits(const snn_net *net, const sim_state *s,
+                                  const snn_sim_opts *o, const snn_tensor *y,
+                                  size_t first, size_t b, int t)
+{
+    size_t n_out = snn_net_layer_size(net, net->n_layers - 1);
+    for (size_t j = 0; j < b; j++) {
+        rec_sample r = record_sample(net, s, o, y, first + j, 0);
+        sim_record_hits(&r, t, s->out_count + j * n_out);
+    }
+}
+
 static void reference_batch(const snn_net *net, sim_state *s, const float *x,
-                            size_t first, size_t b, const snn_sim_opts *o,
-                            snn_sim_result *res)
+                            const snn_tensor *y, size_t first, size_t b,
+                            const snn_sim_opts *o, snn_sim_result *res)
 {
     int last = net->n_layers - 1;
     size_t n_out = snn_net_layer_size(net, last);
@@ -213,18 +298,26 @@ static void reference_batch(const snn_net *net, sim_state *s, const float *x,
             if (is_neuron_layer(l)) {
                 res->spikes += spikes / net->v_thresh;
                 res->neuron_steps += (double)b * snn_net_layer_size(net, i);
-                if (l->input >= 0)
-                    res->synops += reference_synops(&s->plan.layers[i], in, b);
+                double ops = l->input >= 0
+                                 ? reference_synops(&s->plan.layers[i], in, b)
+                                 : 0;
+                res->synops += ops;
+                if (s->rec_synops)
+                    s->rec_synops[t] += ops;
             }
+            if (o->record)
+                reference_record_layer(net, s, o, y, first, b, i, t);
         }
         for (size_t k = 0; k < b * n_out; k++)
             s->out_count[k] += s->ls[last].spk[k] != 0;
+        if (o->record)
+            reference_record_hits(net, s, o, y, first, b, t);
     }
 }
 
 static void event_batch(const snn_net *net, sim_state *s, const float *x,
-                        size_t first, size_t b, const snn_sim_opts *o,
-                        snn_sim_result *res)
+                        const snn_tensor *y, size_t first, size_t b,
+                        const snn_sim_opts *o, snn_sim_result *res)
 {
     const snn_net_layer *l0 = &net->layers[0];
     size_t n0 = snn_net_layer_size(net, 0);
@@ -232,9 +325,14 @@ static void event_batch(const snn_net *net, sim_state *s, const float *x,
     snn_op_forward(&l0->syn, &l0->in_shape, x, b, s->cur0);
     #pragma omp parallel for schedule(dynamic, 1)
     for (size_t j = 0; j < b; j++) {
-        sim_sample out = {s->out_count + j * n_out, 0, 0};
-        sim_event_sample(net, &s->plan, s->work[omp_get_thread_num()],
-                         s->cur0 + j * n0, first + j, o, &out);
+        int thread = omp_get_thread_num();
+        rec_sample r;
+        if (o->record)
+            r = record_sample(net, s, o, y, first + j, thread);
+        sim_sample out = {s->out_count + j * n_out, 0, 0,
+                          o->record ? &r : NULL};
+        sim_event_sample(net, &s->plan, s->work[thread], s->cur0 + j * n0,
+                         first + j, o, &out);
         s->spikes[j] = out.spikes;
         s->synops[j] = out.synops;
     }
@@ -249,18 +347,6 @@ static void event_batch(const snn_net *net, sim_state *s, const float *x,
                 (double)b * o->steps * (double)snn_net_layer_size(net, i);
 }
 
-static int predicted_class(const float *counts, size_t n)
-{
-    int best = -1;
-    float top = 0;
-    for (size_t c = 0; c < n; c++)
-        if (counts[c] > top) {
-            top = counts[c];
-            best = (int)c;
-        }
-    return best;
-}
-
 static void score_batch(const snn_net *net, const sim_state *s,
                         const snn_tensor *y, size_t first, size_t b,
                         int top_k, snn_sim_result *res)
@@ -268,20 +354,12 @@ static void score_batch(const snn_net *net, const sim_state *s,
     size_t n_out = snn_net_layer_size(net, net->n_layers - 1);
     for (size_t j = 0; j < b; j++) {
         const float *counts = s->out_count + j * n_out;
-        const float *onehot = y->data + (first + j) * n_out;
-        int label = 0;
-        for (size_t c = 1; c < n_out; c++)
-            if (onehot[c] > onehot[label])
-                label = (int)c;
-        int pred = predicted_class(counts, n_out);
+        int label = sim_label(y->data + (first + j) * n_out, n_out), topk;
+        int pred = sim_classify(counts, n_out, label, top_k, &topk);
         res->predictions[first + j] = pred;
-        if (pred < 0) {
-            res->silent++;
-            continue;
-        }
-        res->top1 += pred == label;
-        res->topk += counts[label] > 0 &&
-                     snn_in_top_k(counts, (int)n_out, label, top_k);
+        res->silent += pred < 0;
+        res->top1 += pred >= 0 && pred == label;
+        res->topk += (size_t)topk;
     }
     res->n += b;
 }
@@ -328,8 +406,11 @@ snn_status snn_simulate(const snn_net *net, const snn_tensor *x,
     res->predictions = calloc(n ? n : 1, sizeof *res->predictions);
     if (!res->predictions)
         return snn_error_set(err, SNN_E_NOMEM, "cannot allocate results");
+    if (o->record)
+        st = sim_record_start(o->record, net, o->steps, err);
     sim_state s;
-    st = state_init(&s, net, batch ? batch : 1, o->engine, err);
+    if (st == SNN_OK)
+        st = state_init(&s, net, batch ? batch : 1, o, err);
     if (st != SNN_OK) {
         snn_sim_result_free(res);
         return st;
@@ -339,13 +420,14 @@ snn_status snn_simulate(const snn_net *net, const snn_tensor *x,
         size_t b = n - first < batch ? n - first : batch;
         const float *xb = x->data + first * in_n;
         if (s.event)
-            event_batch(net, &s, xb, first, b, o, res);
+            event_batch(net, &s, xb, y, first, b, o, res);
         else
-            reference_batch(net, &s, xb, first, b, o, res);
+            reference_batch(net, &s, xb, y, first, b, o, res);
         score_batch(net, &s, y, first, b, o->top_k, res);
         if (o->progress)
             o->progress(o->progress_user, res->n, n, res->top1);
     }
+    record_finish(&s, o);
     state_free(&s);
     return SNN_OK;
 }
