@@ -32,7 +32,8 @@ typedef struct layer_work {
     uint32_t *ev;          /* this step's spikes (internal indices) */
     size_t nev;
     uint32_t *count;       /* max gate: input spike counts */
-    int32_t *best;         /* max gate: kernel offset of each window's leader */
+    uint32_t *lead;        /* max gate: each window's leader (input index) */
+    int32_t *lead_t;       /* max gate: its kernel offset; -1: no input */
     size_t gather_at;      /* gather when at least this many input spikes */
 } layer_work;
 
@@ -70,7 +71,9 @@ static int can_gather(const plan_layer *pl, int i)
 static void layer_work_init(layer_work *lw, const snn_net_layer *l,
                             const plan_layer *pl, int i, int *ok)
 {
-    lw->ev = alloc_array(pl->out_n, sizeof *lw->ev, ok);
+    /* One spare slot: the max gate writes an event before it knows
+     * whether to keep it. */
+    lw->ev = alloc_array(pl->out_n + 1, sizeof *lw->ev, ok);
     if (pl->kind == PLAN_CONV || pl->kind == PLAN_DENSE || pl->kind == PLAN_AVG) {
         lw->v = alloc_array(pl->out_n, sizeof *lw->v, ok);
         lw->cur = alloc_array(pl->out_n, sizeof *lw->cur, ok);
@@ -79,7 +82,8 @@ static void layer_work_init(layer_work *lw, const snn_net_layer *l,
     }
     if (pl->kind == PLAN_MAXGATE) {
         lw->count = alloc_array(pl->in_n, sizeof *lw->count, ok);
-        lw->best = alloc_array(pl->out_n, sizeof *lw->best, ok);
+        lw->lead = alloc_array(pl->out_n, sizeof *lw->lead, ok);
+        lw->lead_t = alloc_array(pl->out_n, sizeof *lw->lead_t, ok);
     }
     lw->gather_at = can_gather(pl, i)
                         ? (size_t)(GATHER_DENSITY * (double)pl->in_n) + 1
@@ -128,7 +132,8 @@ void sim_work_free(sim_work *w)
         free(w->l[i].spk);
         free(w->l[i].ev);
         free(w->l[i].count);
-        free(w->l[i].best);
+        free(w->l[i].lead);
+        free(w->l[i].lead_t);
     }
     free(w->l);
     free(w->dense_in);
@@ -160,8 +165,7 @@ static inline void add_run_plain(float *restrict d, const float *restrict s,
 
 /* The scatter of one step's input spikes, written once and compiled for
  * both instruction sets by the two wrappers below.  Returns the synaptic
- * operations done.  Indices fit 32 bits (sim_plan_event_ok), and 32-bit
- * divisions are the cheaper ones. */
+ * operations done. */
 static inline __attribute__((always_inline)) double
 scatter_body(const plan_layer *pl, const uint32_t *ev, size_t nev,
              float *cur, int wide)
@@ -176,23 +180,22 @@ scatter_body(const plan_layer *pl, const uint32_t *ev, size_t nev,
         }
         return (double)nev * (double)pl->out_n;
     }
-    uint32_t in_c = (uint32_t)pl->in_c, cg = (uint32_t)pl->cin_grp;
-    size_t og = pl->out_grp, k = pl->k, taps = 0;
+    size_t synops = 0;
     for (size_t e = 0; e < nev; e++) {
-        uint32_t q = ev[e] / in_c, c = ev[e] % in_c;
-        uint32_t g = c / cg, cl = c % cg;
-        float *dst = cur + g * og;
-        const float *src = pl->w + (g * k * cg + cl) * og;
-        uint32_t t0 = pl->q_start[q], t1 = pl->q_start[q + 1];
-        taps += t1 - t0;
-        for (uint32_t t = t0; t < t1; t++) {
+        const plan_in *in = &pl->in_ev[ev[e]];
+        float *dst = cur + in->d;
+        const float *src = pl->w + in->w;
+        uint32_t t1 = pl->q_start[in->q + 1];
+        for (uint32_t t = pl->q_start[in->q]; t < t1; t++) {
+            const plan_tap *tap = &pl->taps[t];
+            synops += (size_t)tap->len;
             if (wide)
-                add_run_avx512(dst + pl->taps[t].dst, src + pl->taps[t].src, og);
+                add_run_avx512(dst + tap->dst, src + tap->src, (size_t)tap->len);
             else
-                add_run_plain(dst + pl->taps[t].dst, src + pl->taps[t].src, og);
+                add_run_plain(dst + tap->dst, src + tap->src, (size_t)tap->len);
         }
     }
-    return (double)taps * (double)og;
+    return (double)synops;
 }
 
 __attribute__((target("avx512f"))) static double
@@ -212,14 +215,14 @@ static double scatter_plain(const plan_layer *pl, const uint32_t *ev,
 static double scatter_avg(const plan_layer *pl, const uint32_t *ev,
                           size_t nev, float vth, float *cur)
 {
-    uint32_t in_c = (uint32_t)pl->in_c;
     size_t taps = 0;
     memset(cur, 0, pl->out_n * sizeof *cur);
     for (size_t e = 0; e < nev; e++) {
-        uint32_t q = ev[e] / in_c, c = ev[e] % in_c;
-        taps += pl->q_start[q + 1] - pl->q_start[q];
-        for (uint32_t t = pl->q_start[q]; t < pl->q_start[q + 1]; t++)
-            cur[(size_t)pl->taps[t].dst + c] += vth;
+        const plan_in *in = &pl->in_ev[ev[e]];
+        uint32_t t0 = pl->q_start[in->q], t1 = pl->q_start[in->q + 1];
+        taps += t1 - t0;
+        for (uint32_t t = t0; t < t1; t++)
+            cur[(size_t)pl->taps[t].dst + in->d] += vth;
     }
     for (size_t p = 0; p < pl->out_p; p++)
         for (size_t c = 0; c < pl->out_c; c++)
@@ -241,17 +244,17 @@ static void gather(const plan_layer *pl, const uint32_t *ev, size_t nev,
                     1.0f, pl->w, (int)pl->out_n, x, 1, 1.0f, cur, 1);
         return;
     }
+    /* im2col in the weights' row order: (channel, kh, kw reversed). */
     size_t cg = pl->cin_grp, og = pl->out_grp, k = pl->k, kg = k * cg;
+    size_t kw = pl->kw;
     for (size_t g = 0; g < pl->groups; g++) {
         for (size_t p = 0; p < pl->out_p; p++)
             for (size_t t = 0; t < k; t++) {
                 int32_t q = pl->pk2q[p * k + t];
-                float *dst = w->cols + p * kg + t * cg;
-                if (q < 0)
-                    memset(dst, 0, cg * sizeof *dst);
-                else
-                    memcpy(dst, x + (size_t)q * pl->in_c + g * cg,
-                           cg * sizeof *dst);
+                float *dst = w->cols + p * kg + t / kw * kw + (kw - 1 - t % kw);
+                size_t from = q < 0 ? 0 : (size_t)q * pl->in_c + g * cg;
+                for (size_t c = 0; c < cg; c++)
+                    dst[c * k] = q < 0 ? 0.0f : x[from + c];
             }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)pl->out_p,
                     (int)og, (int)kg, 1.0f, w->cols, (int)kg,
@@ -265,13 +268,13 @@ static double count_synops(const plan_layer *pl, const uint32_t *ev, size_t nev)
 {
     if (pl->kind == PLAN_DENSE)
         return (double)nev * (double)pl->out_n;
-    uint32_t in_c = (uint32_t)pl->in_c;
-    size_t taps = 0;
+    size_t synops = 0;
     for (size_t e = 0; e < nev; e++) {
-        uint32_t q = ev[e] / in_c;
-        taps += pl->q_start[q + 1] - pl->q_start[q];
+        uint32_t q = pl->in_ev[ev[e]].q;
+        for (uint32_t t = pl->q_start[q]; t < pl->q_start[q + 1]; t++)
+            synops += (size_t)pl->taps[t].len;
     }
-    return (double)taps * (double)pl->out_grp;
+    return (double)synops;
 }
 
 /* The currents of neuron layer i (not the first) from its input spikes;
@@ -309,8 +312,8 @@ static void fire(const snn_net *net, const snn_net_layer *l,
             lw->ev[lw->nev++] = (uint32_t)i;
 }
 
-/* Kernel offset of the first in-bounds cell of each window: the leader
- * while all counts are equal (zero). */
+/* The first in-bounds cell of each window: the leader while all counts
+ * are equal (zero). */
 static void maxgate_reset(const plan_layer *pl, layer_work *lw)
 {
     memset(lw->count, 0, pl->in_n * sizeof *lw->count);
@@ -319,8 +322,14 @@ static void maxgate_reset(const plan_layer *pl, layer_work *lw)
         for (size_t t = 0; t < pl->k && first < 0; t++)
             if (pl->pk2q[p * pl->k + t] >= 0)
                 first = (int32_t)t;
-        for (size_t c = 0; c < pl->out_c; c++)
-            lw->best[p * pl->out_c + c] = first;
+        for (size_t c = 0; c < pl->out_c; c++) {
+            size_t o = p * pl->out_c + c;
+            lw->lead_t[o] = first;
+            lw->lead[o] = first < 0 ? UINT32_MAX
+                                    : (uint32_t)((size_t)pl->pk2q[p * pl->k +
+                                                                  (size_t)first] *
+                                                     pl->in_c + c);
+        }
     }
 }
 
@@ -329,32 +338,35 @@ static void maxgate_reset(const plan_layer *pl, layer_work *lw)
  * first in window order on ties), and a window passes its leader's
  * spike.  Counts only grow, one at a time, so a window's leader can only
  * change to the cell just incremented: the leader is kept up to date per
- * spike instead of rescanning every window. */
+ * spike instead of rescanning every window.  Whether a spike takes the
+ * lead or passes is data, not control flow: written without branches,
+ * which the CPU could not predict. */
 static void maxgate(const plan_layer *pl, const layer_work *in, layer_work *lw)
 {
-    uint32_t c_n = (uint32_t)pl->in_c;
-    size_t k = pl->k;
     for (size_t e = 0; e < in->nev; e++) {
-        uint32_t q = in->ev[e] / c_n, c = in->ev[e] % c_n;
-        uint32_t mine = ++lw->count[in->ev[e]];
-        for (uint32_t t = pl->q_start[q]; t < pl->q_start[q + 1]; t++) {
-            int32_t *best = &lw->best[(size_t)pl->taps[t].dst + c];
-            int32_t kt = pl->taps[t].src;
-            if (*best == kt)
-                continue;
-            size_t p = (size_t)pl->taps[t].dst / c_n;
-            size_t lead = (size_t)pl->pk2q[p * k + (size_t)*best] * c_n + c;
-            if (mine > lw->count[lead] || (mine == lw->count[lead] && kt < *best))
-                *best = kt;
+        uint32_t i = in->ev[e], mine = ++lw->count[i];
+        const plan_in *at = &pl->in_ev[i];
+        for (uint32_t t = pl->q_start[at->q]; t < pl->q_start[at->q + 1]; t++) {
+            size_t o = (size_t)pl->taps[t].dst + at->d;
+            int32_t kt = pl->taps[t].src, lead_t = lw->lead_t[o];
+            uint32_t lead = lw->lead[o], theirs = lw->count[lead];
+            /* The leader itself never takes over: equal count, same kt. */
+            int take = (mine > theirs) | ((mine == theirs) & (kt < lead_t));
+            lw->lead[o] = take ? i : lead;
+            lw->lead_t[o] = take ? kt : lead_t;
         }
     }
-    lw->nev = 0;
+    size_t n = 0;
     for (size_t e = 0; e < in->nev; e++) {
-        uint32_t q = in->ev[e] / c_n, c = in->ev[e] % c_n;
-        for (uint32_t t = pl->q_start[q]; t < pl->q_start[q + 1]; t++)
-            if (lw->best[(size_t)pl->taps[t].dst + c] == pl->taps[t].src)
-                lw->ev[lw->nev++] = (uint32_t)pl->taps[t].dst + (uint32_t)c;
+        uint32_t i = in->ev[e];
+        const plan_in *at = &pl->in_ev[i];
+        for (uint32_t t = pl->q_start[at->q]; t < pl->q_start[at->q + 1]; t++) {
+            uint32_t o = (uint32_t)pl->taps[t].dst + at->d;
+            lw->ev[n] = o;
+            n += lw->lead[o] == i;
+        }
     }
+    lw->nev = n;
 }
 
 static void reshape(const plan_layer *pl, const layer_work *in, layer_work *lw)
@@ -376,9 +388,13 @@ static void sample_reset(const snn_net *net, const sim_plan *plan,
         if (lw->count)
             maxgate_reset(pl, lw);
     }
+    /* cur0 is (C, P); the engine's order is (P, C). */
     const plan_layer *pl0 = &plan->layers[0];
-    for (size_t i = 0; i < pl0->out_n; i++)
-        w->l[0].cur[i] = cur0[plan_to_canon(pl0, i)];
+    size_t c_n = pl0->spatial_out ? pl0->out_c : 1;
+    size_t p_n = pl0->spatial_out ? pl0->out_p : pl0->out_n;
+    for (size_t c = 0; c < c_n; c++)
+        for (size_t p = 0; p < p_n; p++)
+            w->l[0].cur[p * c_n + c] = cur0[c * p_n + p];
 }
 
 /* Layer i's spikes and potentials of step t, in canonical order. */

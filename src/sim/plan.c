@@ -42,6 +42,34 @@ static void shape_cp(const snn_shape *s, size_t *c, size_t *p)
     *p = s->ndim == 3 ? s->dims[1] * s->dims[2] : 1;
 }
 
+/* Kernel offset t with its column reversed: the conv weights' order. */
+static size_t reversed_tap(size_t t, size_t kw)
+{
+    return t / kw * kw + (kw - 1 - t % kw);
+}
+
+/* Merges each position's neighbouring conv taps whose outputs and weights
+ * are both contiguous (see plan_tap); taps are in output order. */
+static void merge_runs(plan_layer *pl)
+{
+    uint32_t w = 0, from = 0;
+    for (size_t q = 0; q < pl->in_p; q++) {
+        uint32_t to = pl->q_start[q + 1], first = w;
+        for (uint32_t t = from; t < to; t++) {
+            plan_tap tap = pl->taps[t];
+            plan_tap *last = w > first ? &pl->taps[w - 1] : NULL;
+            if (last && last->dst + last->len == tap.dst &&
+                last->src + last->len == tap.src)
+                last->len += tap.len;
+            else
+                pl->taps[w++] = tap;
+        }
+        pl->q_start[q] = first;
+        from = to;
+    }
+    pl->q_start[pl->in_p] = w;
+}
+
 /* pk2q and the taps grouped by input position (a counting sort). */
 static void build_taps(plan_layer *pl, const snn_layer *l,
                        const snn_shape *in, int *ok)
@@ -51,6 +79,7 @@ static void build_taps(plan_layer *pl, const snn_layer *l,
     long ow = (long)l->shape.dims[2];
     size_t k = (size_t)w->kernel[0] * (size_t)w->kernel[1];
     pl->k = k;
+    pl->kw = (size_t)w->kernel[1];
     pl->pk2q = alloc_array(pl->out_p * k, sizeof *pl->pk2q, ok);
     pl->q_start = alloc_array(pl->in_p + 1, sizeof *pl->q_start, ok);
     if (!*ok)
@@ -82,13 +111,32 @@ static void build_taps(plan_layer *pl, const snn_layer *l,
                     continue;
                 plan_tap *tap = &pl->taps[pl->q_start[q] + fill[q]++];
                 tap->dst = (int32_t)(p * pl->out_c);
-                tap->src = (int32_t)(conv ? t * pl->cin_grp * pl->out_grp : t);
+                tap->src = (int32_t)(conv ? reversed_tap(t, pl->kw) * pl->out_grp
+                                          : t);
+                tap->len = conv ? (int32_t)pl->out_grp : 1;
             }
+        if (conv)
+            merge_runs(pl);
     }
     free(fill);
 }
 
-/* (O, I/groups, KH, KW) -> (groups, k, I/groups, O/groups), times vth. */
+static void build_in_ev(plan_layer *pl, int *ok)
+{
+    pl->in_ev = alloc_array(pl->in_n, sizeof *pl->in_ev, ok);
+    for (size_t i = 0; *ok && i < pl->in_n; i++) {
+        size_t c = i % pl->in_c;
+        plan_in *e = &pl->in_ev[i];
+        e->q = (uint32_t)(i / pl->in_c);
+        e->w = e->d = (uint32_t)c;
+        if (pl->kind == PLAN_CONV) {
+            e->w = (uint32_t)(c * pl->k * pl->out_grp);
+            e->d = (uint32_t)(c / pl->cin_grp * pl->out_grp);
+        }
+    }
+}
+
+/* (O, I/groups, KH, KW) -> (I, KH, KW reversed, O/groups), times vth. */
 static void relayout_conv(plan_layer *pl, const snn_layer *l, float vth)
 {
     size_t cg = pl->cin_grp, og = pl->out_grp, k = pl->k;
@@ -96,7 +144,7 @@ static void relayout_conv(plan_layer *pl, const snn_layer *l, float vth)
         for (size_t t = 0; t < k; t++)
             for (size_t c = 0; c < cg; c++)
                 for (size_t o = 0; o < og; o++)
-                    pl->w[((g * k + t) * cg + c) * og + o] =
+                    pl->w[((g * cg + c) * k + reversed_tap(t, pl->kw)) * og + o] =
                         vth * l->weight.data[((g * og + o) * cg + c) * k + t];
 }
 
@@ -121,6 +169,16 @@ static void build_bias(plan_layer *pl, const snn_layer *l, int *ok)
         pl->bias[i] = l->bias.data[i % pl->out_c];
 }
 
+/* Synapses of input position q's taps (a conv's runs are its synapses,
+ * a pool's taps one each). */
+static size_t position_fanout(const plan_layer *pl, size_t q)
+{
+    size_t n = 0;
+    for (uint32_t t = pl->q_start[q]; t < pl->q_start[q + 1]; t++)
+        n += (size_t)pl->taps[t].len;
+    return n;
+}
+
 static void build_fanout(plan_layer *pl, int *ok)
 {
     pl->fanout = alloc_array(pl->in_n, sizeof *pl->fanout, ok);
@@ -128,13 +186,10 @@ static void build_fanout(plan_layer *pl, int *ok)
         return;
     for (size_t i = 0; i < pl->in_n; i++) {
         size_t q = pl->in_p > 1 ? i % pl->in_p : 0;
-        size_t taps = pl->q_start ? pl->q_start[q + 1] - pl->q_start[q] : 0;
         switch (pl->kind) {
         case PLAN_CONV:
-            pl->fanout[i] = (uint32_t)(taps * pl->out_grp);
-            break;
         case PLAN_AVG:
-            pl->fanout[i] = (uint32_t)taps;
+            pl->fanout[i] = (uint32_t)position_fanout(pl, q);
             break;
         case PLAN_DENSE:
             pl->fanout[i] = (uint32_t)pl->out_n;
@@ -193,8 +248,10 @@ static int build_layer(plan_layer *pl, const snn_net_layer *l, float vth)
         pl->cin_grp = pl->in_c / pl->groups;
         pl->out_grp = pl->out_c / pl->groups;
     }
-    if (pl->kind == PLAN_CONV || pl->kind == PLAN_AVG || pl->kind == PLAN_MAXGATE)
+    if (pl->kind == PLAN_CONV || pl->kind == PLAN_AVG || pl->kind == PLAN_MAXGATE) {
         build_taps(pl, &l->syn, &l->in_shape, &ok);
+        build_in_ev(pl, &ok);
+    }
     if (pl->kind == PLAN_CONV || pl->kind == PLAN_DENSE) {
         pl->w = alloc_array(snn_tensor_numel(&l->syn.weight), sizeof *pl->w, &ok);
         if (ok && pl->kind == PLAN_CONV)
@@ -240,6 +297,7 @@ void sim_plan_free(sim_plan *plan)
         free(pl->bias);
         free(pl->reshape);
         free(pl->fanout);
+        free(pl->in_ev);
     }
     free(plan->layers);
     memset(plan, 0, sizeof *plan);

@@ -28,11 +28,24 @@ typedef enum plan_kind {
 } plan_kind;
 
 /* One (output position, kernel offset) pair that reads input position q;
- * stored as offsets ready to add to the current and weight pointers. */
+ * stored as offsets ready to add to the current and weight pointers.  A
+ * convolution's taps that touch neighbouring output positions with
+ * neighbouring weights are merged into one run: with groups = 1 and unit
+ * stride and dilation along x, a spike's whole kernel row is one run. */
 typedef struct plan_tap {
     int32_t dst; /* p * out_channels */
-    int32_t src; /* conv: k * cin_grp * out_grp; pools: k */
+    int32_t src; /* conv: offset in the input channel's weight block;
+                    pools: kernel offset */
+    int32_t len; /* conv: floats in the run (synapses); pools: 1 */
 } plan_tap;
+
+/* An input neuron (internal index) decoded once, when the plan is built,
+ * so that a spike costs no division. */
+typedef struct plan_in {
+    uint32_t q;  /* input position */
+    uint32_t w;  /* conv: its channel's weight block; pools: its channel */
+    uint32_t d;  /* conv: its group's first output channel; pools: channel */
+} plan_in;
 
 typedef struct plan_layer {
     plan_kind kind;
@@ -41,13 +54,16 @@ typedef struct plan_layer {
     size_t in_c, in_p;     /* input channels and positions (1 for vectors) */
     size_t out_c, out_p;
     size_t groups, cin_grp, out_grp, k; /* conv; k = kh * kw (pools too) */
+    size_t kw;             /* kernel width */
+    plan_in *in_ev;        /* spatial input: each input neuron decoded */
     /* Taps of input position q: taps[q_start[q] .. q_start[q + 1]). */
     uint32_t *q_start;
     plan_tap *taps;
     int32_t *pk2q;         /* (out_p, k): input position or -1 (padding) */
     uint32_t *win_n;       /* avg pool: in-bounds cells per output position */
-    /* conv: (groups, k, cin_grp, out_grp) times v_thresh; dense: (in, out)
-     * times v_thresh, rows in the input's internal order. */
+    /* conv: (in channels, kh, kw reversed, out_grp) times v_thresh (kernel
+     * columns reversed, so that a row of taps reads contiguous weights);
+     * dense: (in, out) times v_thresh, rows in the input's internal order. */
     float *w;
     float *bias;           /* out_n, internal order (0 where none) */
     uint32_t *reshape;     /* reshape: internal input -> output index */
