@@ -17,6 +17,7 @@ typedef struct command {
 static const command commands[] = {
     {"run", snn_cmd_run, "convert and simulate what a config describes"},
     {"export", snn_cmd_export, "convert, then write the net for NIR or Brian2"},
+    {"report", snn_cmd_report, "redraw a run's HTML report from its log_vars"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

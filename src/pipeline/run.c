@@ -37,6 +37,8 @@ typedef struct run_settings {
     snn_reset reset;
     int softmax_to_relu;
     snn_sim_engine engine;
+    unsigned plots;     /* [output] plot_vars as SNN_PLOT_* bits */
+    int logs;           /* [output] log_vars names something */
 } run_settings;
 
 typedef struct run_ctx {
@@ -46,6 +48,7 @@ typedef struct run_ctx {
     snn_graph graph;
     snn_dataset data;
     snn_net net;
+    snn_report *report; /* NULL unless plot_vars or log_vars ask */
 } run_ctx;
 
 static snn_status read_str(const snn_config *cfg, const char *sec,
@@ -104,6 +107,15 @@ static snn_status check_nonempty_list(const snn_config *cfg, const char *sec,
     return st;
 }
 
+/* Logs and plots come from the built-in simulator's recording. */
+static int records_activity(const snn_config *cfg)
+{
+    char sim[64];
+    return snn_config_get_bool(cfg, "tools", "simulate") &&
+           snn_config_get_str(cfg, "simulation", "simulator", sim, sizeof sim) &&
+           strcmp(sim, "INI") == 0;
+}
+
 static snn_status check_implemented(const snn_config *cfg, const snn_log *log,
                                     snn_error *err)
 {
@@ -135,10 +147,9 @@ static snn_status check_implemented(const snn_config *cfg, const snn_log *log,
     const char *outputs[] = {"log_vars", "plot_vars"};
     for (int i = 0; st == SNN_OK && i < 2; i++) {
         st = check_nonempty_list(cfg, "output", outputs[i], &nonempty, err);
-        if (st == SNN_OK && nonempty)
-            snn_warn(log, "config [output] %s: logs and plots are not "
-                     "produced yet; only results.json and accuracy.txt "
-                     "are written", outputs[i]);
+        if (st == SNN_OK && nonempty && !records_activity(cfg))
+            snn_warn(log, "config [output] %s: logs and plots are recorded "
+                     "only when the built-in simulator INI runs", outputs[i]);
     }
     return st;
 }
@@ -206,7 +217,7 @@ static snn_status read_settings(const snn_config *cfg, const snn_log *log,
     /* The schema allows only the names snn_sim_engine_parse knows. */
     s->engine = (snn_sim_engine)snn_sim_engine_parse(
         snn_config_get(cfg, "simulation", "engine"));
-    return SNN_OK;
+    return snn_report_wanted(cfg, &s->plots, &s->logs, err);
 }
 
 static void progress(const run_ctx *c, const char *label, size_t done,
@@ -343,6 +354,8 @@ static snn_status normalize(run_ctx *c, snn_error *err)
     }
     if (st == SNN_OK)
         st = snn_apply_scales(&c->graph, &scales, err);
+    if (st == SNN_OK && c->report)
+        st = snn_report_set_scales(c->report, scales.lambda, scales.n, err);
     snn_scales_free(&scales);
     snn_tensor_free(&xnorm);
     return st;
@@ -376,11 +389,19 @@ static snn_status simulate(run_ctx *c, size_t n, snn_results *res,
     snn_sim_opts so = {steps, c->s.batch_size, c->s.top_k, 0x5eed,
                        sim_progress, c, c->s.engine, NULL};
     snn_sim_result sr;
+    if (c->report &&
+        (st = snn_report_record(c->report, &c->net, n, &so, err)) != SNN_OK)
+        return st;
     progress(c, "SNN", 0, n, 0);
     double t0 = snn_now_seconds();
     st = snn_simulate(&c->net, &c->data.x, &c->data.y, n, &so, &sr, err);
     if (st != SNN_OK)
         return st;
+    if (c->report &&
+        (st = snn_report_take_sim(c->report, &sr, &c->data.y, err)) != SNN_OK) {
+        snn_sim_result_free(&sr);
+        return st;
+    }
     res->sim_seconds = snn_now_seconds() - t0;
     res->simulated = 1;
     res->snn_top1 = (double)sr.top1 / (double)sr.n;
@@ -411,6 +432,9 @@ static snn_status run_stages(run_ctx *c, snn_results *res, snn_error *err)
         return st;
     if (!s->simulate)
         return SNN_OK;
+    if ((s->plots || s->logs) &&
+        (st = snn_report_new(&c->report, s->plots, err)) != SNN_OK)
+        return st;
     if ((st = convert_net(c, err)) != SNN_OK)
         return st;
     return simulate(c, n, res, err);
@@ -472,6 +496,10 @@ snn_status snn_run(const snn_config *cfg, const snn_log *log,
     res->wall_seconds = snn_now_seconds() - t0;
     if (st == SNN_OK)
         st = snn_results_write(c->s.log_dir, res, err);
+    if (st == SNN_OK && c->report)
+        st = snn_report_write(c->report, cfg, &c->graph, &c->net, &c->data.x,
+                              res, c->s.log_dir, err);
+    snn_report_free(c->report);
     snn_net_free(&c->net);
     snn_dataset_free(&c->data);
     snn_graph_free(&c->graph);
