@@ -5,7 +5,8 @@ against what Keras itself stored and computed, so every file here is written
 by Keras (or derived from a Keras file by a small, explicit edit).  Run from
 the repository root with the project venv:
 
-    .venv/bin/python scripts/gen_keras_fixtures.py
+    .venv/bin/python scripts/gen_keras_fixtures.py         # the first set
+    .venv/bin/python scripts/gen_keras_fixtures.py layers  # DAGs, new layers
 
 Per model <name>:
   <name>.h5          legacy full-model HDF5 (model.save)
@@ -22,6 +23,7 @@ branch.h5: a model whose input feeds two layers.
 import json
 import os
 import shutil
+import sys
 
 import numpy as np
 
@@ -172,5 +174,127 @@ def main():
     make_chunked_copy()
 
 
-if __name__ == "__main__":
+if __name__ == "__main__" and not sys.argv[1:]:
     main()
+
+
+# ---- layers beyond the linear chain (issue 3) ------------------------------
+#
+# Written by `gen_keras_fixtures.py layers`, which touches only these files:
+#   dag.h5 (+ _pair.json/_pair.h5, _x, _x_nchw, _y): a Functional DAG with
+#       branches, a tensor feeding several layers, a 3-input Add, Concatenate,
+#       DepthwiseConv2D, SeparableConv2D, ReLU(max_value), relu6,
+#       ZeroPadding2D, Cropping2D, UpSampling2D, GlobalAveragePooling2D
+#   dag_k2.json: dag_pair.json with inbound_nodes in the Keras 2 format
+#   shapes.h5 (+ _x, _x_nchw, _y): Reshape, Conv2DTranspose (valid, same)
+#   dag_badadd.h5: dag.h5 whose Concatenate claims to be an Add (shapes
+#       disagree)
+#   sigmoid.h5: a hidden sigmoid, which IF neurons cannot represent
+
+def dag():
+    x_in = keras.Input((6, 6, 2), name="image")
+    c1 = layers.Conv2D(4, 3, padding="same", activation="relu", name="c1")(x_in)
+    a = layers.Conv2D(4, 3, padding="same", name="c2a")(c1)
+    b = layers.DepthwiseConv2D(3, padding="same", name="dw")(c1)
+    s = layers.Add(name="add")([a, b, c1])
+    r = layers.ReLU(max_value=6.0, name="relu6")(s)
+    p = layers.ZeroPadding2D(((1, 0), (0, 1)), name="pad")(r)
+    sep = layers.SeparableConv2D(3, 3, depth_multiplier=2, activation="relu6",
+                                 name="sep")(p)
+    cr = layers.Cropping2D(((1, 0), (0, 1)), name="crop")(r)
+    cat = layers.Concatenate(name="cat")([sep, cr])
+    up = layers.UpSampling2D((2, 1), name="up")(cat)
+    gap = layers.GlobalAveragePooling2D(name="gap")(up)
+    out = layers.Dense(3, activation="softmax", name="out")(gap)
+    return keras.Model(x_in, out)
+
+
+def shapes():
+    return keras.Sequential([
+        keras.Input((12,), name="vec"),
+        layers.Dense(12, activation="relu", name="dense"),
+        layers.Reshape((2, 2, 3), name="reshape"),
+        layers.Conv2DTranspose(2, 3, strides=2, name="up_valid"),
+        layers.Conv2DTranspose(3, 2, strides=2, padding="same",
+                               activation="relu", name="up_same"),
+        layers.Flatten(name="flatten"),
+        layers.Dense(3, name="out"),
+    ])
+
+
+def sigmoid_model():
+    return keras.Sequential([
+        keras.Input((4,), name="vec"),
+        layers.Dense(3, activation="sigmoid", name="hidden"),
+        layers.Dense(2, activation="softmax", name="out"),
+    ])
+
+
+def randomize(model, rng):
+    """Non-zero biases and kernels of moderate size, so that a dropped bias
+    or a transposed kernel changes the output."""
+    for layer in model.layers:
+        ws = layer.get_weights()
+        if ws:
+            layer.set_weights([rng.normal(0, 0.4, w.shape).astype("f4")
+                               for w in ws])
+
+
+def keras2_nodes(node):
+    """One Keras 3 inbound node as Keras 2 wrote it: a list of
+    [layer, node_index, tensor_index, kwargs]."""
+    found = []
+
+    def walk(v):
+        if isinstance(v, dict) and "keras_history" in v.get("config", {}):
+            found.append(list(v["config"]["keras_history"]) + [{}])
+        elif isinstance(v, dict):
+            for e in v.values():
+                walk(e)
+        elif isinstance(v, list):
+            for e in v:
+                walk(e)
+    walk(node["args"])
+    return found
+
+
+def make_keras2_json(base):
+    with open(base + "_pair.json") as f:
+        model = json.load(f)
+    for layer in model["config"]["layers"]:
+        layer["inbound_nodes"] = [keras2_nodes(n)
+                                  for n in layer["inbound_nodes"]]
+    model["keras_version"] = "2.4.0"
+    with open(base + "_k2.json", "w") as f:
+        json.dump(model, f)
+    shutil.copy(base + "_pair.h5", base + "_k2.h5")
+
+
+def make_badadd_copy():
+    dst = os.path.join(OUT, "dag_badadd.h5")
+    shutil.copy(os.path.join(OUT, "dag.h5"), dst)
+    with h5py.File(dst, "r+") as f:
+        config = json.loads(f.attrs["model_config"])
+        for layer in config["config"]["layers"]:
+            if layer["class_name"] == "Concatenate":
+                layer["class_name"] = "Add"
+        f.attrs["model_config"] = json.dumps(config)
+
+
+def main_layers():
+    keras.utils.set_random_seed(5)
+    rng = np.random.default_rng(5)
+    model = dag()
+    randomize(model, rng)
+    make_keras2_json(save(model, "dag", "channels_last", rng))
+    model = shapes()
+    randomize(model, rng)
+    save(model, "shapes", "flat", rng)
+    for suffix in ("_pair.json", "_pair.h5"):
+        os.remove(os.path.join(OUT, "shapes" + suffix))
+    make_badadd_copy()
+    sigmoid_model().save(os.path.join(OUT, "sigmoid.h5"))
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["layers"]:
+    main_layers()

@@ -8,9 +8,11 @@ outputs on fixed inputs: <model>_x.npy, <model>_y.npy and
 written with the onnx package itself.
 
 Needs torch and onnx in the venv.  Run: .venv/bin/python
-scripts/gen_onnx_fixtures.py
+scripts/gen_onnx_fixtures.py (add `layers` to write only res_*, the
+residual/concat/upsample/transposed-convolution model).
 """
 import os
+import sys
 import warnings
 
 import numpy as np
@@ -201,5 +203,36 @@ def main():
     write_hostile()
 
 
-if __name__ == "__main__":
+class Res(nn.Module):
+    """A residual Add of two computed tensors, ReLU6 (Clip 0..6), Concat
+    of a branch and its shortcut, nearest Upsample (Resize), a strided
+    ConvTranspose with padding and output_padding, global pooling."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(2, 4, 3, padding=1)
+        self.conv2 = nn.Conv2d(4, 4, 3, padding=1)
+        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+        self.convt = nn.ConvTranspose2d(8, 3, 3, stride=2, padding=1,
+                                        output_padding=1)
+        self.fc = nn.Linear(3, 4)
+
+    def forward(self, x):
+        a = torch.relu(self.conv1(x))
+        s = nn.functional.relu6(a + self.conv2(a))
+        u = self.up(torch.cat([s, a], 1))
+        t = torch.relu(self.convt(u))
+        return self.fc(t.mean((2, 3)))
+
+
+def write_layers():
+    """Only the issue-3 models: `gen_onnx_fixtures.py layers`."""
+    global MODELS
+    MODELS = {"res": (Res, (3, 2, 5, 5))}
+    write_models()
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["layers"]:
+    write_layers()
+elif __name__ == "__main__":
     main()

@@ -25,13 +25,22 @@ typedef enum snn_op {
     SNN_OP_AVGPOOL2D,
     SNN_OP_FLATTEN,
     SNN_OP_BATCHNORM,  /* folded away by snn_fold_batchnorm before conversion */
-    SNN_OP_ACTIVATION  /* a standalone activation (act) on its input */
+    SNN_OP_ACTIVATION, /* a standalone activation (act) on its input */
+    /* Added with the Keras Functional / residual readers: */
+    SNN_OP_ADD,        /* element-wise sum of n_inputs equal shapes */
+    SNN_OP_CONCAT,     /* stacks its inputs along the channel axis */
+    SNN_OP_PAD,        /* zero padding of H and W by win.pad */
+    SNN_OP_CROP,       /* removes win.pad cells from the edges of H and W */
+    SNN_OP_UPSAMPLE,   /* nearest-neighbour: H, W times win.stride */
+    SNN_OP_RESHAPE,    /* to `target`; flatten_hwc: both ends in H,W,C order */
+    SNN_OP_CONV2D_T    /* transposed convolution, weight (I, O/groups, KH, KW) */
 } snn_op;
 
 typedef enum snn_activation {
     SNN_ACT_LINEAR,
     SNN_ACT_RELU,
-    SNN_ACT_SOFTMAX
+    SNN_ACT_SOFTMAX,
+    SNN_ACT_CLIP       /* min(max(x, 0), clip_max): ReLU6, ReLU(max_value) */
 } snn_activation;
 
 typedef enum snn_pad_mode {
@@ -67,11 +76,16 @@ typedef struct snn_layer {
     int n_inputs;
     snn_shape shape;         /* output shape, set by snn_graph_infer_shapes */
 
-    snn_tensor weight;       /* dense: (out, in); conv: (O, I/groups, KH, KW) */
+    snn_tensor weight;       /* dense: (out, in); conv: (O, I/groups, KH, KW);
+                                conv transpose: (I, O/groups, KH, KW) */
     snn_tensor bias;         /* (out); empty when the layer has none */
     snn_window win;          /* conv and pooling */
     int groups;              /* conv; 1 unless grouped */
     int flatten_hwc;         /* flatten in (H, W, C) order, as Keras does */
+    float clip_max;          /* SNN_ACT_CLIP's upper bound */
+    snn_shape target;        /* RESHAPE: the output shape */
+    int out_pad[2];          /* CONV2D_T: extra rows/cols after the output
+                                (output_padding) */
 
     /* BatchNormalization: y = gamma * (x - mean) / sqrt(var + eps) + beta,
      * per channel. */
@@ -108,10 +122,17 @@ snn_status snn_graph_infer_shapes(snn_graph *g, snn_error *err);
  * plain integrate-and-fire neurons.  The class ranking is unchanged. */
 void snn_graph_softmax_to_relu(snn_graph *g);
 
+/* Consumers of layer k's output among the later layers (an input listed
+ * twice counts twice). */
+int snn_graph_consumers(const snn_graph *g, int k);
+
 /* Index of the layer with this name, or -1. */
 int snn_graph_find(const snn_graph *g, const char *name);
 
 int snn_layer_has_weights(const snn_layer *l);
+/* Number of trainable values the source framework counted (weights, bias,
+ * BatchNorm's four vectors), as a Keras summary shows them. */
+size_t snn_layer_params(const snn_layer *l);
 size_t snn_shape_numel(const snn_shape *s);
 const char *snn_op_name(snn_op op);
 const char *snn_act_name(snn_activation act);

@@ -1,6 +1,7 @@
 /*
- * activation.c - the nonlinearities applied after a layer's op.  Softmax
- * subtracts the row maximum first so that large logits cannot overflow.
+ * activation.c - the nonlinearities applied after a layer's op: ReLU, ReLU
+ * clipped at a maximum, softmax.  Softmax subtracts the row maximum first
+ * so that large logits cannot overflow.
  */
 #include "ann/ops.h"
 
@@ -28,12 +29,29 @@ static void softmax_row(float *y, size_t dim)
         y[i] *= inv;
 }
 
+static void clip(float *y, size_t count, float max)
+{
+#pragma omp parallel for schedule(static) if (count > 65536)
+    for (size_t i = 0; i < count; i++)
+        y[i] = y[i] > 0.0f ? (y[i] < max ? y[i] : max) : 0.0f;
+}
+
+void snn_layer_activate(const snn_layer *l, float *y, size_t n)
+{
+    size_t dim = snn_shape_numel(&l->shape);
+    if (l->act == SNN_ACT_CLIP)
+        clip(y, n * dim, l->clip_max);
+    else
+        snn_op_activate(l->act, y, n, dim);
+}
+
 void snn_op_activate(snn_activation act, float *y, size_t n, size_t dim)
 {
     switch (act) {
     case SNN_ACT_LINEAR:
         return;
     case SNN_ACT_RELU:
+    case SNN_ACT_CLIP:
         relu(y, n * dim);
         return;
     case SNN_ACT_SOFTMAX:

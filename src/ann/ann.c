@@ -47,24 +47,53 @@ static snn_status check_input(const snn_graph *g, const snn_tensor *x,
     return SNN_OK;
 }
 
-static snn_status run_layer(const snn_graph *g, int k, snn_tensor *acts,
-                            size_t n, snn_error *err)
+static snn_status run_merge(const snn_graph *g, int k, snn_tensor *acts,
+                           size_t n, snn_error *err)
 {
     const snn_layer *l = &g->layers[k];
-    if (l->n_inputs != 1 || l->inputs[0] < 0 || l->inputs[0] >= k)
-        return snn_error_set(err, SNN_E_UNSUPPORTED,
-                             "layer %s: needs exactly one input from an "
-                             "earlier layer, has %d",
-                             l->name, l->n_inputs);
-    const snn_shape *in = &g->layers[l->inputs[0]].shape;
-    snn_status st = snn_op_check(l, in, err);
+    const snn_shape *ins[SNN_MAX_INPUTS];
+    const float *xs[SNN_MAX_INPUTS];
+    for (int i = 0; i < l->n_inputs && i < SNN_MAX_INPUTS; i++) {
+        ins[i] = &g->layers[l->inputs[i]].shape;
+        xs[i] = acts[l->inputs[i]].data;
+    }
+    snn_status st = snn_merge_check(l, ins, err);
     if (st == SNN_OK)
         st = act_alloc(&acts[k], n, &l->shape, err);
     if (st != SNN_OK)
         return st;
-    snn_op_forward(l, in, acts[l->inputs[0]].data, n, acts[k].data);
-    snn_op_activate(l->act, acts[k].data, n, snn_shape_numel(&l->shape));
+    snn_merge_forward(l, ins, xs, n, acts[k].data);
     return SNN_OK;
+}
+
+static snn_status run_layer(const snn_graph *g, int k, snn_tensor *acts,
+                            size_t n, snn_error *err)
+{
+    const snn_layer *l = &g->layers[k];
+    int merge = l->op == SNN_OP_ADD || l->op == SNN_OP_CONCAT;
+    int ok = merge ? l->n_inputs >= 2 && l->n_inputs <= SNN_MAX_INPUTS
+                   : l->n_inputs == 1;
+    for (int i = 0; ok && i < l->n_inputs; i++)
+        ok = l->inputs[i] >= 0 && l->inputs[i] < k;
+    if (!ok)
+        return snn_error_set(err, SNN_E_UNSUPPORTED,
+                             "layer %s: needs %s from earlier layers, has %d",
+                             l->name, merge ? "2 or more inputs" : "one input",
+                             l->n_inputs);
+    snn_status st = SNN_OK;
+    if (merge) {
+        st = run_merge(g, k, acts, n, err);
+    } else {
+        const snn_shape *in = &g->layers[l->inputs[0]].shape;
+        st = snn_op_check(l, in, err);
+        if (st == SNN_OK)
+            st = act_alloc(&acts[k], n, &l->shape, err);
+        if (st == SNN_OK)
+            snn_op_forward(l, in, acts[l->inputs[0]].data, n, acts[k].data);
+    }
+    if (st == SNN_OK)
+        snn_layer_activate(l, acts[k].data, n);
+    return st;
 }
 
 snn_status snn_ann_forward(const snn_graph *g, const snn_tensor *x,
@@ -79,7 +108,7 @@ snn_status snn_ann_forward(const snn_graph *g, const snn_tensor *x,
     if (st != SNN_OK)
         return st;
     memcpy(acts[0].data, x->data, snn_tensor_numel(x) * sizeof(float));
-    snn_op_activate(in->act, acts[0].data, n, snn_shape_numel(&in->shape));
+    snn_layer_activate(in, acts[0].data, n);
     for (int k = 1; k < g->n_layers && st == SNN_OK; k++)
         st = run_layer(g, k, acts, n, err);
     return st;

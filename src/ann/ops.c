@@ -28,10 +28,26 @@ void snn_op_forward(const snn_layer *l, const snn_shape *in, const float *x,
     case SNN_OP_BATCHNORM:
         snn_batchnorm_forward(l, in, x, n, y);
         return;
+    case SNN_OP_PAD:
+    case SNN_OP_CROP:
+        snn_edges_forward(l, in, x, n, y);
+        return;
+    case SNN_OP_UPSAMPLE:
+        snn_upsample_forward(l, in, x, n, y);
+        return;
+    case SNN_OP_RESHAPE:
+        snn_reshape_forward(l, in, x, n, y);
+        return;
+    case SNN_OP_CONV2D_T:
+        snn_conv2d_t_forward(l, in, x, n, y);
+        return;
     case SNN_OP_INPUT:
     case SNN_OP_ACTIVATION:
         memcpy(y, x, n * snn_shape_numel(in) * sizeof(float));
         return;
+    case SNN_OP_ADD:
+    case SNN_OP_CONCAT:
+        return; /* snn_op_check refused them */
     }
 }
 
@@ -119,6 +135,56 @@ static snn_status check_pool(const snn_layer *l, const snn_shape *in,
     return st;
 }
 
+static snn_status check_conv_t(const snn_layer *l, const snn_shape *in,
+                               snn_error *err)
+{
+    snn_status st = check_window(l, in, err);
+    if (st != SNN_OK)
+        return st;
+    size_t g = l->groups > 0 ? (size_t)l->groups : 0;
+    size_t c = in->dims[0], o = l->shape.dims[0];
+    if (g == 0 || c % g || o % g)
+        return snn_error_set(err, SNN_E_SHAPE,
+                             "layer %s: %d groups do not divide %zu input "
+                             "and %zu output channels",
+                             l->name, l->groups, c, o);
+    size_t want[4] = {c, o / g, (size_t)l->win.kernel[0],
+                      (size_t)l->win.kernel[1]};
+    if (!tensor_is(&l->weight, 4, want) || !optional_vec(&l->bias, o))
+        return snn_error_set(err, SNN_E_SHAPE,
+                             "layer %s: transposed conv weights must be "
+                             "(%zu, %zu, %zu, %zu) and bias (%zu)",
+                             l->name, want[0], want[1], want[2], want[3], o);
+    return SNN_OK;
+}
+
+/* PAD, CROP, UPSAMPLE: the output plane is what the op makes of the
+ * input's (the kernels index the input by the output's cells). */
+static snn_status check_resize(const snn_layer *l, const snn_shape *in,
+                               snn_error *err)
+{
+    snn_status st = check_window(l, in, err);
+    if (st != SNN_OK)
+        return st;
+    int ok = in->dims[0] == l->shape.dims[0];
+    for (int a = 0; ok && a < 2; a++) {
+        size_t i = in->dims[1 + a], o = l->shape.dims[1 + a];
+        size_t edge = (size_t)l->win.pad[a] + (size_t)l->win.pad[a + 2];
+        if (l->op == SNN_OP_PAD)
+            ok = o == i + edge;
+        else if (l->op == SNN_OP_CROP)
+            ok = o + edge == i;
+        else
+            ok = o == i * (size_t)l->win.stride[a];
+    }
+    if (!ok)
+        return snn_error_set(err, SNN_E_SHAPE,
+                             "layer %s: %s output shape disagrees with its "
+                             "input and attributes", l->name,
+                             snn_op_name(l->op));
+    return SNN_OK;
+}
+
 static snn_status check_batchnorm(const snn_layer *l, const snn_shape *in,
                                   snn_error *err)
 {
@@ -141,8 +207,9 @@ static snn_status check_sizes(const snn_layer *l, size_t in_n, size_t out_n,
                              "layer %s: input size %zu or output size %zu "
                              "is empty or too large (shapes inferred?)",
                              l->name, in_n, out_n);
-    int same = l->op != SNN_OP_DENSE && l->op != SNN_OP_CONV2D &&
-               l->op != SNN_OP_MAXPOOL2D && l->op != SNN_OP_AVGPOOL2D;
+    int same = l->op == SNN_OP_INPUT || l->op == SNN_OP_FLATTEN ||
+               l->op == SNN_OP_BATCHNORM || l->op == SNN_OP_ACTIVATION ||
+               l->op == SNN_OP_RESHAPE;
     if (same && in_n != out_n)
         return snn_error_set(err, SNN_E_SHAPE,
                              "layer %s: %s must keep the size (%zu), not "
@@ -166,12 +233,25 @@ snn_status snn_op_check(const snn_layer *l, const snn_shape *in,
     case SNN_OP_MAXPOOL2D:
     case SNN_OP_AVGPOOL2D:
         return check_pool(l, in, err);
+    case SNN_OP_CONV2D_T:
+        return check_conv_t(l, in, err);
+    case SNN_OP_PAD:
+    case SNN_OP_CROP:
+    case SNN_OP_UPSAMPLE:
+        return check_resize(l, in, err);
     case SNN_OP_BATCHNORM:
         return check_batchnorm(l, in, err);
+    case SNN_OP_RESHAPE:
     case SNN_OP_INPUT:
     case SNN_OP_FLATTEN:
     case SNN_OP_ACTIVATION:
         return SNN_OK;
+    case SNN_OP_ADD:
+    case SNN_OP_CONCAT:
+        return snn_error_set(err, SNN_E_UNSUPPORTED,
+                             "layer %s: %s has several inputs; it runs "
+                             "through snn_merge_forward", l->name,
+                             snn_op_name(l->op));
     }
     return snn_error_set(err, SNN_E_UNSUPPORTED, "layer %s: unknown op %d",
                          l->name, (int)l->op);

@@ -10,6 +10,7 @@
 
 int snn_cmd_run(int argc, char **argv);
 int snn_cmd_export(int argc, char **argv);
+int snn_cmd_inspect(int argc, char **argv);
 int snn_cmd_report(int argc, char **argv);
 
 #endif

@@ -17,6 +17,7 @@ typedef struct command {
 static const command commands[] = {
     {"run", snn_cmd_run, "convert and simulate what a config describes"},
     {"export", snn_cmd_export, "convert, then write the net for NIR or Brian2"},
+    {"inspect", snn_cmd_inspect, "print the layers snntb reads from a model"},
     {"report", snn_cmd_report, "redraw a run's HTML report from its log_vars"},
 };
 

@@ -105,13 +105,35 @@ static snn_status check_avgpool(const snn_layer *l, snn_error *err)
     return SNN_OK;
 }
 
+/* Ops and activations the graph holds but the simulator has no spiking
+ * counterpart for yet. */
+static snn_status check_simulable(const snn_layer *l, snn_error *err)
+{
+    int op_ok = l->op == SNN_OP_INPUT || l->op == SNN_OP_DENSE ||
+                l->op == SNN_OP_CONV2D || l->op == SNN_OP_MAXPOOL2D ||
+                l->op == SNN_OP_AVGPOOL2D || l->op == SNN_OP_FLATTEN ||
+                l->op == SNN_OP_BATCHNORM || l->op == SNN_OP_ACTIVATION;
+    if (!op_ok)
+        return snn_error_set(err, SNN_E_UNSUPPORTED,
+                             "layer '%s' (%s): not supported by the spiking "
+                             "simulator yet", l->name, snn_op_name(l->op));
+    if (l->act == SNN_ACT_CLIP)
+        return snn_error_set(err, SNN_E_UNSUPPORTED,
+                             "layer '%s' (%s): a clipped ReLU (max %g) is "
+                             "not supported by the spiking simulator yet",
+                             l->name, l->type, (double)l->clip_max);
+    return SNN_OK;
+}
+
 static snn_status convert_layers(const snn_graph *g, const snn_convert_opts *o,
                                  snn_net *net, int *map, snn_error *err)
 {
     for (int i = 0; i < g->n_layers; i++) {
         const snn_layer *l = &g->layers[i];
         int input = l->n_inputs ? map[l->inputs[0]] : -1;
-        snn_status st = SNN_OK;
+        snn_status st = check_simulable(l, err);
+        if (st != SNN_OK)
+            return st;
         switch (l->op) {
         case SNN_OP_INPUT:
             if (i != 0)
@@ -139,6 +161,14 @@ static snn_status convert_layers(const snn_graph *g, const snn_convert_opts *o,
                 st = add_net_layer(net, l, input, o, err);
             map[i] = net->n_layers - 1;
             break;
+        case SNN_OP_ADD:
+        case SNN_OP_CONCAT:
+        case SNN_OP_PAD:
+        case SNN_OP_CROP:
+        case SNN_OP_UPSAMPLE:
+        case SNN_OP_RESHAPE:
+        case SNN_OP_CONV2D_T:
+            break; /* check_simulable refused them */
         }
         if (st != SNN_OK)
             return st;

@@ -89,6 +89,26 @@ void snn_graph_softmax_to_relu(snn_graph *g)
             g->layers[i].act = SNN_ACT_RELU;
 }
 
+int snn_graph_consumers(const snn_graph *g, int k)
+{
+    int uses = 0;
+    for (int j = k + 1; j < g->n_layers; j++)
+        for (int i = 0; i < g->layers[j].n_inputs; i++)
+            uses += g->layers[j].inputs[i] == k;
+    return uses;
+}
+
+size_t snn_layer_params(const snn_layer *l)
+{
+    const snn_tensor *ts[] = {&l->weight, &l->bias, &l->gamma,
+                              &l->beta,   &l->mean, &l->var};
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++)
+        if (ts[i]->data)
+            n += snn_tensor_numel(ts[i]);
+    return n;
+}
+
 int snn_layer_has_weights(const snn_layer *l)
 {
     return (l->op == SNN_OP_DENSE || l->op == SNN_OP_CONV2D) &&
@@ -114,6 +134,13 @@ const char *snn_op_name(snn_op op)
     case SNN_OP_FLATTEN: return "Flatten";
     case SNN_OP_BATCHNORM: return "BatchNormalization";
     case SNN_OP_ACTIVATION: return "Activation";
+    case SNN_OP_ADD: return "Add";
+    case SNN_OP_CONCAT: return "Concatenate";
+    case SNN_OP_PAD: return "ZeroPadding2D";
+    case SNN_OP_CROP: return "Cropping2D";
+    case SNN_OP_UPSAMPLE: return "UpSampling2D";
+    case SNN_OP_RESHAPE: return "Reshape";
+    case SNN_OP_CONV2D_T: return "Conv2DTranspose";
     }
     return "?";
 }
@@ -124,6 +151,7 @@ const char *snn_act_name(snn_activation act)
     case SNN_ACT_LINEAR: return "linear";
     case SNN_ACT_RELU: return "relu";
     case SNN_ACT_SOFTMAX: return "softmax";
+    case SNN_ACT_CLIP: return "clipped relu";
     }
     return "?";
 }
@@ -266,6 +294,158 @@ static snn_status infer_batchnorm(snn_layer *l, const snn_shape *in,
     return st;
 }
 
+/* Larger paddings, crops or upsampling factors than this are a corrupt
+ * file, not a model. */
+#define EDGE_MAX (1 << 16)
+
+static int same_shape(const snn_shape *a, const snn_shape *b)
+{
+    if (a->ndim != b->ndim)
+        return 0;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->dims[i] != b->dims[i])
+            return 0;
+    return 1;
+}
+
+/* ADD: equal shapes; CONCAT: equal but for the channels, which add up. */
+static snn_status infer_merge(const snn_graph *g, snn_layer *l,
+                              snn_error *err)
+{
+    if (l->n_inputs < 2)
+        return shape_error(err, l, "needs at least two inputs");
+    const snn_shape *first = &g->layers[l->inputs[0]].shape;
+    l->shape = *first;
+    for (int k = 1; k < l->n_inputs; k++) {
+        snn_shape in = g->layers[l->inputs[k]].shape;
+        if (l->op == SNN_OP_CONCAT && in.ndim == first->ndim && in.ndim) {
+            l->shape.dims[0] += in.dims[0];
+            in.dims[0] = first->dims[0];
+        }
+        if (!same_shape(&in, first)) {
+            char a[64], b[64];
+            return snn_error_set(
+                err, SNN_E_SHAPE,
+                "layer '%s' (%s): input '%s' %s does not fit input '%s' %s",
+                l->name, l->type, g->layers[l->inputs[k]].name,
+                snn_shape_str(g->layers[l->inputs[k]].shape.ndim,
+                              g->layers[l->inputs[k]].shape.dims, a, sizeof a),
+                g->layers[l->inputs[0]].name,
+                snn_shape_str(first->ndim, first->dims, b, sizeof b));
+        }
+    }
+    return SNN_OK;
+}
+
+/* PAD grows H and W by win.pad, CROP shrinks them by it. */
+static snn_status infer_edges(snn_layer *l, const snn_shape *in,
+                              snn_error *err)
+{
+    if (in->ndim != 3)
+        return shape_error(err, l, "needs a (channels, height, width) input");
+    const int *p = l->win.pad;
+    for (int i = 0; i < 4; i++)
+        if (p[i] < 0 || p[i] > EDGE_MAX)
+            return shape_error(err, l, "negative or huge padding/cropping");
+    l->shape = *in;
+    for (int a = 0; a < 2; a++) {
+        size_t edge = (size_t)p[a] + (size_t)p[a + 2];
+        if (l->op == SNN_OP_PAD)
+            l->shape.dims[1 + a] += edge;
+        else if (edge >= in->dims[1 + a])
+            return shape_error(err, l, "crops away the whole image");
+        else
+            l->shape.dims[1 + a] -= edge;
+    }
+    return SNN_OK;
+}
+
+static snn_status infer_upsample(snn_layer *l, const snn_shape *in,
+                                 snn_error *err)
+{
+    if (in->ndim != 3)
+        return shape_error(err, l, "needs a (channels, height, width) input");
+    l->shape = *in;
+    for (int a = 0; a < 2; a++) {
+        int f = l->win.stride[a];
+        if (f < 1 || f > EDGE_MAX)
+            return shape_error(err, l, "upsampling factor out of range");
+        l->shape.dims[1 + a] *= (size_t)f;
+    }
+    return SNN_OK;
+}
+
+static snn_status infer_reshape(snn_layer *l, const snn_shape *in,
+                                snn_error *err)
+{
+    const snn_shape *t = &l->target;
+    if ((t->ndim != 1 && t->ndim != 3) ||
+        snn_shape_numel(t) != snn_shape_numel(in))
+        return shape_error(err, l, "target shape does not hold the input's "
+                                   "values");
+    l->shape = *t;
+    return SNN_OK;
+}
+
+/* One axis of a transposed convolution.  "same" gives in * stride outputs,
+ * as TensorFlow does: the padding of the forward convolution it inverts,
+ * and whatever is still missing appended (out_pad). */
+static snn_status transpose_axis(snn_layer *l, int axis, size_t in,
+                                 size_t *out, snn_error *err)
+{
+    snn_window *w = &l->win;
+    long k = w->kernel[axis], s = w->stride[axis], d = w->dilation[axis];
+    if (k < 1 || s < 1 || d < 1 || s > EDGE_MAX || d > EDGE_MAX)
+        return shape_error(err, l, "kernel, stride and dilation must be >= 1");
+    long extent = (k - 1) * d + 1;
+    if (w->pad_mode == SNN_PAD_SAME) {
+        long total = extent > s ? extent - s : 0;
+        w->pad[axis] = (int)(total / 2);
+        w->pad[axis + 2] = (int)(total - total / 2);
+        l->out_pad[axis] = (int)(s - extent + total);
+    }
+    long lo = w->pad[axis], hi = w->pad[axis + 2], extra = l->out_pad[axis];
+    if (lo < 0 || hi < 0 || extra < 0 || extra > EDGE_MAX)
+        return shape_error(err, l, "negative or huge padding");
+    long o = ((long)in - 1) * s + extent + extra - lo - hi;
+    if (o < 1)
+        return shape_error(err, l, "padding leaves no output");
+    *out = (size_t)o;
+    return SNN_OK;
+}
+
+static snn_status infer_conv_t(snn_layer *l, const snn_shape *in,
+                               snn_error *err)
+{
+    const snn_tensor *w = &l->weight;
+    if (in->ndim != 3)
+        return shape_error(err, l, "needs a (channels, height, width) input");
+    if (l->groups < 1 || w->ndim != 4 || w->dims[0] != in->dims[0] ||
+        in->dims[0] % (size_t)l->groups) {
+        char buf[64];
+        return snn_error_set(
+            err, SNN_E_SHAPE,
+            "layer '%s' (%s): kernel %s (groups %d) does not fit %zu input "
+            "channels", l->name, l->type,
+            snn_shape_str(w->ndim, w->dims, buf, sizeof buf), l->groups,
+            in->dims[0]);
+    }
+    l->win.kernel[0] = (int)w->dims[2];
+    l->win.kernel[1] = (int)w->dims[3];
+    size_t oh = 0, ow = 0;
+    snn_status st = transpose_axis(l, 0, in->dims[1], &oh, err);
+    if (st == SNN_OK)
+        st = transpose_axis(l, 1, in->dims[2], &ow, err);
+    if (st != SNN_OK)
+        return st;
+    l->win.pad_mode = SNN_PAD_EXPLICIT;
+    l->shape.ndim = 3;
+    l->shape.dims[0] = w->dims[1] * (size_t)l->groups;
+    l->shape.dims[1] = oh;
+    l->shape.dims[2] = ow;
+    return check_vector(l, &l->bias, "bias", l->shape.dims[0], err);
+}
+
 static snn_status infer_layer(snn_graph *g, snn_layer *l, snn_error *err)
 {
     if (l->op == SNN_OP_INPUT) {
@@ -273,14 +453,20 @@ static snn_status infer_layer(snn_graph *g, snn_layer *l, snn_error *err)
             return shape_error(err, l, "input shape is not set");
         return SNN_OK;
     }
+    if (l->op == SNN_OP_ADD || l->op == SNN_OP_CONCAT)
+        return infer_merge(g, l, err);
     if (l->n_inputs != 1)
         return shape_error(err, l, "needs exactly one input");
     const snn_shape *in = &g->layers[l->inputs[0]].shape;
+    if (l->act == SNN_ACT_CLIP && !(l->clip_max > 0.0f))
+        return shape_error(err, l, "a clipped ReLU needs a positive maximum");
     switch (l->op) {
     case SNN_OP_DENSE:
         return infer_dense(l, in, err);
     case SNN_OP_CONV2D:
         return infer_conv(l, in, err);
+    case SNN_OP_CONV2D_T:
+        return infer_conv_t(l, in, err);
     case SNN_OP_MAXPOOL2D:
     case SNN_OP_AVGPOOL2D:
         return infer_window(l, in, in->ndim ? in->dims[0] : 0, err);
@@ -295,7 +481,16 @@ static snn_status infer_layer(snn_graph *g, snn_layer *l, snn_error *err)
     case SNN_OP_ACTIVATION:
         l->shape = *in;
         return SNN_OK;
+    case SNN_OP_PAD:
+    case SNN_OP_CROP:
+        return infer_edges(l, in, err);
+    case SNN_OP_UPSAMPLE:
+        return infer_upsample(l, in, err);
+    case SNN_OP_RESHAPE:
+        return infer_reshape(l, in, err);
     case SNN_OP_INPUT:
+    case SNN_OP_ADD:
+    case SNN_OP_CONCAT:
         break;
     }
     return shape_error(err, l, "unknown op");

@@ -5,8 +5,9 @@
  *
  * This half handles files and topology: Sequential models in their three
  * JSON shapes (Keras 1/early 2 list, Keras 2 dict, Keras 3 with
- * InputLayer), Functional models that are linear chains, and the model's
- * data format.  keras_layers.c converts each layer.
+ * InputLayer), Functional models (DAGs: branches, a tensor feeding several
+ * layers, Add and Concatenate joining them; each layer applied once), and
+ * the model's data format.  keras_layers.c converts each layer.
  *
  * HDF5 prints its own error stack by default; our messages replace it, so
  * the whole read runs inside H5E_BEGIN_TRY/H5E_END_TRY, which restores the
@@ -31,13 +32,19 @@ typedef struct keras_sources {
 
 /* Progress through the layer list.  Per Keras layer i: out[i], the graph
  * layer carrying its output (a Dropout passes its input's on).  Per graph
- * layer: rank of its output and how many layers consume it. */
+ * layer: rank of its output. */
 typedef struct keras_walk {
     int *out;
     int *rank;
-    int *consumers;
-    int last; /* output of the previous Keras layer */
+    size_t cap; /* entries of rank */
+    int last;   /* output of the previous Keras layer */
 } keras_walk;
+
+/* The layers feeding one node, by name. */
+typedef struct keras_sources_of {
+    const char *name[SNN_MAX_INPUTS];
+    size_t n;
+} keras_srcs;
 
 static int has_suffix(const char *s, const char *suffix)
 {
@@ -182,10 +189,11 @@ static snn_status detect_layout(keras_ctx *c, json_t *layers, snn_error *err)
     return SNN_OK;
 }
 
-/* Names of the layers feeding a node, whatever the Keras version wrote:
- * Keras 2 lists [name, node, tensor, kwargs], Keras 3 nests
- * {"keras_history": [name, node, tensor]} inside the call's args. */
-static void collect_sources(json_t *v, const char **first, size_t *n)
+/* Names of the layers feeding a node, in order, whatever the Keras version
+ * wrote: Keras 2 lists [name, node, tensor, kwargs], Keras 3 nests
+ * {"keras_history": [name, node, tensor]} inside the call's args.  Counts
+ * past SNN_MAX_INPUTS without storing. */
+static void collect_sources(json_t *v, keras_srcs *out)
 {
     size_t i;
     const char *key;
@@ -193,14 +201,15 @@ static void collect_sources(json_t *v, const char **first, size_t *n)
     if (json_is_array(v) && json_array_size(v) >= 3 &&
         json_is_string(json_array_get(v, 0)) &&
         json_is_integer(json_array_get(v, 1))) {
-        if ((*n)++ == 0)
-            *first = json_string_value(json_array_get(v, 0));
+        if (out->n < SNN_MAX_INPUTS)
+            out->name[out->n] = json_string_value(json_array_get(v, 0));
+        out->n++;
     } else if (json_is_array(v)) {
         json_array_foreach(v, i, e)
-            collect_sources(e, first, n);
+            collect_sources(e, out);
     } else if (json_is_object(v)) {
         json_object_foreach(v, key, e)
-            collect_sources(e, first, n);
+            collect_sources(e, out);
     }
 }
 
@@ -217,30 +226,37 @@ static int output_of(json_t *layers, size_t before, const keras_walk *w,
     return -1;
 }
 
-static snn_status functional_input(const keras_ctx *c, json_t *layers,
-                                   size_t i, const keras_walk *w, int *input,
-                                   snn_error *err)
+static snn_status functional_inputs(const keras_ctx *c, json_t *layers,
+                                    size_t i, const keras_walk *w,
+                                    int *inputs, int *n_in, snn_error *err)
 {
     json_t *nodes = json_object_get(json_array_get(layers, i),
                                     "inbound_nodes");
-    const char *from = NULL;
-    size_t n = 0;
+    keras_srcs src = {{NULL}, 0};
     if (json_array_size(nodes) > 1)
         return snn_error_set(err, SNN_E_UNSUPPORTED,
-                             "%s: layer '%s' is applied %zu times; only "
-                             "linear chains of layers are supported", c->path,
-                             c->name, json_array_size(nodes));
-    collect_sources(json_array_get(nodes, 0), &from, &n);
-    if (n != 1)
-        return snn_error_set(err, n ? SNN_E_UNSUPPORTED : SNN_E_FORMAT,
-                             "%s: layer '%s' has %zu inputs; only linear "
-                             "chains of layers are supported", c->path,
-                             c->name, n);
-    *input = output_of(layers, i, w, from);
-    if (*input < 0)
+                             "%s: layer '%s' is applied %zu times; shared "
+                             "layers are not supported", c->path, c->name,
+                             json_array_size(nodes));
+    collect_sources(json_array_get(nodes, 0), &src);
+    if (src.n == 0)
         return snn_error_set(err, SNN_E_FORMAT,
-                             "%s: layer '%s' takes its input from unknown "
-                             "layer '%s'", c->path, c->name, from);
+                             "%s: layer '%s' has no inbound node", c->path,
+                             c->name);
+    if (src.n > SNN_MAX_INPUTS)
+        return snn_error_set(err, SNN_E_UNSUPPORTED,
+                             "%s: layer '%s' has %zu inputs; at most %d are "
+                             "supported", c->path, c->name, src.n,
+                             SNN_MAX_INPUTS);
+    for (size_t k = 0; k < src.n; k++) {
+        inputs[k] = output_of(layers, i, w, src.name[k]);
+        if (inputs[k] < 0)
+            return snn_error_set(err, SNN_E_FORMAT,
+                                 "%s: layer '%s' takes its input from "
+                                 "unknown layer '%s'", c->path, c->name,
+                                 src.name[k]);
+    }
+    *n_in = (int)src.n;
     return SNN_OK;
 }
 
@@ -260,32 +276,59 @@ static snn_status add_input(keras_ctx *c, keras_walk *w, json_t *cfg,
     return st;
 }
 
-/* Converts the layer fed by graph layer `input` and appends it. */
-static snn_status add_layer(keras_ctx *c, keras_walk *w, json_t *cfg,
-                            int input, snn_graph *g, snn_error *err)
+/* Appends the converted layers, each fed by the one before, the first by
+ * inputs; w->last becomes the last one. */
+static snn_status append(keras_ctx *c, keras_walk *w, snn_layer *ls, int n,
+                         const int *inputs, int n_in, snn_graph *g,
+                         snn_error *err)
 {
-    if (w->consumers[input] > 0)
-        return snn_error_set(err, SNN_E_UNSUPPORTED,
-                             "%s: layer '%s' feeds more than one layer; only "
-                             "linear chains of layers are supported", c->path,
-                             g->layers[input].name);
-    c->rank = w->rank[input];
-    snn_layer l;
-    int skip;
-    snn_status st = snn_keras_layer(c, cfg, &l, &skip, err);
-    w->last = input;
-    if (st != SNN_OK || skip)
-        return st;
-    l.inputs[0] = input;
-    l.n_inputs = 1;
-    st = snn_graph_add(g, &l, &w->last, err);
-    if (st != SNN_OK) {
-        snn_keras_layer_release(&l);
-        return st;
+    snn_status st = SNN_OK;
+    int k = 0;
+    for (; k < n && st == SNN_OK; k++) {
+        if ((size_t)g->n_layers >= w->cap)
+            st = snn_error_set(err, SNN_E_INVALID, "%s: too many layers",
+                               c->path);
+        if (st != SNN_OK)
+            break;
+        if (k == 0) {
+            memcpy(ls[k].inputs, inputs, (size_t)n_in * sizeof *inputs);
+            ls[k].n_inputs = n_in;
+        } else {
+            ls[k].inputs[0] = w->last;
+            ls[k].n_inputs = 1;
+        }
+        st = snn_graph_add(g, &ls[k], &w->last, err);
+        if (st == SNN_OK)
+            w->rank[w->last] = c->rank;
     }
-    w->consumers[input]++;
-    w->rank[w->last] = c->rank;
-    return SNN_OK;
+    for (k = st == SNN_OK ? n : k; k < n; k++)
+        snn_keras_layer_release(&ls[k]);
+    return st;
+}
+
+/* Converts the layer fed by graph layers inputs[] and appends it.  Shapes
+ * are inferred first, as some layers (global pooling) need their input's. */
+static snn_status add_layer(keras_ctx *c, keras_walk *w, json_t *cfg,
+                            const int *inputs, int n_in, snn_graph *g,
+                            snn_error *err)
+{
+    snn_status st = snn_graph_infer_shapes(g, err);
+    if (st != SNN_OK)
+        return snn_error_prefix(err, "%s: ", c->path);
+    c->rank = w->rank[inputs[0]];
+    c->in = &g->layers[inputs[0]].shape;
+    c->n_inputs = n_in;
+    snn_layer ls[KERAS_MAX_LAYERS];
+    int n = 0;
+    st = snn_keras_layer(c, cfg, ls, &n, err);
+    w->last = inputs[0];
+    if (st != SNN_OK)
+        return st;
+    if (n == 0 && n_in > 1)
+        return snn_error_set(err, SNN_E_UNSUPPORTED,
+                             "%s: layer '%s' of type '%s' has %d inputs",
+                             c->path, c->name, c->cls, n_in);
+    return append(c, w, ls, n, inputs, n_in, g, err);
 }
 
 static snn_status visit(keras_ctx *c, keras_walk *w, json_t *layers, size_t i,
@@ -303,10 +346,10 @@ static snn_status visit(keras_ctx *c, keras_walk *w, json_t *layers, size_t i,
     if (strcmp(c->cls, "InputLayer") == 0) {
         st = add_input(c, w, cfg, c->name, g, err);
     } else if (functional) {
-        int input = -1;
-        st = functional_input(c, layers, i, w, &input, err);
+        int inputs[SNN_MAX_INPUTS], n_in = 0;
+        st = functional_inputs(c, layers, i, w, inputs, &n_in, err);
         if (st == SNN_OK)
-            st = add_layer(c, w, cfg, input, g, err);
+            st = add_layer(c, w, cfg, inputs, n_in, g, err);
     } else {
         /* Keras 2 Sequential: the first layer carries the input shape. */
         if (g->n_layers == 0) {
@@ -314,32 +357,40 @@ static snn_status visit(keras_ctx *c, keras_walk *w, json_t *layers, size_t i,
             snprintf(name, sizeof name, "%.100s_input", c->name);
             st = add_input(c, w, cfg, name, g, err);
         }
+        int input = w->last;
         if (st == SNN_OK)
-            st = add_layer(c, w, cfg, w->last, g, err);
+            st = add_layer(c, w, cfg, &input, 1, g, err);
     }
     w->out[i] = w->last;
     return st;
 }
 
-/* A Functional model must end in its last layer and start at its input. */
+/* A Functional model must have one input and one output, and every layer
+ * must lead to that output (the graph's last layer), so that nothing
+ * computed is left dangling. */
 static snn_status check_ends(const keras_ctx *c, json_t *config,
                              json_t *layers, const keras_walk *w,
                              const snn_graph *g, snn_error *err)
 {
-    const char *in = NULL, *out = NULL;
-    size_t n_in = 0, n_out = 0;
-    collect_sources(json_object_get(config, "input_layers"), &in, &n_in);
-    collect_sources(json_object_get(config, "output_layers"), &out, &n_out);
-    if (n_in != 1 || n_out != 1)
+    keras_srcs in = {{NULL}, 0}, out = {{NULL}, 0};
+    collect_sources(json_object_get(config, "input_layers"), &in);
+    collect_sources(json_object_get(config, "output_layers"), &out);
+    if (in.n != 1 || out.n != 1)
         return snn_error_set(err, SNN_E_UNSUPPORTED,
                              "%s: a model with %zu inputs and %zu outputs is "
-                             "not supported (one of each is)", c->path, n_in,
-                             n_out);
-    if (output_of(layers, json_array_size(layers), w, out) !=
+                             "not supported (one of each is)", c->path, in.n,
+                             out.n);
+    if (output_of(layers, json_array_size(layers), w, out.name[0]) !=
         g->n_layers - 1)
         return snn_error_set(err, SNN_E_UNSUPPORTED,
-                             "%s: output layer '%s' is not the end of a "
-                             "linear chain of layers", c->path, out);
+                             "%s: output layer '%s' is not the last layer "
+                             "computed", c->path, out.name[0]);
+    for (int k = 0; k + 1 < g->n_layers; k++)
+        if (snn_graph_consumers(g, k) == 0)
+            return snn_error_set(err, SNN_E_UNSUPPORTED,
+                                 "%s: the output of layer '%s' is not used "
+                                 "by the model's output", c->path,
+                                 g->layers[k].name);
     return SNN_OK;
 }
 
@@ -364,9 +415,9 @@ static snn_status build(keras_ctx *c, json_t *model, snn_graph *g,
     snn_status st = detect_layout(c, layers, err);
     if (st != SNN_OK)
         return st;
-    keras_walk w = {calloc(n, sizeof(int)), calloc(n + 1, sizeof(int)),
-                    calloc(n + 1, sizeof(int)), 0};
-    if (!w.out || !w.rank || !w.consumers)
+    size_t cap = KERAS_MAX_LAYERS * n + 1;
+    keras_walk w = {calloc(n, sizeof(int)), calloc(cap, sizeof(int)), cap, 0};
+    if (!w.out || !w.rank)
         st = snn_error_set(err, SNN_E_NOMEM, "%s: %zu layers", c->path, n);
     for (size_t i = 0; st == SNN_OK && i < n; i++)
         st = visit(c, &w, layers, i, functional, g, err);
@@ -374,7 +425,6 @@ static snn_status build(keras_ctx *c, json_t *model, snn_graph *g,
         st = check_ends(c, config, layers, &w, g, err);
     free(w.out);
     free(w.rank);
-    free(w.consumers);
     return st;
 }
 
@@ -383,7 +433,8 @@ static snn_status parse(const char *path, snn_graph *g, snn_error *err)
     keras_sources src = {NULL, -1, -1, ""};
     snn_status st = has_suffix(path, ".json") ? open_json_pair(path, &src, err)
                                               : open_model_h5(path, &src, err);
-    keras_ctx c = {path, src.wpath, src.weights, {0, 0, 0}, 0, 0, NULL, NULL};
+    keras_ctx c = {path, src.wpath, src.weights, {0, 0, 0}, 0, 0, NULL, NULL,
+                   NULL, 0, 0};
     if (st == SNN_OK) {
         read_version(&c, &src);
         st = build(&c, src.model, g, err);

@@ -21,13 +21,21 @@ typedef struct keras_ctx {
     int rank;             /* rank of the tensor entering the current layer */
     const char *name;     /* the layer being converted, for messages */
     const char *cls;
+    const snn_shape *in;  /* shape of its (first) input */
+    int n_inputs;         /* how many inputs it has */
+    int extra;            /* set by a converter that fills a second layer */
 } keras_ctx;
 
-/* Converts the current layer (c->name, c->cls) with config cfg into *l and
- * updates c->rank.  *skip is set, and *l left empty, for layers that are
- * the identity at inference (Dropout).  Unknown classes are
- * SNN_E_UNSUPPORTED. */
-snn_status snn_keras_layer(keras_ctx *c, json_t *cfg, snn_layer *l, int *skip,
+/* Most graph layers one Keras layer becomes (SeparableConv2D: depthwise
+ * then pointwise; global pooling: pooling then flatten). */
+#define KERAS_MAX_LAYERS 2
+
+/* Converts the current layer (c->name, c->cls) with config cfg into
+ * ls[0..*n), each fed by the one before, and updates c->rank.  *n is 0 for
+ * layers that are the identity at inference (Dropout).  Unknown classes
+ * are SNN_E_UNSUPPORTED. */
+snn_status snn_keras_layer(keras_ctx *c, json_t *cfg,
+                           snn_layer ls[KERAS_MAX_LAYERS], int *n,
                            snn_error *err);
 
 /* Makes the input layer from a config holding batch_shape or

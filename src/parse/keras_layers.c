@@ -117,24 +117,49 @@ static const char *cfg_str(json_t *cfg, const char *key, const char *dflt)
 
 /* ---- pieces shared by several layer kinds ------------------------------ */
 
+/* Why integrate-and-fire neurons cannot stand in for an activation. */
+static const char *IF_WHY =
+    "integrate-and-fire neurons fire at a rate that is a rectified linear "
+    "function of their input, so they cannot represent it";
+
+static int is_non_if(const char *s)
+{
+    static const char *const NAMES[] = {
+        "sigmoid", "tanh", "hard_sigmoid", "elu", "selu", "softplus",
+        "softsign", "swish", "silu", "gelu", "exponential", "leaky_relu",
+        "mish", "hard_swish", "hard_silu", "log_softmax"};
+    for (size_t i = 0; i < sizeof NAMES / sizeof NAMES[0]; i++)
+        if (strcmp(s, NAMES[i]) == 0)
+            return 1;
+    return 0;
+}
+
 static snn_status parse_activation(const keras_ctx *c, json_t *v, int rank,
-                                   snn_activation *act, snn_error *err)
+                                   snn_layer *l, snn_error *err)
 {
     const char *s = json_string_value(v);
-    if (!v || json_is_null(v) || (s && strcmp(s, "linear") == 0))
-        *act = SNN_ACT_LINEAR;
-    else if (s && strcmp(s, "relu") == 0)
-        *act = SNN_ACT_RELU;
-    else if (s && strcmp(s, "softmax") == 0 && rank == 1)
-        *act = SNN_ACT_SOFTMAX;
-    else if (s && strcmp(s, "softmax") == 0)
+    if (!v || json_is_null(v) || (s && strcmp(s, "linear") == 0)) {
+        l->act = SNN_ACT_LINEAR;
+    } else if (s && strcmp(s, "relu") == 0) {
+        l->act = SNN_ACT_RELU;
+    } else if (s && strcmp(s, "relu6") == 0) {
+        l->act = SNN_ACT_CLIP;
+        l->clip_max = 6.0f;
+    } else if (s && strcmp(s, "softmax") == 0 && rank == 1) {
+        l->act = SNN_ACT_SOFTMAX;
+    } else if (s && strcmp(s, "softmax") == 0) {
         return layer_error(c, err, SNN_E_UNSUPPORTED,
                            "softmax over an image (per position) is not "
                            "supported");
-    else
+    } else if (s && is_non_if(s)) {
+        return layer_error(c, err, SNN_E_UNSUPPORTED, "activation '%s': %s",
+                           s, IF_WHY);
+    } else {
         return layer_error(c, err, SNN_E_UNSUPPORTED,
-                           "activation '%s' is not supported (relu, softmax "
-                           "and linear are)", s ? s : "<not a string>");
+                           "activation '%s' is not supported (relu, relu6, "
+                           "softmax and linear are)",
+                           s ? s : "<not a string>");
+    }
     return SNN_OK;
 }
 
@@ -209,6 +234,39 @@ static snn_status hwio_to_oihw(const snn_tensor *k, snn_tensor *out,
     return SNN_OK;
 }
 
+/* (kh, kw, in, mult) -> (in * mult, 1, kh, kw): output channel c * mult + m
+ * of a depthwise convolution, as TensorFlow orders them. */
+static snn_status depthwise_to_oihw(const snn_tensor *k, snn_tensor *out,
+                                    snn_error *err)
+{
+    size_t kh = k->dims[0], kw = k->dims[1], ci = k->dims[2], m = k->dims[3];
+    size_t dims[4] = {ci * m, 1, kh, kw};
+    snn_status st = snn_tensor_init(out, 4, dims, err);
+    for (size_t h = 0; st == SNN_OK && h < kh; h++)
+        for (size_t w = 0; w < kw; w++)
+            for (size_t i = 0; i < ci * m; i++)
+                out->data[(i * kh + h) * kw + w] =
+                    k->data[(h * kw + w) * ci * m + i];
+    return st;
+}
+
+/* (kh, kw, out, in) -> (in, out, kh, kw), the transposed convolution's
+ * canonical layout. */
+static snn_status hwoi_to_iohw(const snn_tensor *k, snn_tensor *out,
+                               snn_error *err)
+{
+    size_t kh = k->dims[0], kw = k->dims[1], co = k->dims[2], ci = k->dims[3];
+    size_t dims[4] = {ci, co, kh, kw};
+    snn_status st = snn_tensor_init(out, 4, dims, err);
+    for (size_t h = 0; st == SNN_OK && h < kh; h++)
+        for (size_t w = 0; w < kw; w++)
+            for (size_t o = 0; o < co; o++)
+                for (size_t i = 0; i < ci; i++)
+                    out->data[((i * co + o) * kh + h) * kw + w] =
+                        k->data[((h * kw + w) * co + o) * ci + i];
+    return st;
+}
+
 /* (in, out) -> (out, in). */
 static snn_status transpose2d(const snn_tensor *k, snn_tensor *out,
                               snn_error *err)
@@ -258,6 +316,27 @@ static snn_status load_kernel(const keras_ctx *c, snn_layer *l, int use_bias,
 
 /* ---- one converter per layer kind -------------------------------------- */
 
+/* kernel_size, strides, dilation_rate, padding, use_bias and activation,
+ * which every convolution has. */
+static snn_status conv_window(keras_ctx *c, json_t *cfg, snn_layer *l,
+                              int *use_bias, snn_error *err)
+{
+    snn_status st = cfg_pair(c, cfg, "kernel_size", 0, l->win.kernel, err);
+    if (st == SNN_OK)
+        st = cfg_pair(c, cfg, "strides", 1, l->win.stride, err);
+    if (st == SNN_OK)
+        st = cfg_pair(c, cfg, "dilation_rate", 1, l->win.dilation, err);
+    if (st == SNN_OK)
+        st = parse_padding(c, cfg, &l->win, err);
+    if (st == SNN_OK)
+        st = cfg_bool(c, cfg, "use_bias", 1, use_bias, err);
+    if (st == SNN_OK)
+        st = parse_activation(c, json_object_get(cfg, "activation"), 3, l,
+                              err);
+    c->rank = 3;
+    return st;
+}
+
 static snn_status conv2d(keras_ctx *c, json_t *cfg, snn_layer *l,
                          snn_error *err)
 {
@@ -266,24 +345,96 @@ static snn_status conv2d(keras_ctx *c, json_t *cfg, snn_layer *l,
     if (st == SNN_OK)
         st = cfg_int(c, cfg, "groups", 1, &l->groups, err);
     if (st == SNN_OK)
-        st = cfg_pair(c, cfg, "kernel_size", 0, l->win.kernel, err);
-    if (st == SNN_OK)
-        st = cfg_pair(c, cfg, "strides", 1, l->win.stride, err);
-    if (st == SNN_OK)
-        st = cfg_pair(c, cfg, "dilation_rate", 1, l->win.dilation, err);
-    if (st == SNN_OK)
-        st = parse_padding(c, cfg, &l->win, err);
-    if (st == SNN_OK)
-        st = cfg_bool(c, cfg, "use_bias", 1, &use_bias, err);
-    if (st == SNN_OK)
-        st = parse_activation(c, json_object_get(cfg, "activation"), 3,
-                              &l->act, err);
+        st = conv_window(c, cfg, l, &use_bias, err);
     if (st != SNN_OK)
         return st;
     size_t expect[4] = {(size_t)l->win.kernel[0], (size_t)l->win.kernel[1], 0,
                         (size_t)filters};
-    c->rank = 3;
     return load_kernel(c, l, use_bias, 4, expect, hwio_to_oihw, err);
+}
+
+/* A grouped convolution with one group per input channel. */
+static snn_status depthwise2d(keras_ctx *c, json_t *cfg, snn_layer *l,
+                              snn_error *err)
+{
+    int mult, use_bias;
+    snn_status st = cfg_int(c, cfg, "depth_multiplier", 1, &mult, err);
+    if (st == SNN_OK)
+        st = conv_window(c, cfg, l, &use_bias, err);
+    if (st != SNN_OK)
+        return st;
+    if (c->in->ndim != 3 || c->in->dims[0] > INT_MAX)
+        return layer_error(c, err, SNN_E_UNSUPPORTED, "needs an image input");
+    l->groups = (int)c->in->dims[0];
+    size_t expect[4] = {(size_t)l->win.kernel[0], (size_t)l->win.kernel[1],
+                        c->in->dims[0], (size_t)mult};
+    return load_kernel(c, l, use_bias, 4, expect, depthwise_to_oihw, err);
+}
+
+/* Weights depthwise kernel, pointwise kernel (1, 1, in*mult, filters),
+ * bias: a depthwise layer (no bias, linear) then a 1x1 convolution. */
+static snn_status separable2d(keras_ctx *c, json_t *cfg, snn_layer *l,
+                              snn_error *err)
+{
+    int filters, mult, use_bias;
+    snn_layer *pw = l + 1;
+    snn_status st = cfg_int(c, cfg, "filters", -1, &filters, err);
+    if (st == SNN_OK)
+        st = cfg_int(c, cfg, "depth_multiplier", 1, &mult, err);
+    if (st == SNN_OK)
+        st = conv_window(c, cfg, l, &use_bias, err);
+    if (st != SNN_OK)
+        return st;
+    snn_layer_defaults(pw, SNN_OP_CONV2D, c->name, c->cls);
+    snprintf(l->name, sizeof l->name, "%.100s_depthwise", c->name);
+    pw->act = l->act;
+    pw->clip_max = l->clip_max;
+    l->act = SNN_ACT_LINEAR;
+    c->extra = 1;
+    snn_tensor w[3];
+    st = read_weights(c, w, use_bias ? 3 : 2, err);
+    if (st != SNN_OK)
+        return st;
+    size_t cin = c->in->ndim == 3 ? c->in->dims[0] : 0;
+    int fits = w[0].ndim == 4 && w[0].dims[0] == (size_t)l->win.kernel[0] &&
+               w[0].dims[1] == (size_t)l->win.kernel[1] &&
+               w[0].dims[2] == cin && w[0].dims[3] == (size_t)mult &&
+               w[1].ndim == 4 && w[1].dims[0] == 1 && w[1].dims[1] == 1 &&
+               w[1].dims[2] == cin * (size_t)mult &&
+               w[1].dims[3] == (size_t)filters && cin <= INT_MAX;
+    if (!fits)
+        st = layer_error(c, err, SNN_E_SHAPE,
+                         "depthwise and pointwise kernels do not match the "
+                         "layer's configuration");
+    if (st == SNN_OK)
+        st = depthwise_to_oihw(&w[0], &l->weight, err);
+    if (st == SNN_OK)
+        st = hwio_to_oihw(&w[1], &pw->weight, err);
+    l->groups = (int)cin;
+    if (use_bias && st == SNN_OK)
+        pw->bias = w[2];
+    else if (use_bias)
+        snn_tensor_free(&w[2]);
+    free_all(w, 2);
+    return st;
+}
+
+static snn_status conv2d_transpose(keras_ctx *c, json_t *cfg, snn_layer *l,
+                                   snn_error *err)
+{
+    int filters, use_bias;
+    json_t *op = json_object_get(cfg, "output_padding");
+    snn_status st = cfg_int(c, cfg, "filters", -1, &filters, err);
+    if (st == SNN_OK)
+        st = conv_window(c, cfg, l, &use_bias, err);
+    if (st != SNN_OK)
+        return st;
+    if (op && !json_is_null(op))
+        return layer_error(c, err, SNN_E_UNSUPPORTED,
+                           "output_padding is not supported");
+    size_t expect[4] = {(size_t)l->win.kernel[0], (size_t)l->win.kernel[1],
+                        (size_t)filters, 0};
+    return load_kernel(c, l, use_bias, 4, expect, hwoi_to_iohw, err);
 }
 
 static snn_status dense(keras_ctx *c, json_t *cfg, snn_layer *l,
@@ -298,8 +449,8 @@ static snn_status dense(keras_ctx *c, json_t *cfg, snn_layer *l,
     if (st == SNN_OK)
         st = cfg_bool(c, cfg, "use_bias", 1, &use_bias, err);
     if (st == SNN_OK)
-        st = parse_activation(c, json_object_get(cfg, "activation"), 1,
-                              &l->act, err);
+        st = parse_activation(c, json_object_get(cfg, "activation"), 1, l,
+                              err);
     if (st != SNN_OK)
         return st;
     size_t expect[2] = {0, (size_t)units};
@@ -349,7 +500,7 @@ static snn_status activation(keras_ctx *c, json_t *cfg, snn_layer *l,
                              snn_error *err)
 {
     return parse_activation(c, json_object_get(cfg, "activation"), c->rank,
-                            &l->act, err);
+                            l, err);
 }
 
 static int is_zero(json_t *v)
@@ -358,18 +509,36 @@ static int is_zero(json_t *v)
                                      json_number_value(v) == 0.0);
 }
 
+/* ReLU, or with max_value a clipped ReLU (ReLU6).  A negative slope is a
+ * leaky ReLU, which IF neurons cannot represent. */
 static snn_status relu(keras_ctx *c, json_t *cfg, snn_layer *l,
                        snn_error *err)
 {
     json_t *max_value = json_object_get(cfg, "max_value");
-    if (!is_zero(json_object_get(cfg, "negative_slope")) ||
-        !is_zero(json_object_get(cfg, "threshold")) ||
-        (max_value && !json_is_null(max_value)))
+    if (!is_zero(json_object_get(cfg, "negative_slope")))
         return layer_error(c, err, SNN_E_UNSUPPORTED,
-                           "only a plain ReLU (no max_value, negative_slope "
-                           "or threshold) is supported");
+                           "a negative_slope makes a leaky ReLU: %s", IF_WHY);
+    if (!is_zero(json_object_get(cfg, "threshold")))
+        return layer_error(c, err, SNN_E_UNSUPPORTED,
+                           "a ReLU with a threshold is not supported");
     l->act = SNN_ACT_RELU;
+    if (!max_value || json_is_null(max_value))
+        return SNN_OK;
+    if (!json_is_number(max_value) || !(json_number_value(max_value) > 0) ||
+        json_number_value(max_value) > 1e30)
+        return bad_config(c, "max_value", "a positive number or null", err);
+    l->act = SNN_ACT_CLIP;
+    l->clip_max = (float)json_number_value(max_value);
     return SNN_OK;
+}
+
+/* Layers that are activations IF neurons cannot represent. */
+static snn_status non_if(keras_ctx *c, json_t *cfg, snn_layer *l,
+                         snn_error *err)
+{
+    (void)cfg;
+    (void)l;
+    return layer_error(c, err, SNN_E_UNSUPPORTED, "%s", IF_WHY);
 }
 
 static snn_status softmax(keras_ctx *c, json_t *cfg, snn_layer *l,
@@ -386,8 +555,8 @@ static snn_status softmax(keras_ctx *c, json_t *cfg, snn_layer *l,
     return SNN_OK;
 }
 
-/* Whether a BatchNormalization axis is the channel axis of the current
- * tensor (Keras writes an int, tf.keras a one-element list). */
+/* Whether axis (an int, or a one-element list as tf.keras writes) is the
+ * channel axis of the current tensor. */
 static int is_channel_axis(const keras_ctx *c, json_t *v)
 {
     if (json_is_array(v) && json_array_size(v) == 1)
@@ -400,6 +569,129 @@ static int is_channel_axis(const keras_ctx *c, json_t *v)
     if (c->rank == 1)
         return a == 1 || a == -1;
     return c->channels_first ? a == 1 || a == -3 : a == 3 || a == -1;
+}
+
+/* Add and Concatenate: graph shape inference checks the inputs agree. */
+static snn_status merge(keras_ctx *c, json_t *cfg, snn_layer *l,
+                        snn_error *err)
+{
+    if (c->n_inputs < 2)
+        return layer_error(c, err, SNN_E_FORMAT, "needs at least two inputs");
+    json_t *axis = json_object_get(cfg, "axis");
+    if (l->op == SNN_OP_CONCAT && !is_channel_axis(c, axis))
+        return layer_error(c, err, SNN_E_UNSUPPORTED,
+                           "concatenating along any axis but the channels "
+                           "is not supported");
+    return SNN_OK;
+}
+
+/* ZeroPadding2D's padding, Cropping2D's cropping: n, (h, w) or
+ * ((top, bottom), (left, right)), into top, left, bottom, right. */
+static snn_status cfg_edges(const keras_ctx *c, json_t *cfg, const char *key,
+                            int pad[4], snn_error *err)
+{
+    json_t *v = json_object_get(cfg, key);
+    int e[4] = {1, 1, 1, 1};
+    int ok = int_in(v, 0, DIM_MAX, &e[0]);
+    if (ok) {
+        e[1] = e[2] = e[3] = e[0];
+    } else if (json_array_size(v) == 2) {
+        ok = 1;
+        for (size_t a = 0; a < 2 && ok; a++) {
+            json_t *x = json_array_get(v, a);
+            ok = json_is_array(x)
+                     ? json_array_size(x) == 2 &&
+                           int_in(json_array_get(x, 0), 0, DIM_MAX, &e[a]) &&
+                           int_in(json_array_get(x, 1), 0, DIM_MAX, &e[a + 2])
+                     : int_in(x, 0, DIM_MAX, &e[a]);
+            if (ok && !json_is_array(x))
+                e[a + 2] = e[a];
+        }
+    }
+    if (!ok)
+        return bad_config(c, key, "n, (h, w) or ((top, bottom), (left, "
+                                  "right)) of non-negative integers", err);
+    memcpy(pad, e, sizeof e);
+    return SNN_OK;
+}
+
+static snn_status zero_padding2d(keras_ctx *c, json_t *cfg, snn_layer *l,
+                                 snn_error *err)
+{
+    return cfg_edges(c, cfg, "padding", l->win.pad, err);
+}
+
+static snn_status cropping2d(keras_ctx *c, json_t *cfg, snn_layer *l,
+                             snn_error *err)
+{
+    return cfg_edges(c, cfg, "cropping", l->win.pad, err);
+}
+
+static snn_status upsampling2d(keras_ctx *c, json_t *cfg, snn_layer *l,
+                               snn_error *err)
+{
+    const char *mode = cfg_str(cfg, "interpolation", "nearest");
+    if (!mode || strcmp(mode, "nearest") != 0)
+        return layer_error(c, err, SNN_E_UNSUPPORTED,
+                           "interpolation '%s' is not supported (nearest is)",
+                           mode ? mode : "<not a string>");
+    return cfg_pair(c, cfg, "size", 2, l->win.stride, err);
+}
+
+/* target_shape excludes the batch; one entry may be -1 (inferred).  An
+ * image target is (H, W, C) or (C, H, W) by the model's layout. */
+static snn_status reshape(keras_ctx *c, json_t *cfg, snn_layer *l,
+                          snn_error *err)
+{
+    json_t *t = json_object_get(cfg, "target_shape");
+    size_t n = json_array_size(t), known = 1, numel = snn_shape_numel(c->in);
+    int d[3] = {0, 0, 0}, free_at = -1;
+    if (n != 1 && n != 3)
+        return layer_error(c, err, SNN_E_UNSUPPORTED,
+                           "only targets of rank 1 or 3 are supported");
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_array_get(t, i);
+        if (json_is_integer(v) && json_integer_value(v) == -1 && free_at < 0)
+            free_at = (int)i;
+        else if (!int_in(v, 1, DIM_MAX, &d[i]))
+            return bad_config(c, "target_shape", "positive sizes (one may "
+                                                 "be -1)", err);
+        else
+            known *= (size_t)d[i];
+    }
+    if (free_at >= 0 && known && numel % known == 0 && numel / known <= DIM_MAX)
+        d[free_at] = (int)(numel / known);
+    int hwc = n == 3 && !c->channels_first;
+    l->target.ndim = (int)n;
+    for (size_t i = 0; i < n; i++)
+        l->target.dims[i] = (size_t)d[hwc ? (i + 2) % 3 : i];
+    l->flatten_hwc = !c->channels_first;
+    c->rank = (int)n;
+    return SNN_OK;
+}
+
+/* Pooling over the whole image, then (unless keepdims) a flatten: Keras
+ * gives a vector of channels. */
+static snn_status global_pool2d(keras_ctx *c, json_t *cfg, snn_layer *l,
+                                snn_error *err)
+{
+    int keep;
+    snn_status st = cfg_bool(c, cfg, "keepdims", 0, &keep, err);
+    if (st != SNN_OK)
+        return st;
+    if (c->in->ndim != 3 || c->in->dims[1] > DIM_MAX ||
+        c->in->dims[2] > DIM_MAX)
+        return layer_error(c, err, SNN_E_UNSUPPORTED, "needs an image input");
+    l->win.kernel[0] = (int)c->in->dims[1];
+    l->win.kernel[1] = (int)c->in->dims[2];
+    if (keep)
+        return SNN_OK;
+    snn_layer *f = l + 1;
+    snn_layer_defaults(f, SNN_OP_FLATTEN, c->name, c->cls);
+    snprintf(l->name, sizeof l->name, "%.100s_pool", c->name);
+    c->extra = 1;
+    c->rank = 1;
+    return SNN_OK;
 }
 
 static snn_status ones_or_zeros(snn_tensor *t, size_t n, float value,
@@ -472,6 +764,24 @@ static const struct {
     {"ReLU", SNN_OP_ACTIVATION, relu},
     {"Softmax", SNN_OP_ACTIVATION, softmax},
     {"BatchNormalization", SNN_OP_BATCHNORM, batchnorm},
+    {"DepthwiseConv2D", SNN_OP_CONV2D, depthwise2d},
+    {"SeparableConv2D", SNN_OP_CONV2D, separable2d},
+    {"SeparableConvolution2D", SNN_OP_CONV2D, separable2d},
+    {"Conv2DTranspose", SNN_OP_CONV2D_T, conv2d_transpose},
+    {"Add", SNN_OP_ADD, merge},
+    {"Concatenate", SNN_OP_CONCAT, merge},
+    {"ZeroPadding2D", SNN_OP_PAD, zero_padding2d},
+    {"Cropping2D", SNN_OP_CROP, cropping2d},
+    {"UpSampling2D", SNN_OP_UPSAMPLE, upsampling2d},
+    {"Reshape", SNN_OP_RESHAPE, reshape},
+    {"GlobalAveragePooling2D", SNN_OP_AVGPOOL2D, global_pool2d},
+    {"GlobalAvgPool2D", SNN_OP_AVGPOOL2D, global_pool2d},
+    {"GlobalMaxPooling2D", SNN_OP_MAXPOOL2D, global_pool2d},
+    {"GlobalMaxPool2D", SNN_OP_MAXPOOL2D, global_pool2d},
+    {"LeakyReLU", SNN_OP_ACTIVATION, non_if},
+    {"PReLU", SNN_OP_ACTIVATION, non_if},
+    {"ELU", SNN_OP_ACTIVATION, non_if},
+    {"ThresholdedReLU", SNN_OP_ACTIVATION, non_if},
     {"Dropout", SNN_OP_INPUT, NULL},
     {"SpatialDropout2D", SNN_OP_INPUT, NULL},
     {"GaussianDropout", SNN_OP_INPUT, NULL},
@@ -487,11 +797,18 @@ void snn_keras_layer_release(snn_layer *l)
         snn_tensor_free(ts[i]);
 }
 
-snn_status snn_keras_layer(keras_ctx *c, json_t *cfg, snn_layer *l, int *skip,
+static int is_merge(snn_op op)
+{
+    return op == SNN_OP_ADD || op == SNN_OP_CONCAT;
+}
+
+snn_status snn_keras_layer(keras_ctx *c, json_t *cfg,
+                           snn_layer ls[KERAS_MAX_LAYERS], int *n,
                            snn_error *err)
 {
-    *skip = 0;
-    memset(l, 0, sizeof *l);
+    *n = 0;
+    c->extra = 0;
+    memset(ls, 0, KERAS_MAX_LAYERS * sizeof *ls);
     if (!json_is_object(cfg))
         return snn_error_set(err, SNN_E_FORMAT,
                              "%s: layer '%s' has no config object", c->path,
@@ -499,14 +816,17 @@ snn_status snn_keras_layer(keras_ctx *c, json_t *cfg, snn_layer *l, int *skip,
     for (size_t i = 0; i < sizeof CONVERTERS / sizeof CONVERTERS[0]; i++) {
         if (strcmp(CONVERTERS[i].cls, c->cls) != 0)
             continue;
-        if (!CONVERTERS[i].fn) {
-            *skip = 1;
+        if (c->n_inputs > 1 && !is_merge(CONVERTERS[i].op))
+            return layer_error(c, err, SNN_E_UNSUPPORTED,
+                               "takes %d inputs; only Add and Concatenate "
+                               "take several", c->n_inputs);
+        if (!CONVERTERS[i].fn)
             return SNN_OK;
-        }
-        snn_layer_defaults(l, CONVERTERS[i].op, c->name, c->cls);
-        snn_status st = CONVERTERS[i].fn(c, cfg, l, err);
-        if (st != SNN_OK)
-            snn_keras_layer_release(l);
+        snn_layer_defaults(&ls[0], CONVERTERS[i].op, c->name, c->cls);
+        snn_status st = CONVERTERS[i].fn(c, cfg, ls, err);
+        for (int k = 0; st != SNN_OK && k <= c->extra; k++)
+            snn_keras_layer_release(&ls[k]);
+        *n = st == SNN_OK ? 1 + c->extra : 0;
         return st;
     }
     return snn_error_set(err, SNN_E_UNSUPPORTED,

@@ -156,7 +156,33 @@ static void merge_pad(snn_window *w, const onnx_value *v)
 
 /* ---- weighted layers ---------------------------------------------------- */
 
-static snn_status conv(onnx_ctx *c, snn_error *err)
+/* What ConvTranspose adds to a window: output_padding; an explicit
+ * output_shape or a "same" auto_pad (whose padding differs from Conv's)
+ * is refused. */
+static snn_status transpose_attrs(onnx_ctx *c, snn_layer *l, snn_error *err)
+{
+    int64_t op[2] = {0, 0};
+    int found = 0;
+    if (snn_onnx_attr(c, "output_shape") ||
+        !(snn_onnx_attr_is(c, "auto_pad", "NOTSET", 1) ||
+          snn_onnx_attr_is(c, "auto_pad", "VALID", 0)))
+        return snn_onnx_error(c, err, SNN_E_UNSUPPORTED,
+                              "output_shape and auto_pad SAME are not "
+                              "supported; give pads");
+    snn_status st = snn_onnx_attr_ints(c, "output_padding", 2, op, &found,
+                                       err);
+    for (int a = 0; st == SNN_OK && a < 2; a++) {
+        if (!int_range(op[a], 0, 4096))
+            return snn_onnx_error(c, err, SNN_E_FORMAT,
+                                  "output_padding out of range");
+        l->out_pad[a] = (int)op[a];
+    }
+    return st;
+}
+
+/* Conv and ConvTranspose: weights (rank 4) and optional bias from the
+ * initializers, window from the attributes, a Pad before it merged. */
+static snn_status conv_common(onnx_ctx *c, snn_op op, snn_error *err)
 {
     onnx_value *x;
     const Onnx__TensorProto *wt, *bt;
@@ -166,22 +192,27 @@ static snn_status conv(onnx_ctx *c, snn_error *err)
     if (st != SNN_OK)
         return st;
     snn_layer l;
-    layer_init(c, &l, SNN_OP_CONV2D, x->layer);
-    l.groups = (int)snn_onnx_attr_int(c, "group", 1);
+    layer_init(c, &l, op, x->layer);
+    int64_t groups = snn_onnx_attr_int(c, "group", 1);
+    l.groups = int_range(groups, 1, 1 << 20) ? (int)groups : 0;
     st = snn_onnx_floats(c, wt, &l.weight, err);
     if (st == SNN_OK && l.weight.ndim != 4)
         st = snn_onnx_error(c, err, SNN_E_UNSUPPORTED,
                             "weights of rank %d; only 2-D convolution is "
                             "supported", l.weight.ndim);
+    if (st == SNN_OK && op == SNN_OP_CONV2D_T)
+        st = transpose_attrs(c, &l, err);
     if (st == SNN_OK) {
         l.win.kernel[0] = (int)l.weight.dims[2];
         l.win.kernel[1] = (int)l.weight.dims[3];
         st = window_attrs(c, shape_of(c, x->layer), &l.win, 1, err);
     }
     if (st == SNN_OK && has_pad(x) &&
-        !snn_onnx_attr_is(c, "auto_pad", "NOTSET", 1))
+        (op == SNN_OP_CONV2D_T ||
+         !snn_onnx_attr_is(c, "auto_pad", "NOTSET", 1)))
         st = snn_onnx_error(c, err, SNN_E_UNSUPPORTED,
-                            "a Pad node before a Conv with auto_pad");
+                            "a Pad node before a ConvTranspose, or before a "
+                            "Conv with auto_pad");
     merge_pad(&l.win, x);
     if (st == SNN_OK && snn_onnx_has_input(c, 2))
         st = snn_onnx_const_input(c, 2, &bt, err);
@@ -194,6 +225,16 @@ static snn_status conv(onnx_ctx *c, snn_error *err)
         return st;
     }
     return add_and_define(c, &l, err);
+}
+
+static snn_status conv(onnx_ctx *c, snn_error *err)
+{
+    return conv_common(c, SNN_OP_CONV2D, err);
+}
+
+static snn_status conv_transpose(onnx_ctx *c, snn_error *err)
+{
+    return conv_common(c, SNN_OP_CONV2D_T, err);
 }
 
 /* (out, in) weights from B: (in, out), or (out, in) when transposed. */
@@ -347,6 +388,31 @@ static snn_status add_bias(onnx_ctx *c, onnx_value *x,
     return snn_onnx_define_layer(c, 0, x->layer, err);
 }
 
+/* Add or Concat of 2 to SNN_MAX_INPUTS computed tensors; shape inference
+ * checks that they fit. */
+static snn_status merge(onnx_ctx *c, snn_op op, snn_error *err)
+{
+    if (c->node->n_input < 2 || c->node->n_input > SNN_MAX_INPUTS)
+        return snn_onnx_error(c, err, SNN_E_UNSUPPORTED,
+                              "%zu inputs; 2 to %d are supported",
+                              c->node->n_input, SNN_MAX_INPUTS);
+    snn_layer l;
+    snn_layer_defaults(&l, op, node_name(c), c->node->op_type);
+    for (size_t k = 0; k < c->node->n_input; k++) {
+        onnx_value *v;
+        snn_status st = snn_onnx_layer_input(c, k, &v, err);
+        if (st == SNN_OK && has_pad(v))
+            st = snn_onnx_error(c, err, SNN_E_UNSUPPORTED,
+                                "a Pad node is supported only in front of "
+                                "Conv and AveragePool");
+        if (st != SNN_OK)
+            return st;
+        l.inputs[k] = v->layer;
+    }
+    l.n_inputs = (int)c->node->n_input;
+    return add_and_define(c, &l, err);
+}
+
 static snn_status add(onnx_ctx *c, snn_error *err)
 {
     onnx_value *a, *b;
@@ -361,9 +427,24 @@ static snn_status add(onnx_ctx *c, snn_error *err)
         return add_bias(c, a, b->tensor, c->node->input[0], err);
     if (b->kind == ONNX_LAYER && a->kind == ONNX_CONST)
         return add_bias(c, b, a->tensor, c->node->input[1], err);
-    return snn_onnx_error(c, err, SNN_E_UNSUPPORTED,
-                          "adding two computed tensors (a residual "
-                          "connection) is not supported yet");
+    return merge(c, SNN_OP_ADD, err);
+}
+
+/* Concat of computed tensors along the channel axis (that of integer
+ * shape vectors is folded before this). */
+static snn_status concat(onnx_ctx *c, snn_error *err)
+{
+    onnx_value *x;
+    snn_status st = snn_onnx_layer_input(c, 0, &x, err);
+    if (st != SNN_OK)
+        return st;
+    int64_t axis = snn_onnx_attr_int(c, "axis", 0);
+    int rank = shape_of(c, x->layer)->ndim + 1;
+    if (axis != 1 && axis != 1 - rank)
+        return snn_onnx_error(c, err, SNN_E_UNSUPPORTED,
+                              "only Concat along the channel axis (1) is "
+                              "supported, not %lld", (long long)axis);
+    return merge(c, SNN_OP_CONCAT, err);
 }
 
 static snn_status batchnorm(onnx_ctx *c, snn_error *err)
@@ -580,13 +661,23 @@ static snn_status clip(onnx_ctx *c, snn_error *err)
         st = clip_bound(c, 2, FLT_MAX, &hi, err);
     if (st != SNN_OK)
         return st;
-    if (lo != 0.0f || hi < FLT_MAX)
+    if (lo != 0.0f || !(hi > 0.0f))
         return snn_onnx_error(c, err, SNN_E_UNSUPPORTED,
                               "Clip(min %g, max %g) is not supported: only "
-                              "Clip(min 0) (a ReLU) is; clipped ReLUs such "
-                              "as ReLU6 are not supported yet",
+                              "Clip(min 0) (a ReLU) and Clip(0, max > 0) (a "
+                              "clipped ReLU such as ReLU6) are",
                               (double)lo, (double)hi);
-    return activation(c, SNN_ACT_RELU, err);
+    st = activation(c, SNN_ACT_RELU, err);
+    if (st != SNN_OK || hi >= FLT_MAX)
+        return st;
+    /* Made a ReLU first: shape inference refuses a clip without its max. */
+    onnx_value *y;
+    st = snn_onnx_value(c, c->node->output[0], &y, err);
+    if (st == SNN_OK) {
+        c->g->layers[y->layer].act = SNN_ACT_CLIP;
+        c->g->layers[y->layer].clip_max = hi;
+    }
+    return st;
 }
 
 /* Max(x, 0), how the dynamo exporter writes clamp(min=0): a ReLU. */
@@ -814,6 +905,92 @@ static snn_status pad(onnx_ctx *c, snn_error *err)
     return snn_onnx_define(c, 0, &v, err);
 }
 
+/* ---- resizing ----------------------------------------------------------- */
+
+/* Whether nearest-neighbour Resize with these modes picks input cell
+ * floor(o / f) for every integer factor f: "asymmetric" maps o to o / f
+ * (floor it), the half-pixel modes to (o + 0.5) / f - 0.5, which lies
+ * strictly within half a cell of floor(o / f) (round it). */
+static int resize_is_floor(const onnx_ctx *c)
+{
+    if (!snn_onnx_attr_is(c, "mode", "nearest", 1))
+        return 0;
+    int floor = snn_onnx_attr_is(c, "nearest_mode", "floor", 0);
+    int round = snn_onnx_attr_is(c, "nearest_mode", "round_prefer_floor", 1) ||
+                snn_onnx_attr_is(c, "nearest_mode", "round_prefer_ceil", 0);
+    if (snn_onnx_attr_is(c, "coordinate_transformation_mode", "asymmetric",
+                         0))
+        return floor || c->opset < 11;
+    return round && (snn_onnx_attr_is(c, "coordinate_transformation_mode",
+                                      "half_pixel", 1) ||
+                     snn_onnx_attr_is(c, "coordinate_transformation_mode",
+                                      "pytorch_half_pixel", 0));
+}
+
+/* Factors (H, W) from Resize's scales (input 2; Upsample's input 1) or
+ * sizes (input 3): N and C kept, H and W whole multiples. */
+static snn_status resize_factors(onnx_ctx *c, const snn_shape *in, int f[2],
+                                 snn_error *err)
+{
+    size_t k = strcmp(c->node->op_type, "Upsample") == 0 ? 1 : 2;
+    int sizes = k == 2 && snn_onnx_has_input(c, 3);
+    const Onnx__TensorProto *t;
+    snn_status st = snn_onnx_const_input(c, sizes ? 3 : k, &t, err);
+    double v[4] = {0, 0, 0, 0};
+    size_t n = 0;
+    if (st == SNN_OK && sizes) {
+        /* The batch size is not known here: any is kept. */
+        const double orig[4] = {1, (double)in->dims[0], (double)in->dims[1],
+                                (double)in->dims[2]};
+        int64_t *iv = NULL;
+        st = snn_onnx_ints(c, t, &iv, &n, err);
+        for (size_t i = 0; st == SNN_OK && n == 4 && i < 4; i++)
+            v[i] = i == 0 ? 1.0 : (double)iv[i] / orig[i];
+        free(iv);
+    } else if (st == SNN_OK) {
+        snn_tensor sc = {0};
+        st = snn_onnx_floats(c, t, &sc, err);
+        n = snn_tensor_numel(&sc);
+        for (size_t i = 0; st == SNN_OK && n == 4 && i < 4; i++)
+            v[i] = sc.data[i];
+        snn_tensor_free(&sc);
+    }
+    if (st != SNN_OK)
+        return st;
+    for (int a = 0; a < 2; a++)
+        f[a] = v[2 + a] >= 1 && v[2 + a] <= 4096 && v[2 + a] == (int)v[2 + a]
+                   ? (int)v[2 + a] : 0;
+    if (n != 4 || v[0] != 1 || v[1] != 1 || !f[0] || !f[1])
+        return snn_onnx_error(c, err, SNN_E_UNSUPPORTED,
+                              "only upsampling of height and width by whole "
+                              "factors is supported");
+    return SNN_OK;
+}
+
+/* Resize / Upsample in nearest mode by whole factors. */
+static snn_status resize(onnx_ctx *c, snn_error *err)
+{
+    onnx_value *x;
+    snn_status st = plain_input(c, &x, err);
+    if (st != SNN_OK)
+        return st;
+    const snn_shape *in = shape_of(c, x->layer);
+    if (in->ndim != 3)
+        return snn_onnx_error(c, err, SNN_E_UNSUPPORTED,
+                              "needs a (N, C, H, W) input");
+    if (!resize_is_floor(c))
+        return snn_onnx_error(c, err, SNN_E_UNSUPPORTED,
+                              "only nearest-neighbour resizing (asymmetric "
+                              "with floor, or half_pixel with rounding) is "
+                              "supported");
+    snn_layer l;
+    layer_init(c, &l, SNN_OP_UPSAMPLE, x->layer);
+    st = resize_factors(c, in, l.win.stride, err);
+    if (st != SNN_OK)
+        return st;
+    return add_and_define(c, &l, err);
+}
+
 static snn_status constant(onnx_ctx *c, snn_error *err)
 {
     const Onnx__AttributeProto *a = snn_onnx_attr(c, "value");
@@ -834,9 +1011,11 @@ static const struct {
     onnx_fn fn;
 } handlers[] = {
     {"Conv", conv},
+    {"ConvTranspose", conv_transpose},
     {"Gemm", gemm},
     {"MatMul", matmul},
     {"Add", add},
+    {"Concat", concat},
     {"BatchNormalization", batchnorm},
     {"MaxPool", max_pool},
     {"AveragePool", average_pool},
@@ -861,6 +1040,8 @@ static const struct {
     {"Flatten", flatten},
     {"Reshape", reshape},
     {"Pad", pad},
+    {"Resize", resize},
+    {"Upsample", resize},
     {"Constant", constant},
 };
 

@@ -1,0 +1,190 @@
+/*
+ * test_layers_keras.c - Keras Functional DAGs and the layers beyond a
+ * linear chain (Add, Concatenate, depthwise/separable/transposed
+ * convolutions, padding, cropping, upsampling, reshape, global pooling,
+ * clipped ReLUs), read from files Keras wrote (scripts/gen_keras_fixtures.py
+ * layers) and run against Keras' own outputs; and the clear refusals.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "snntb/ann.h"
+#include "snntb/dataset.h"
+#include "snntb/net.h"
+#include "snntb/parse.h"
+#include "testutil.h"
+
+static void parse_fixture(const char *rel, snn_graph *g)
+{
+    char path[512];
+    snn_error err = {0};
+    if (snn_parse_keras(tu_fixture(path, sizeof path, rel), g, &err) !=
+        SNN_OK)
+        fail_msg("%s: %s", rel, err.msg);
+}
+
+static void load_npy(const char *rel, snn_tensor *t)
+{
+    char path[512];
+    snn_error err = {0};
+    if (snn_npy_load(tu_fixture(path, sizeof path, rel), t, &err) != SNN_OK)
+        fail_msg("%s", err.msg);
+}
+
+/* Runs the model on <stem>_x_nchw.npy; every output must match Keras'
+ * <stem>_y.npy within 1e-4 relative. */
+static void check_outputs(const char *rel, const char *stem)
+{
+    char npy[256];
+    snn_graph g;
+    snn_tensor x, y;
+    snn_error err = {0};
+    parse_fixture(rel, &g);
+    snprintf(npy, sizeof npy, "keras/%s_x_nchw.npy", stem);
+    load_npy(npy, &x);
+    snprintf(npy, sizeof npy, "keras/%s_y.npy", stem);
+    load_npy(npy, &y);
+    snn_tensor *acts = calloc((size_t)g.n_layers, sizeof *acts);
+    assert_non_null(acts);
+    if (snn_ann_forward(&g, &x, acts, &err) != SNN_OK)
+        fail_msg("%s: %s", rel, err.msg);
+    const snn_tensor *out = &acts[g.n_layers - 1];
+    assert_int_equal(snn_tensor_numel(out), snn_tensor_numel(&y));
+    for (size_t i = 0; i < snn_tensor_numel(&y); i++) {
+        double a = out->data[i], b = y.data[i];
+        if (fabs(a - b) > 1e-4 * fmax(1.0, fabs(b)))
+            fail_msg("%s: output %zu is %g, Keras computed %g", rel, i, a, b);
+    }
+    snn_ann_acts_free(acts, g.n_layers);
+    free(acts);
+    snn_tensor_free(&x);
+    snn_tensor_free(&y);
+    snn_graph_free(&g);
+}
+
+static void test_dag_outputs_match_keras(void **state)
+{
+    (void)state;
+    check_outputs("keras/dag.h5", "dag");
+    check_outputs("keras/dag_pair.json", "dag");
+    check_outputs("keras/dag_k2.json", "dag");
+}
+
+static void test_shape_layers_match_keras(void **state)
+{
+    (void)state;
+    check_outputs("keras/shapes.h5", "shapes");
+}
+
+typedef struct expect_layer {
+    const char *name;
+    snn_op op;
+    int n_inputs;
+    size_t dims[3];
+} expect_layer;
+
+/* The DAG's layers in order, with shapes worked out by hand from the
+ * generator's model (6x6x2 input). */
+static const expect_layer DAG[] = {
+    {"image", SNN_OP_INPUT, 0, {2, 6, 6}},
+    {"c1", SNN_OP_CONV2D, 1, {4, 6, 6}},
+    {"c2a", SNN_OP_CONV2D, 1, {4, 6, 6}},
+    {"dw", SNN_OP_CONV2D, 1, {4, 6, 6}},
+    {"add", SNN_OP_ADD, 3, {4, 6, 6}},
+    {"relu6", SNN_OP_ACTIVATION, 1, {4, 6, 6}},
+    {"pad", SNN_OP_PAD, 1, {4, 7, 7}},
+    {"sep_depthwise", SNN_OP_CONV2D, 1, {8, 5, 5}},
+    {"sep", SNN_OP_CONV2D, 1, {3, 5, 5}},
+    {"crop", SNN_OP_CROP, 1, {4, 5, 5}},
+    {"cat", SNN_OP_CONCAT, 2, {7, 5, 5}},
+    {"up", SNN_OP_UPSAMPLE, 1, {7, 10, 5}},
+    {"gap_pool", SNN_OP_AVGPOOL2D, 1, {7, 1, 1}},
+    {"gap", SNN_OP_FLATTEN, 1, {7, 0, 0}},
+    {"out", SNN_OP_DENSE, 1, {3, 0, 0}},
+};
+
+static void test_dag_structure(void **state)
+{
+    (void)state;
+    snn_graph g;
+    parse_fixture("keras/dag_k2.json", &g);
+    int n = (int)(sizeof DAG / sizeof DAG[0]);
+    assert_int_equal(g.n_layers, n);
+    for (int i = 0; i < n; i++) {
+        const snn_layer *l = &g.layers[i];
+        assert_string_equal(l->name, DAG[i].name);
+        assert_int_equal(l->op, DAG[i].op);
+        assert_int_equal(l->n_inputs, DAG[i].n_inputs);
+        for (int d = 0; d < l->shape.ndim; d++)
+            assert_int_equal(l->shape.dims[d], DAG[i].dims[d]);
+    }
+    /* The Add reads c2a, dw and c1 (c1 feeds three layers). */
+    const snn_layer *add = &g.layers[4];
+    assert_int_equal(add->inputs[0], 2);
+    assert_int_equal(add->inputs[1], 3);
+    assert_int_equal(add->inputs[2], 1);
+    assert_int_equal(g.layers[3].groups, 4);
+    assert_int_equal(g.layers[5].act, SNN_ACT_CLIP);
+    assert_true(g.layers[5].clip_max == 6.0f);
+    assert_int_equal(g.layers[8].act, SNN_ACT_CLIP);
+    snn_graph_free(&g);
+}
+
+static void parse_fails(const char *rel, snn_status st, const char *needle)
+{
+    char path[512];
+    snn_graph g;
+    snn_error err = {0};
+    assert_int_equal(snn_parse_keras(tu_fixture(path, sizeof path, rel), &g,
+                                     &err), st);
+    assert_int_equal(g.n_layers, 0);
+    if (!strstr(err.msg, needle))
+        fail_msg("message '%s' lacks '%s'", err.msg, needle);
+}
+
+static void test_mismatched_add(void **state)
+{
+    (void)state;
+    parse_fails("keras/dag_badadd.h5", SNN_E_SHAPE,
+                "layer 'cat' (Add): input 'crop' (4, 5, 5) does not fit "
+                "input 'sep' (3, 5, 5)");
+}
+
+static void test_hidden_sigmoid(void **state)
+{
+    (void)state;
+    parse_fails("keras/sigmoid.h5", SNN_E_UNSUPPORTED,
+                "layer 'hidden' of type 'Dense': activation 'sigmoid': "
+                "integrate-and-fire neurons");
+}
+
+/* Until the simulator has them, conversion names the first layer it
+ * cannot turn into spiking neurons. */
+static void test_convert_refuses_new_ops(void **state)
+{
+    (void)state;
+    snn_graph g;
+    snn_net net;
+    snn_error err = {0};
+    snn_convert_opts o = {1.0f, SNN_RESET_SUBTRACT, 1.0f};
+    parse_fixture("keras/dag.h5", &g);
+    assert_int_equal(snn_convert(&g, &o, &net, &err), SNN_E_UNSUPPORTED);
+    assert_string_equal(err.msg, "layer 'add' (Add): not supported by the "
+                                 "spiking simulator yet");
+    snn_graph_free(&g);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dag_outputs_match_keras),
+        cmocka_unit_test(test_shape_layers_match_keras),
+        cmocka_unit_test(test_dag_structure),
+        cmocka_unit_test(test_mismatched_add),
+        cmocka_unit_test(test_hidden_sigmoid),
+        cmocka_unit_test(test_convert_refuses_new_ops),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
