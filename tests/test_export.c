@@ -2,8 +2,9 @@
  * test_export.c - the NIR and Brian2 writers on a tiny hand-built net,
  * read back with libhdf5 and the library's .npz reader: graph, edges,
  * weights in the targets' conventions (spikes of value 1, channels-first
- * flatten), hand-counted synapses, refusals that name the layer, and
- * existing files left alone without --force.
+ * flatten), hand-counted synapses, PyNN's connection files in nA,
+ * refusals that name the layer, and existing files left alone without
+ * --force.
  */
 #include "testutil.h"
 
@@ -144,7 +145,7 @@ static void export_nir(fixture *f, const char *path, snn_status expect,
                        snn_error *err)
 {
     snn_log log = {count_warning, f, SNN_LOG_WARN};
-    snn_export_opts o = {0, 100};
+    snn_export_opts o = {.force = 0, .duration = 100};
     assert_int_equal(snn_export(&f->net, SNN_EXPORT_NIR, path, &o, &log, err),
                      expect);
 }
@@ -276,7 +277,7 @@ static void test_existing_output_kept_without_force(void **state)
     assert_int_equal(fread(buf, 1, sizeof buf, fp), 4);
     fclose(fp);
     assert_string_equal(buf, "keep");
-    snn_export_opts o = {1, 100};
+    snn_export_opts o = {.force = 1, .duration = 100};
     assert_int_equal(snn_export(&f->net, SNN_EXPORT_NIR, path, &o, NULL,
                                 &err), SNN_OK);
     assert_true(H5Fis_hdf5(path) > 0);
@@ -296,7 +297,7 @@ static void test_brian2_synapses(void **state)
     build_net(&f->net, SNN_OP_AVGPOOL2D, 1);
     char out[600];
     snprintf(out, sizeof out, "%s/b2", f->dir);
-    snn_export_opts o = {0, 50};
+    snn_export_opts o = {.force = 0, .duration = 50};
     snn_error err;
     assert_int_equal(snn_export(&f->net, SNN_EXPORT_BRIAN2, out, &o, NULL,
                                 &err), SNN_OK);
@@ -345,6 +346,79 @@ static void test_brian2_synapses(void **state)
     assert_non_null(strstr(text, "(\"dense\", 3, 1, True)"));
 }
 
+/* Reads a whole text file of dir (caller frees). */
+static char *read_text(const char *dir, const char *name)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    char *text = calloc(1, 1 << 16);
+    assert_true(fread(text, 1, (1 << 16) - 1, fp) > 0);
+    fclose(fp);
+    return text;
+}
+
+/* Weights become the charge of an exponential current: w * cm / tau_syn
+ * nA; biases i_offset = b * cm / dt; excitatory and inhibitory apart. */
+static void test_pynn_connection_files(void **state)
+{
+    fixture *f = *state;
+    build_net(&f->net, SNN_OP_AVGPOOL2D, 1);
+    char out[600];
+    snprintf(out, sizeof out, "%s/pynn", f->dir);
+    snn_export_opts o = {.duration = 50,
+                         .cell = {.cm = 0.5, .tau_m = 1000, .tau_syn_e = 0.25,
+                                  .tau_syn_i = 0.125, .delay = 1}};
+    snn_log log = {count_warning, f, SNN_LOG_WARN};
+    snn_error err;
+    assert_int_equal(snn_export(&f->net, SNN_EXPORT_PYNN, out, &o, &log,
+                                &err), SNN_OK);
+    /* Reset by subtraction and the softmax output are approximated. */
+    assert_int_equal(f->warnings, 2);
+    const char *header = "# columns = [\"i\", \"j\", \"weight\", \"delay\"]\n";
+    /* Conv weights k + 1 > 0: first synapse (input 0 -> output 0) is
+     * kernel cell (1, 1) = 5, times cm / tau_syn_E = 2. */
+    char *text = read_text(out, "00_conv_excitatory");
+    assert_memory_equal(text, header, strlen(header));
+    assert_non_null(strstr(text, "\n0 0 10 1\n"));
+    free(text);
+    text = read_text(out, "00_conv_inhibitory");
+    assert_string_equal(text, header);
+    free(text);
+    /* Biases 4 and -8, per step 4 * DT and -8 * DT, as i_offset times
+     * cm / DT: 2 and -4. */
+    text = read_text(out, "00_conv_biases");
+    assert_non_null(strstr(text, "\n2\n"));
+    assert_non_null(strstr(text, "\n-4\n"));
+    free(text);
+    /* Dense column 2 reads pool neuron 1 (flatten order): 12 * TH * 2. */
+    text = read_text(out, "02_dense_excitatory");
+    assert_non_null(strstr(text, "\n1 1 12 1\n"));
+    free(text);
+    text = read_text(out, "run_pynn.py");
+    assert_non_null(strstr(text, "CELL = dict(cm=0.5, tau_m=1000, "
+                                 "tau_syn_E=0.25, tau_syn_I=0.125,\n"));
+    assert_non_null(strstr(text, "v_thresh=0.5 * (1 - 1e-6))"));
+    assert_non_null(strstr(text, "(\"02_dense\", 3, 1),"));
+    free(text);
+}
+
+static void test_pynn_refuses_bad_cell(void **state)
+{
+    fixture *f = *state;
+    build_net(&f->net, SNN_OP_AVGPOOL2D, 1);
+    char out[600];
+    snprintf(out, sizeof out, "%s/pynn", f->dir);
+    snn_export_opts o = {.duration = 50, .cell = {.cm = 0, .tau_m = 1000,
+                                                  .tau_syn_e = 1,
+                                                  .tau_syn_i = 1}};
+    snn_error err;
+    assert_int_equal(snn_export(&f->net, SNN_EXPORT_PYNN, out, &o, NULL,
+                                &err), SNN_E_INVALID);
+    assert_non_null(strstr(err.msg, "cm"));
+}
+
 int main(void)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -359,6 +433,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(
             test_existing_output_kept_without_force, setup, teardown),
         cmocka_unit_test_setup_teardown(test_brian2_synapses, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_pynn_connection_files, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_pynn_refuses_bad_cell, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,9 +30,13 @@ static void usage(FILE *out)
             "          NIR importers (snnTorch, Norse, Sinabs, Lava, ...)\n"
             "  brian2  OUT is a folder: run_brian2.py and connections.npz,\n"
             "          a script that builds and runs the net in Brian2\n"
+            "  pynn    OUT is a folder: run_pynn.py and FromFileConnector\n"
+            "          files; runs on NEST, Brian2, NEURON or SpiNNaker\n"
+            "  c       OUT is one dependency-free C99 file with a main():\n"
+            "          cc -O2 -o net OUT -lm && ./net SAMPLES.f32\n"
             "\n"
             "options:\n"
-            "  -f, --format FORMAT  nir or brian2 (required)\n"
+            "  -f, --format FORMAT  nir, brian2, pynn or c (required)\n"
             "  -o, --output OUT     where to write (or give OUT after CONFIG)\n"
             "      --force          replace an existing OUT\n"
             "  -q, --quiet          warnings and errors only\n"
@@ -95,7 +99,7 @@ static int parse_args(int argc, char **argv, export_args *a)
         }
     }
     if (!a->format)
-        return usage_error("--format is required (nir or brian2)", "");
+        return usage_error("--format is required (nir, brian2, pynn or c)", "");
     if (!a->config || !a->out)
         return usage_error("CONFIG and OUT are required", "");
     return 0;
@@ -121,9 +125,10 @@ int snn_cmd_export(int argc, char **argv)
     snn_status st = snn_export_format_parse(a.format, &format, &err);
     if (st == SNN_OK)
         st = snn_config_load(&cfg, a.config, &log, &err);
-    snn_export_opts opts = {a.force, 0};
+    snn_export_opts opts = {0};
     if (st == SNN_OK) {
-        opts.duration = snn_config_get_float(cfg, "simulation", "duration");
+        snn_export_opts_from_config(cfg, &opts);
+        opts.force = a.force;
         st = snn_run_convert(cfg, &log, &net, &err);
     }
     if (st == SNN_OK)

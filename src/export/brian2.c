@@ -15,8 +15,6 @@
  */
 #include "snntb/export.h"
 
-#include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,199 +23,13 @@
 #include "core/strbuf.h"
 #include "export/export_internal.h"
 #include "export/npzwrite.h"
-
-#define SCRIPT_MAX ((size_t)1 << 24)
-
-typedef struct syn_list {
-    int64_t *pre, *post;
-    float *w;
-    size_t n, cap;
-} syn_list;
-
-static void syn_free(syn_list *s)
-{
-    free(s->pre);
-    free(s->post);
-    free(s->w);
-    memset(s, 0, sizeof *s);
-}
-
-static snn_status syn_reserve(syn_list *s, size_t n, snn_error *err)
-{
-    s->pre = malloc((n ? n : 1) * sizeof *s->pre);
-    s->post = malloc((n ? n : 1) * sizeof *s->post);
-    s->w = malloc((n ? n : 1) * sizeof *s->w);
-    s->cap = n;
-    if (s->pre && s->post && s->w)
-        return SNN_OK;
-    syn_free(s);
-    return snn_error_set(err, SNN_E_NOMEM, "cannot allocate %zu synapses", n);
-}
-
-static void syn_push(syn_list *s, size_t pre, size_t post, float w)
-{
-    if (s->n == s->cap)
-        return;
-    s->pre[s->n] = (int64_t)pre;
-    s->post[s->n] = (int64_t)post;
-    s->w[s->n++] = w;
-}
-
-/* Element e of the tensor layer `input` outputs, as an index into the
- * population (or the sample) that emits it: flattens only re-index. */
-static size_t source_index(const snn_net *net, int input, size_t e)
-{
-    while (input >= 0 && net->layers[input].unit == SNN_UNIT_RESHAPE) {
-        const snn_net_layer *r = &net->layers[input];
-        if (r->syn.flatten_hwc && r->in_shape.ndim == 3) {
-            size_t c_n = r->in_shape.dims[0];
-            size_t hw = r->in_shape.dims[1] * r->in_shape.dims[2];
-            e = (e % c_n) * hw + e / c_n;
-        }
-        input = r->input;
-    }
-    return e;
-}
+#include "export/synapses.h"
 
 /* The population feeding `input` (-1: the sample). */
 static int source_pop(const snn_net *net, const int *pop_of, int input)
 {
-    while (input >= 0 && net->layers[input].unit == SNN_UNIT_RESHAPE)
-        input = net->layers[input].input;
-    return input < 0 ? -1 : pop_of[input];
-}
-
-static void expand_dense(const snn_net *net, int i, float scale, syn_list *s)
-{
-    const snn_layer *l = &net->layers[i].syn;
-    size_t rows = l->weight.dims[0], cols = l->weight.dims[1];
-    for (size_t j = 0; j < cols; j++) {
-        size_t pre = source_index(net, net->layers[i].input, j);
-        for (size_t o = 0; o < rows; o++)
-            syn_push(s, pre, o, l->weight.data[o * cols + j] * scale);
-    }
-}
-
-/* Input coordinate of output oy/ox at kernel offset ky/kx, or -1 in the
- * padding. */
-static long in_coord(const snn_window *w, int axis, size_t o, int k,
-                     size_t size)
-{
-    long at = (long)o * w->stride[axis] - w->pad[axis] +
-              (long)k * w->dilation[axis];
-    return at < 0 || at >= (long)size ? -1 : at;
-}
-
-static void expand_conv(const snn_net *net, int i, float scale, syn_list *s)
-{
-    const snn_net_layer *nl = &net->layers[i];
-    const snn_layer *l = &nl->syn;
-    size_t ci_n = l->weight.dims[1], kh = l->weight.dims[2],
-           kw = l->weight.dims[3];
-    size_t o_n = l->shape.dims[0], oh = l->shape.dims[1], ow = l->shape.dims[2];
-    size_t h = nl->in_shape.dims[1], wd = nl->in_shape.dims[2];
-    size_t per_group = o_n / (size_t)l->groups;
-    for (size_t o = 0; o < o_n; o++)
-        for (size_t ci = 0; ci < ci_n; ci++) {
-            size_t c = (o / per_group) * ci_n + ci;
-            for (size_t ky = 0; ky < kh; ky++)
-                for (size_t kx = 0; kx < kw; kx++) {
-                    float wt = l->weight.data[((o * ci_n + ci) * kh + ky) * kw
-                                              + kx] * scale;
-                    for (size_t oy = 0; oy < oh; oy++) {
-                        long y = in_coord(&l->win, 0, oy, (int)ky, h);
-                        for (size_t ox = 0; y >= 0 && ox < ow; ox++) {
-                            long x = in_coord(&l->win, 1, ox, (int)kx, wd);
-                            if (x >= 0)
-                                syn_push(s, source_index(net, nl->input,
-                                                         (c * h + (size_t)y) *
-                                                         wd + (size_t)x),
-                                         (o * oh + oy) * ow + ox, wt);
-                        }
-                    }
-                }
-        }
-}
-
-/* Average pooling: each valid input cell weighs 1/count, padding left out
- * of the count, as the ANN kernel does. */
-static void expand_pool(const snn_net *net, int i, float scale, syn_list *s)
-{
-    const snn_net_layer *nl = &net->layers[i];
-    const snn_window *w = &nl->syn.win;
-    size_t c_n = nl->in_shape.dims[0], h = nl->in_shape.dims[1],
-           wd = nl->in_shape.dims[2];
-    size_t oh = nl->syn.shape.dims[1], ow = nl->syn.shape.dims[2];
-    for (size_t c = 0; c < c_n; c++)
-        for (size_t oy = 0; oy < oh; oy++)
-            for (size_t ox = 0; ox < ow; ox++) {
-                int count = 0;
-                for (int pass = 0; pass < 2; pass++)
-                    for (int ky = 0; ky < w->kernel[0]; ky++)
-                        for (int kx = 0; kx < w->kernel[1]; kx++) {
-                            long y = in_coord(w, 0, oy, ky, h);
-                            long x = in_coord(w, 1, ox, kx, wd);
-                            if (y < 0 || x < 0)
-                                continue;
-                            if (pass == 0)
-                                count++;
-                            else
-                                syn_push(s, source_index(net, nl->input,
-                                                         (c * h + (size_t)y) *
-                                                         wd + (size_t)x),
-                                         (c * oh + oy) * ow + ox,
-                                         scale / (float)count);
-                        }
-            }
-}
-
-/* Upper bound of the synapses of layer i, for one allocation. */
-static int synapse_bound(const snn_net_layer *nl, size_t *n)
-{
-    const snn_layer *l = &nl->syn;
-    size_t out = snn_shape_numel(&l->shape), per;
-    if (l->op == SNN_OP_DENSE)
-        per = l->weight.dims[1];
-    else if (l->op == SNN_OP_CONV2D)
-        per = l->weight.dims[1] * l->weight.dims[2] * l->weight.dims[3];
-    else
-        per = (size_t)l->win.kernel[0] * (size_t)l->win.kernel[1];
-    return snn_size_mul(out, per, n);
-}
-
-static snn_status expand_layer(const snn_net *net, const int *pop_of, int i,
-                               syn_list *s, snn_error *err)
-{
-    const snn_net_layer *nl = &net->layers[i];
-    size_t bound;
-    if (!synapse_bound(nl, &bound))
-        return snn_error_set(err, SNN_E_NOMEM, "layer '%s': too many "
-                             "synapses", nl->syn.name);
-    snn_status st = syn_reserve(s, bound, err);
-    if (st != SNN_OK)
-        return snn_error_prefix(err, "layer '%s': ", nl->syn.name);
-    float scale = source_pop(net, pop_of, nl->input) < 0 ? 1.0f
-                                                          : net->v_thresh;
-    if (nl->syn.op == SNN_OP_DENSE)
-        expand_dense(net, i, scale, s);
-    else if (nl->syn.op == SNN_OP_CONV2D)
-        expand_conv(net, i, scale, s);
-    else
-        expand_pool(net, i, scale, s);
-    return SNN_OK;
-}
-
-/* Per neuron: the bias (per step) of its channel or unit. */
-static float *neuron_bias(const snn_net_layer *nl, size_t n)
-{
-    float *b = calloc(n ? n : 1, sizeof *b);
-    size_t nb = snn_tensor_numel(&nl->syn.bias);
-    if (!b || nb == 0)
-        return b;
-    size_t per = n / nb;
-    for (size_t k = 0; k < n; k++)
-        b[k] = nl->syn.bias.data[k / per];
-    return b;
+    int src = snn_syn_source_layer(net, input);
+    return src < 0 ? -1 : pop_of[src];
 }
 
 static snn_status add_population(snn_npz_out *z, const snn_net *net,
@@ -229,10 +41,10 @@ static snn_status add_population(snn_npz_out *z, const snn_net *net,
     snprintf(key[1], sizeof key[1], "post%d", k);
     snprintf(key[2], sizeof key[2], "w%d", k);
     snprintf(key[3], sizeof key[3], "bias%d", k);
-    syn_list s = {0};
-    snn_status st = expand_layer(net, pop_of, i, &s, err);
+    snn_syn_list s = {0};
+    snn_status st = snn_syn_expand(net, i, &s, err);
     size_t n = snn_net_layer_size(net, i);
-    float *bias = st == SNN_OK ? neuron_bias(&net->layers[i], n) : NULL;
+    float *bias = st == SNN_OK ? snn_syn_neuron_bias(net, i) : NULL;
     if (st == SNN_OK && !bias)
         st = snn_error_set(err, SNN_E_NOMEM, "cannot allocate biases");
     if (st == SNN_OK)
@@ -244,7 +56,7 @@ static snn_status add_population(snn_npz_out *z, const snn_net *net,
     if (st == SNN_OK)
         st = snn_npz_add(z, key[3], SNN_NPZ_F32, n, bias, err);
     free(bias);
-    syn_free(&s);
+    snn_syn_free(&s);
     return st;
 }
 
@@ -268,9 +80,7 @@ static snn_status plan_populations(const snn_net *net, int *pop_of,
                                  "layer '%s': Brian2 export of %s neurons is "
                                  "not supported", nl->syn.name,
                                  snn_op_name(nl->syn.op));
-        int src = nl->input;
-        while (src >= 0 && net->layers[src].unit == SNN_UNIT_RESHAPE)
-            src = net->layers[src].input;
+        int src = snn_syn_source_layer(net, nl->input);
         if (src >= 0 && net->layers[src].unit == SNN_UNIT_SOFTMAX)
             return snn_error_set(err, SNN_E_UNSUPPORTED,
                                  "layer '%s': the softmax layer '%s' feeding "
@@ -299,33 +109,15 @@ static snn_status write_connections(const snn_net *net, const int *pop_of,
     return st;
 }
 
-static int put(snn_strbuf *b, const char *s)
-{
-    return snn_strbuf_put(b, s, strlen(s), SCRIPT_MAX);
-}
-
-static int put_fmt(snn_strbuf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int put_fmt(snn_strbuf *b, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    return n >= 0 && (size_t)n < sizeof line && put(b, line);
-}
-
 /* The part of the script that depends on the net; the rest is fixed. */
 static int script_constants(snn_strbuf *b, const snn_net *net,
                             const int *pop_of, double duration)
 {
-    int ok = put_fmt(b, "V_THRESH = %.9g\nDT_MS = %.9g\nDURATION_MS = %.9g\n"
+    int ok = snn_text_putf(b, "V_THRESH = %.9g\nDT_MS = %.9g\nDURATION_MS = %.9g\n"
                         "RESET = \"%s\"\n", (double)net->v_thresh,
                      (double)net->dt, duration,
                      snn_export_reset_name(net->reset));
-    ok = ok && put(b, "# per population: layer name, neurons, source "
+    ok = ok && snn_text_put(b, "# per population: layer name, neurons, source "
                       "population (-1: the sample), softmax output\n"
                       "POPULATIONS = [\n");
     for (int i = 0; ok && i < net->n_layers; i++) {
@@ -333,13 +125,13 @@ static int script_constants(snn_strbuf *b, const snn_net *net,
             continue;
         char name[SNN_NAME_MAX];
         snn_export_safe_name(name, sizeof name, net->layers[i].syn.name);
-        ok = put_fmt(b, "    (\"%s\", %zu, %d, %s),\n", name,
+        ok = snn_text_putf(b, "    (\"%s\", %zu, %d, %s),\n", name,
                      snn_net_layer_size(net, i),
                      source_pop(net, pop_of, net->layers[i].input),
                      net->layers[i].unit == SNN_UNIT_SOFTMAX ? "True"
                                                              : "False");
     }
-    return ok && put(b, "]\n");
+    return ok && snn_text_put(b, "]\n");
 }
 
 static const char script_head[] =
@@ -494,14 +286,10 @@ static snn_status write_script(const snn_net *net, const int *pop_of,
                                snn_error *err)
 {
     snn_strbuf b = {0};
-    int ok = put(&b, script_head) &&
+    int ok = snn_text_put(&b, script_head) &&
              script_constants(&b, net, pop_of, duration) &&
-             put(&b, script_body);
-    snn_status st = ok ? snn_write_atomic(path, b.p, b.len, err)
-                       : snn_error_set(err, SNN_E_NOMEM, "%s: cannot build "
-                                       "the script", path);
-    free(b.p);
-    return st;
+             snn_text_put(&b, script_body);
+    return snn_text_write(&b, ok, path, err);
 }
 
 snn_status snn_export_brian2(const snn_net *net, const char *dir,

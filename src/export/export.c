@@ -5,7 +5,9 @@
 #include "snntb/export.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/fsutil.h"
@@ -17,6 +19,8 @@ static const struct {
 } formats[] = {
     {"nir", SNN_EXPORT_NIR},
     {"brian2", SNN_EXPORT_BRIAN2},
+    {"pynn", SNN_EXPORT_PYNN},
+    {"c", SNN_EXPORT_C},
 };
 
 #define N_FORMATS (sizeof formats / sizeof formats[0])
@@ -30,7 +34,8 @@ snn_status snn_export_format_parse(const char *name, snn_export_format *f,
             return SNN_OK;
         }
     return snn_error_set(err, SNN_E_INVALID,
-                         "export format '%s' is not known (use nir or brian2)",
+                         "export format '%s' is not known (use nir, brian2, "
+                         "pynn or c)",
                          name);
 }
 
@@ -49,9 +54,25 @@ snn_status snn_export(const snn_net *net, snn_export_format f,
         return snn_export_nir(net, out, log, err);
     case SNN_EXPORT_BRIAN2:
         return snn_export_brian2(net, out, opts, log, err);
+    case SNN_EXPORT_PYNN:
+        return snn_export_pynn(net, out, opts, log, err);
+    case SNN_EXPORT_C:
+        return snn_export_c(net, out, opts, log, err);
     }
     return snn_error_set(err, SNN_E_INVALID, "unknown export format %d",
                          (int)f);
+}
+
+void snn_export_opts_from_config(const snn_config *cfg, snn_export_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->duration = snn_config_get_float(cfg, "simulation", "duration");
+    o->cell.cm = snn_config_get_float(cfg, "cell", "cm");
+    o->cell.tau_m = snn_config_get_float(cfg, "cell", "tau_m");
+    o->cell.tau_syn_e = snn_config_get_float(cfg, "cell", "tau_syn_E");
+    o->cell.tau_syn_i = snn_config_get_float(cfg, "cell", "tau_syn_I");
+    o->cell.tau_refrac = snn_config_get_float(cfg, "cell", "tau_refrac");
+    o->cell.delay = snn_config_get_float(cfg, "cell", "delay");
 }
 
 int snn_export_fed_by_input(const snn_net *net, int i)
@@ -104,4 +125,31 @@ const char *snn_export_reset_name(snn_reset r)
         break;
     }
     return "subtract";
+}
+
+int snn_text_put(snn_strbuf *b, const char *s)
+{
+    return snn_strbuf_put(b, s, strlen(s), SNN_TEXT_MAX);
+}
+
+int snn_text_putf(snn_strbuf *b, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    return n >= 0 && (size_t)n < sizeof line && snn_text_put(b, line);
+}
+
+snn_status snn_text_write(snn_strbuf *b, int ok, const char *path,
+                          snn_error *err)
+{
+    snn_status st = ok ? snn_write_atomic(path, b->p, b->len, err)
+                       : snn_error_set(err, SNN_E_NOMEM, "%s: cannot build "
+                                       "the text (out of memory or over "
+                                       "%zu bytes)", path, SNN_TEXT_MAX);
+    free(b->p);
+    memset(b, 0, sizeof *b);
+    return st;
 }

@@ -8,6 +8,7 @@
 #define SNNTB_EXPORT_INTERNAL_H
 
 #include <stddef.h>
+#include "core/strbuf.h"
 #include "snntb/net.h"
 
 /* Whether layer i's synaptic op sees the analog sample rather than spikes:
@@ -31,5 +32,20 @@ void snn_export_safe_name(char *dst, size_t n, const char *src);
 
 /* Names of the reset modes as the writers record them. */
 const char *snn_export_reset_name(snn_reset r);
+
+/* Generated scripts and sources are built in memory, up to this size, and
+ * written atomically. */
+#define SNN_TEXT_MAX ((size_t)1 << 28)
+
+/* Appends s, or printf-style text (one piece under 1 KiB), to b; 0 when
+ * out of memory or over SNN_TEXT_MAX. */
+int snn_text_put(snn_strbuf *b, const char *s);
+int snn_text_putf(snn_strbuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Writes b to path atomically, or fails naming path when building b ran
+ * out of memory (ok == 0).  Frees b. */
+snn_status snn_text_write(snn_strbuf *b, int ok, const char *path,
+                          snn_error *err);
 
 #endif

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "snntb/tensor.h"
+
 snn_status snn_npz_create(snn_npz_out *o, const char *path, snn_error *err)
 {
     int code = 0;
@@ -21,14 +23,26 @@ snn_status snn_npz_create(snn_npz_out *o, const char *path, snn_error *err)
     return SNN_OK;
 }
 
-/* The .npy header for a 1-D array, padded so data starts 64-aligned. */
-static size_t npy_header(char *buf, size_t cap, snn_npz_dtype t, size_t n)
+/* The .npy header for a C-order array, padded so data starts 64-aligned;
+ * 0 when it does not fit cap. */
+static size_t npy_header(char *buf, size_t cap, snn_npz_dtype t, int ndim,
+                         const size_t *dims)
 {
-    char dict[128];
+    char shape[160] = "", dict[256];
+    size_t used = 0;
+    for (int d = 0; d < ndim; d++) {
+        int k = snprintf(shape + used, sizeof shape - used, "%zu,%s",
+                         dims[d], d + 1 < ndim ? " " : "");
+        if (k < 0 || (size_t)k >= sizeof shape - used)
+            return 0;
+        used += (size_t)k;
+    }
     int len = snprintf(dict, sizeof dict,
                        "{'descr': '%s', 'fortran_order': False, "
-                       "'shape': (%zu,), }", t == SNN_NPZ_F32 ? "<f4" : "<i8",
-                       n);
+                       "'shape': (%s), }", t == SNN_NPZ_F32 ? "<f4" : "<i8",
+                       shape);
+    if (len < 0 || (size_t)len >= sizeof dict)
+        return 0;
     size_t total = 10 + (size_t)len + 1;
     total = (total + 63) / 64 * 64;
     if (total > cap)
@@ -46,10 +60,20 @@ static size_t npy_header(char *buf, size_t cap, snn_npz_dtype t, size_t n)
 snn_status snn_npz_add(snn_npz_out *o, const char *name, snn_npz_dtype t,
                        size_t n, const void *data, snn_error *err)
 {
-    size_t elem = t == SNN_NPZ_F32 ? 4 : 8;
-    char head[256], member[256];
-    size_t hlen = npy_header(head, sizeof head, t, n);
-    if (!hlen || n > (SIZE_MAX - hlen) / elem ||
+    return snn_npz_add_shaped(o, name, t, 1, &n, data, err);
+}
+
+snn_status snn_npz_add_shaped(snn_npz_out *o, const char *name,
+                              snn_npz_dtype t, int ndim, const size_t *dims,
+                              const void *data, snn_error *err)
+{
+    size_t elem = t == SNN_NPZ_F32 ? 4 : 8, n = 1;
+    char head[320], member[256];
+    size_t hlen = npy_header(head, sizeof head, t, ndim, dims);
+    int fits = 1;
+    for (int d = 0; d < ndim; d++)
+        fits = fits && snn_size_mul(n, dims[d], &n);
+    if (!hlen || !fits || n > (SIZE_MAX - hlen) / elem ||
         snprintf(member, sizeof member, "%s.npy", name) >= (int)sizeof member)
         return snn_error_set(err, SNN_E_INVALID, "%s: array '%s' is too "
                              "large", o->path, name);

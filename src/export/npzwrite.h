@@ -25,6 +25,11 @@ snn_status snn_npz_create(snn_npz_out *o, const char *path, snn_error *err);
 snn_status snn_npz_add(snn_npz_out *o, const char *name, snn_npz_dtype t,
                        size_t n, const void *data, snn_error *err);
 
+/* Adds array `name` of ndim dimensions (C order; up to 8). */
+snn_status snn_npz_add_shaped(snn_npz_out *o, const char *name,
+                              snn_npz_dtype t, int ndim, const size_t *dims,
+                              const void *data, snn_error *err);
+
 snn_status snn_npz_close(snn_npz_out *o, snn_error *err);
 
 /* Abandons the archive; nothing is written. */

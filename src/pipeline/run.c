@@ -15,6 +15,7 @@
 #include "pipeline/scalecache.h"
 #include "snntb/ann.h"
 #include "snntb/dataset.h"
+#include "snntb/export.h"
 #include "snntb/normalize.h"
 #include "snntb/parse.h"
 #include "snntb/progress.h"
@@ -37,6 +38,8 @@ typedef struct run_settings {
     snn_reset reset;
     int softmax_to_relu;
     snn_sim_engine engine;
+    char simulator[64];
+    snn_export_opts export_opts; /* simulators other than INI */
     unsigned plots;     /* [output] plot_vars as SNN_PLOT_* bits */
     int logs;           /* [output] log_vars names something */
 } run_settings;
@@ -70,15 +73,21 @@ static snn_reset reset_mode(const char *text)
     return SNN_RESET_SUBTRACT;
 }
 
-static snn_status check_simulator(const snn_config *cfg, snn_error *err)
+/* INI simulates here; the Python simulators get an export (run_stages). */
+static snn_status check_simulator(const snn_config *cfg, run_settings *s,
+                                  snn_error *err)
 {
-    char sim[64];
-    snn_status st = read_str(cfg, "simulation", "simulator", sim, sizeof sim, err);
-    if (st == SNN_OK && strcmp(sim, "INI") != 0)
+    char *sim = s->simulator;
+    snn_status st = read_str(cfg, "simulation", "simulator", sim,
+                             sizeof s->simulator, err);
+    snn_export_opts_from_config(cfg, &s->export_opts);
+    if (st == SNN_OK && strcmp(sim, "INI") != 0 &&
+        !snn_export_simulator_known(sim))
         return snn_error_set(err, SNN_E_UNSUPPORTED,
                              "config [simulation] simulator = %s: only the "
-                             "built-in simulator INI runs here; export to %s "
-                             "is not available yet", sim, sim);
+                             "built-in simulator INI runs here, and brian2, "
+                             "nest, neuron and spiNNaker are exported; %s is "
+                             "not available yet", sim, sim);
     return st;
 }
 
@@ -174,7 +183,7 @@ static snn_status read_settings(const snn_config *cfg, const snn_log *log,
 {
     memset(s, 0, sizeof *s);
     char reset[64];
-    snn_status st = check_simulator(cfg, err);
+    snn_status st = check_simulator(cfg, s, err);
     if (st == SNN_OK)
         st = check_implemented(cfg, log, err);
     if (st == SNN_OK)
@@ -381,6 +390,26 @@ static snn_status convert_net(run_ctx *c, snn_error *err)
     return st;
 }
 
+/* <log_dir>/predictions.txt: one predicted class per sample (-1: no
+ * output spike), for comparing with exports run elsewhere. */
+static snn_status write_predictions(const char *log_dir,
+                                    const snn_sim_result *sr, snn_error *err)
+{
+    char path[PATH_MAX_LEN];
+    snn_status st = snn_path_join(path, sizeof path, log_dir,
+                                  "predictions.txt", err);
+    char *text = st == SNN_OK ? malloc(sr->n * 12 + 1) : NULL;
+    if (st == SNN_OK && !text)
+        st = snn_error_set(err, SNN_E_NOMEM, "cannot format %s", path);
+    size_t len = 0;
+    for (size_t i = 0; text && i < sr->n; i++)
+        len += (size_t)sprintf(text + len, "%d\n", sr->predictions[i]);
+    if (text)
+        st = snn_write_atomic(path, text, len, err);
+    free(text);
+    return st;
+}
+
 static snn_status simulate(run_ctx *c, size_t n, snn_results *res,
                            snn_error *err)
 {
@@ -412,8 +441,9 @@ static snn_status simulate(run_ctx *c, size_t n, snn_results *res,
     snn_info(c->log, "synaptic operations: %.4g per sample, %.4g per second",
              res->synops_per_sample,
              res->sim_seconds > 0 ? sr.synops / res->sim_seconds : 0);
+    st = write_predictions(c->s.log_dir, &sr, err);
     snn_sim_result_free(&sr);
-    return SNN_OK;
+    return st;
 }
 
 static snn_status run_stages(run_ctx *c, snn_results *res, snn_error *err)
@@ -437,6 +467,11 @@ static snn_status run_stages(run_ctx *c, snn_results *res, snn_error *err)
         return st;
     if ((st = convert_net(c, err)) != SNN_OK)
         return st;
+    if (strcmp(s->simulator, "INI") != 0)
+        return snn_export_for_simulator(&c->net, s->simulator,
+                                        &s->export_opts, s->log_dir,
+                                        &c->data.x, &c->data.y, n, c->log,
+                                        err);
     return simulate(c, n, res, err);
 }
 
