@@ -70,6 +70,43 @@ if [ -f "$lenet" ] && [ -d "$mnist" ]; then
         SNNTB_ENGINE=$engine "$bench" "$lenet" "$mnist" npz 10000 | grep '^SNN'
     done
     for steps in 25 50 200; do
-        SNNTB_STEPS=$steps "$bench" "$lenet" "$mnist" npz 10000 | grep '^SNN'
+        SNNTB_SKIP_ANN=1 SNNTB_STEPS=$steps "$bench" "$lenet" "$mnist" npz 10000 | grep '^SNN'
     done
+    echo "== lenet5 peak memory (whole bench process, 10000 samples)"
+    if [ -x /usr/bin/time ]; then
+        /usr/bin/time -v "$bench" "$lenet" "$mnist" npz 10000 2>&1 >/dev/null |
+            grep 'Maximum resident'
+    fi
+fi
+
+# The deeper model (scripts/train_fashion_vgg.py): cost against duration
+# and against batch size, on 1000 samples.
+vgg=bench/models/fashion_vgg.h5
+fmnist=/usr/share/datasets/fashion-mnist
+if [ -f "$vgg" ] && [ -d "$fmnist" ]; then
+    echo
+    echo "== fashion_vgg simulation: 1000 samples, batch 100, per duration"
+    for steps in 25 50 100 200; do
+        SNNTB_SKIP_ANN=1 SNNTB_STEPS=$steps "$bench" "$vgg" "$fmnist" idx 1000 | grep '^SNN'
+    done
+    echo "== fashion_vgg simulation: 1000 samples, duration 100, per batch size"
+    for batch in 1 10 100 1000; do
+        SNNTB_SKIP_ANN=1 SNNTB_BATCH=$batch "$bench" "$vgg" "$fmnist" idx 1000 | grep '^SNN'
+    done
+fi
+
+# The original Python toolbox on the same LeNet config, in its own
+# git-ignored venv (about 1.3 GB; not installed by this script).
+orig=bench/.venv-snntoolbox/bin/python
+if [ -f "$lenet" ] && [ -d "$mnist" ] && [ -x "$orig" ]; then
+    echo
+    echo "== original snntoolbox (INIsim), lenet5, 1000 samples, duration 100, batch 100"
+    "$orig" bench/snntoolbox_reference.py "$lenet" "$mnist" 1000 100 100 |
+        grep -E 'Total accuracy|wall seconds'
+else
+    echo
+    echo "original snntoolbox skipped: needs ../shared's LeNet and the venv" \
+         "bench/.venv-snntoolbox (python3 -m venv bench/.venv-snntoolbox &&" \
+         "bench/.venv-snntoolbox/bin/pip install tensorflow==2.15.1" \
+         "numpy==1.23.5 snntoolbox==0.6.0)"
 fi
