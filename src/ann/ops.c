@@ -101,8 +101,10 @@ static snn_status check_dense(const snn_layer *l, size_t in_n, size_t out_n,
     return SNN_OK;
 }
 
+/* A transposed conv stores its kernel as (in, out/groups, kh, kw), the
+ * forward one as (out, in/groups, kh, kw); otherwise the checks agree. */
 static snn_status check_conv(const snn_layer *l, const snn_shape *in,
-                             snn_error *err)
+                             int transposed, snn_error *err)
 {
     snn_status st = check_window(l, in, err);
     if (st != SNN_OK)
@@ -114,13 +116,14 @@ static snn_status check_conv(const snn_layer *l, const snn_shape *in,
                              "layer %s: %d groups do not divide %zu input "
                              "and %zu output channels",
                              l->name, l->groups, c, o);
-    size_t want[4] = {o, c / g, (size_t)l->win.kernel[0],
-                      (size_t)l->win.kernel[1]};
+    size_t want[4] = {transposed ? c : o, transposed ? o / g : c / g,
+                      (size_t)l->win.kernel[0], (size_t)l->win.kernel[1]};
     if (!tensor_is(&l->weight, 4, want) || !optional_vec(&l->bias, o))
         return snn_error_set(err, SNN_E_SHAPE,
-                             "layer %s: conv weights must be (%zu, %zu, %zu, "
-                             "%zu) and bias (%zu)",
-                             l->name, want[0], want[1], want[2], want[3], o);
+                             "layer %s: %sconv weights must be (%zu, %zu, "
+                             "%zu, %zu) and bias (%zu)",
+                             l->name, transposed ? "transposed " : "",
+                             want[0], want[1], want[2], want[3], o);
     return SNN_OK;
 }
 
@@ -133,29 +136,6 @@ static snn_status check_pool(const snn_layer *l, const snn_shape *in,
                              "layer %s: pooling maps %zu channels to %zu",
                              l->name, in->dims[0], l->shape.dims[0]);
     return st;
-}
-
-static snn_status check_conv_t(const snn_layer *l, const snn_shape *in,
-                               snn_error *err)
-{
-    snn_status st = check_window(l, in, err);
-    if (st != SNN_OK)
-        return st;
-    size_t g = l->groups > 0 ? (size_t)l->groups : 0;
-    size_t c = in->dims[0], o = l->shape.dims[0];
-    if (g == 0 || c % g || o % g)
-        return snn_error_set(err, SNN_E_SHAPE,
-                             "layer %s: %d groups do not divide %zu input "
-                             "and %zu output channels",
-                             l->name, l->groups, c, o);
-    size_t want[4] = {c, o / g, (size_t)l->win.kernel[0],
-                      (size_t)l->win.kernel[1]};
-    if (!tensor_is(&l->weight, 4, want) || !optional_vec(&l->bias, o))
-        return snn_error_set(err, SNN_E_SHAPE,
-                             "layer %s: transposed conv weights must be "
-                             "(%zu, %zu, %zu, %zu) and bias (%zu)",
-                             l->name, want[0], want[1], want[2], want[3], o);
-    return SNN_OK;
 }
 
 /* PAD, CROP, UPSAMPLE: the output plane is what the op makes of the
@@ -229,12 +209,12 @@ snn_status snn_op_check(const snn_layer *l, const snn_shape *in,
     case SNN_OP_DENSE:
         return check_dense(l, in_n, out_n, err);
     case SNN_OP_CONV2D:
-        return check_conv(l, in, err);
+        return check_conv(l, in, 0, err);
     case SNN_OP_MAXPOOL2D:
     case SNN_OP_AVGPOOL2D:
         return check_pool(l, in, err);
     case SNN_OP_CONV2D_T:
-        return check_conv_t(l, in, err);
+        return check_conv(l, in, 1, err);
     case SNN_OP_PAD:
     case SNN_OP_CROP:
     case SNN_OP_UPSAMPLE:
