@@ -146,6 +146,21 @@ static snn_status vector_blob(const caffe_ctx *c, size_t i, size_t k,
     return blob_tensor(c, i, k, what, 1, &n, t, err);
 }
 
+/* Finishes a conv or inner-product layer whose weight read returned st:
+ * reads the optional bias blob and adds l, or releases l on failure. */
+static snn_status add_weighted(caffe_ctx *c, size_t i, snn_layer *l,
+                               snn_status st, int bias_term, size_t n_out,
+                               snn_error *err)
+{
+    if (st == SNN_OK && bias_term)
+        st = vector_blob(c, i, 1, "bias", n_out, &l->bias, err);
+    if (st != SNN_OK) {
+        snn_pg_release(l);
+        return st;
+    }
+    return add_and_define(c, i, l, err);
+}
+
 /* ---- inputs ------------------------------------------------------------- */
 
 static snn_status add_input(caffe_ctx *c, size_t i, const size_t *dims,
@@ -271,13 +286,7 @@ static snn_status convolution(caffe_ctx *c, size_t i, snn_error *err)
     l.inputs[0] = src;
     l.n_inputs = 1;
     st = blob_tensor(c, i, 0, "weights", 4, dims, &l.weight, err);
-    if (st == SNN_OK && p->bias_term)
-        st = vector_blob(c, i, 1, "bias", p->num_output, &l.bias, err);
-    if (st != SNN_OK) {
-        snn_pg_release(&l);
-        return st;
-    }
-    return add_and_define(c, i, &l, err);
+    return add_weighted(c, i, &l, st, p->bias_term, p->num_output, err);
 }
 
 /* (out, in) weights from Caffe's (out, in) blob, or (in, out) with
@@ -333,13 +342,7 @@ static snn_status inner_product(caffe_ctx *c, size_t i, snn_error *err)
     l.inputs[0] = src;
     l.n_inputs = 1;
     st = ip_weights(c, i, p, shape_of(c, src)->dims[0], &l.weight, err);
-    if (st == SNN_OK && p->bias_term)
-        st = vector_blob(c, i, 1, "bias", p->num_output, &l.bias, err);
-    if (st != SNN_OK) {
-        snn_pg_release(&l);
-        return st;
-    }
-    return add_and_define(c, i, &l, err);
+    return add_weighted(c, i, &l, st, p->bias_term, p->num_output, err);
 }
 
 /* ---- pooling ------------------------------------------------------------ */
