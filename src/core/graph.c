@@ -255,6 +255,20 @@ static snn_status infer_dense(snn_layer *l, const snn_shape *in,
     return check_vector(l, &l->bias, "bias", l->weight.dims[0], err);
 }
 
+/* The one message for a conv or transposed-conv kernel whose channels or
+ * groups do not match its input. */
+static snn_status kernel_misfit(const snn_layer *l, const snn_shape *in,
+                                snn_error *err)
+{
+    char buf[64];
+    return snn_error_set(
+        err, SNN_E_SHAPE,
+        "layer '%s' (%s): kernel %s (groups %d) does not fit %zu input "
+        "channels", l->name, l->type,
+        snn_shape_str(l->weight.ndim, l->weight.dims, buf, sizeof buf),
+        l->groups, in->dims[0]);
+}
+
 static snn_status infer_conv(snn_layer *l, const snn_shape *in,
                              snn_error *err)
 {
@@ -263,15 +277,8 @@ static snn_status infer_conv(snn_layer *l, const snn_shape *in,
         return shape_error(err, l, "needs a (channels, height, width) input");
     if (l->groups < 1 || w->ndim != 4 || w->dims[0] % (size_t)l->groups ||
         in->dims[0] % (size_t)l->groups ||
-        w->dims[1] != in->dims[0] / (size_t)l->groups) {
-        char buf[64];
-        return snn_error_set(
-            err, SNN_E_SHAPE,
-            "layer '%s' (%s): kernel %s (groups %d) does not fit %zu input "
-            "channels", l->name, l->type,
-            snn_shape_str(w->ndim, w->dims, buf, sizeof buf), l->groups,
-            in->dims[0]);
-    }
+        w->dims[1] != in->dims[0] / (size_t)l->groups)
+        return kernel_misfit(l, in, err);
     l->win.kernel[0] = (int)w->dims[2];
     l->win.kernel[1] = (int)w->dims[3];
     snn_status st = infer_window(l, in, w->dims[0], err);
@@ -421,15 +428,8 @@ static snn_status infer_conv_t(snn_layer *l, const snn_shape *in,
     if (in->ndim != 3)
         return shape_error(err, l, "needs a (channels, height, width) input");
     if (l->groups < 1 || w->ndim != 4 || w->dims[0] != in->dims[0] ||
-        in->dims[0] % (size_t)l->groups) {
-        char buf[64];
-        return snn_error_set(
-            err, SNN_E_SHAPE,
-            "layer '%s' (%s): kernel %s (groups %d) does not fit %zu input "
-            "channels", l->name, l->type,
-            snn_shape_str(w->ndim, w->dims, buf, sizeof buf), l->groups,
-            in->dims[0]);
-    }
+        in->dims[0] % (size_t)l->groups)
+        return kernel_misfit(l, in, err);
     l->win.kernel[0] = (int)w->dims[2];
     l->win.kernel[1] = (int)w->dims[3];
     size_t oh = 0, ow = 0;
