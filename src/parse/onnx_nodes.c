@@ -520,16 +520,28 @@ static snn_status average_pool(onnx_ctx *c, snn_error *err)
     return pool(c, SNN_OP_AVGPOOL2D, err);
 }
 
+/* The plain input of a node that works on image planes, with its
+ * (C, H, W) shape. */
+static snn_status image_input(onnx_ctx *c, onnx_value **v,
+                              const snn_shape **in, snn_error *err)
+{
+    snn_status st = plain_input(c, v, err);
+    if (st != SNN_OK)
+        return st;
+    *in = shape_of(c, (*v)->layer);
+    if ((*in)->ndim != 3)
+        return snn_onnx_error(c, err, SNN_E_UNSUPPORTED,
+                              "needs a (N, C, H, W) input");
+    return SNN_OK;
+}
+
 static snn_status global_pool(onnx_ctx *c, snn_op op, snn_error *err)
 {
     onnx_value *x;
-    snn_status st = plain_input(c, &x, err);
+    const snn_shape *in;
+    snn_status st = image_input(c, &x, &in, err);
     if (st != SNN_OK)
         return st;
-    const snn_shape *in = shape_of(c, x->layer);
-    if (in->ndim != 3)
-        return snn_onnx_error(c, err, SNN_E_UNSUPPORTED,
-                              "needs a (N, C, H, W) input");
     snn_layer l;
     layer_init(c, &l, op, x->layer);
     l.win.kernel[0] = (int)in->dims[1];
@@ -971,13 +983,10 @@ static snn_status resize_factors(onnx_ctx *c, const snn_shape *in, int f[2],
 static snn_status resize(onnx_ctx *c, snn_error *err)
 {
     onnx_value *x;
-    snn_status st = plain_input(c, &x, err);
+    const snn_shape *in;
+    snn_status st = image_input(c, &x, &in, err);
     if (st != SNN_OK)
         return st;
-    const snn_shape *in = shape_of(c, x->layer);
-    if (in->ndim != 3)
-        return snn_onnx_error(c, err, SNN_E_UNSUPPORTED,
-                              "needs a (N, C, H, W) input");
     if (!resize_is_floor(c))
         return snn_onnx_error(c, err, SNN_E_UNSUPPORTED,
                               "only nearest-neighbour resizing (asymmetric "
