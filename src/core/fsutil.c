@@ -93,3 +93,37 @@ snn_status snn_path_join(char *buf, size_t n, const char *dir,
                              name);
     return SNN_OK;
 }
+
+snn_status snn_read_text(const char *path, size_t max, const char *what,
+                         char **text, size_t *len, snn_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return snn_error_set(err, SNN_E_IO, "%s: cannot open: %s", path,
+                             strerror(errno));
+    char *buf = malloc(max + 1);
+    size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
+    int failed = buf && ferror(f);
+    fclose(f);
+    snn_status st = SNN_OK;
+    if (!buf)
+        st = snn_error_set(err, SNN_E_NOMEM, "%s: out of memory", path);
+    else if (failed)
+        st = snn_error_set(err, SNN_E_IO, "%s: read error", path);
+    else if (n > max)
+        st = snn_error_set(err, SNN_E_FORMAT,
+                           "%s: larger than %zu bytes; not %s", path, max,
+                           what);
+    else if (memchr(buf, '\0', n))
+        st = snn_error_set(err, SNN_E_FORMAT,
+                           "%s: contains a NUL byte; not %s", path, what);
+    if (st != SNN_OK) {
+        free(buf);
+        return st;
+    }
+    buf[n] = '\0';
+    *text = buf;
+    if (len)
+        *len = n;
+    return SNN_OK;
+}

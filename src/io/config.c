@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/fsutil.h"
 #include "core/strbuf.h"
 #include "pyliteral.h"
 
@@ -935,38 +936,6 @@ snn_status snn_config_new(snn_config **out, snn_error *err)
 
 /* ---- reading a file -------------------------------------------------- */
 
-static snn_status read_text(const char *path, char **text, snn_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return snn_error_set(err, SNN_E_IO, "%s: cannot open: %s", path,
-                             strerror(errno));
-    char *buf = malloc(MAX_FILE_BYTES + 1);
-    size_t n = buf ? fread(buf, 1, MAX_FILE_BYTES + 1, f) : 0;
-    int failed = buf && ferror(f);
-    fclose(f);
-    snn_status st = SNN_OK;
-    if (!buf)
-        st = snn_error_set(err, SNN_E_NOMEM, "%s: out of memory", path);
-    else if (failed)
-        st = snn_error_set(err, SNN_E_IO, "%s: read error", path);
-    else if (n > MAX_FILE_BYTES)
-        st = snn_error_set(err, SNN_E_FORMAT,
-                           "%s: larger than %u bytes; not a config file", path,
-                           MAX_FILE_BYTES);
-    else if (memchr(buf, '\0', n))
-        st = snn_error_set(err, SNN_E_FORMAT,
-                           "%s: contains a NUL byte; not a text config file",
-                           path);
-    if (st != SNN_OK) {
-        free(buf);
-        return st;
-    }
-    buf[n] = '\0';
-    *text = buf;
-    return SNN_OK;
-}
-
 static char *folder_of(const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -1158,7 +1127,8 @@ snn_status snn_config_load(snn_config **out, const char *path,
     char *text = NULL;
     snn_config *cfg = NULL;
     *out = NULL;
-    snn_status st = read_text(path, &text, err);
+    snn_status st = snn_read_text(path, MAX_FILE_BYTES, "a text config file",
+                                  &text, NULL, err);
     if (st != SNN_OK)
         return st;
     char *base = folder_of(path);

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fsutil.h"
+
 #define SCRIPT_MAX (1u << 20) /* model scripts are a few KB */
 
 typedef struct lexer {
@@ -188,44 +190,12 @@ static snn_status lex_one(lexer *x)
     return SNN_OK;
 }
 
-static snn_status read_script(const char *path, char **text, size_t *len,
-                              snn_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return snn_error_set(err, SNN_E_IO, "%s: cannot open", path);
-    char *buf = malloc(SCRIPT_MAX + 1);
-    size_t n = buf ? fread(buf, 1, SCRIPT_MAX + 1, f) : 0;
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf)
-        return snn_error_set(err, SNN_E_NOMEM, "%s: out of memory", path);
-    snn_status st = SNN_OK;
-    if (bad)
-        st = snn_error_set(err, SNN_E_IO, "%s: read error", path);
-    else if (n > SCRIPT_MAX)
-        st = snn_error_set(err, SNN_E_FORMAT,
-                           "%s: larger than %u bytes: not a model script",
-                           path, SCRIPT_MAX);
-    else if (memchr(buf, '\0', n))
-        st = snn_error_set(err, SNN_E_FORMAT,
-                           "%s: contains NUL bytes: not a Python script",
-                           path);
-    if (st != SNN_OK) {
-        free(buf);
-        return st;
-    }
-    buf[n] = '\0';
-    *text = buf;
-    *len = n;
-    return SNN_OK;
-}
-
 snn_status lsg_lex(const char *path, lsg_toks *out, snn_error *err)
 {
     memset(out, 0, sizeof *out);
     size_t len = 0;
-    snn_status st = read_script(path, &out->text, &len, err);
+    snn_status st = snn_read_text(path, SCRIPT_MAX, "a Python model script",
+                                  &out->text, &len, err);
     if (st != SNN_OK)
         return st;
     lexer x = {.path = path, .p = out->text, .end = out->text + len,
