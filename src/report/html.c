@@ -51,13 +51,19 @@ static void percent_cell(rp_buf *b, int have, double v)
 static void results_table(rp_buf *b, const snn_report *r)
 {
     const snn_results *s = &r->results;
-    rp_printf(b, "<table><tr><th></th><th>top-1</th><th>top-%d</th></tr>"
-              "<tr><th class='l'>ANN</th>", r->top_k);
+    /* With top_k = 1 the top-k column would repeat top-1. */
+    int with_k = r->top_k > 1;
+    rp_printf(b, "<table><tr><th></th><th>top-1</th>");
+    if (with_k)
+        rp_printf(b, "<th>top-%d</th>", r->top_k);
+    rp_printf(b, "</tr><tr><th class='l'>ANN</th>");
     percent_cell(b, s->ann_evaluated, s->ann_top1);
-    percent_cell(b, s->ann_evaluated, s->ann_topk);
+    if (with_k)
+        percent_cell(b, s->ann_evaluated, s->ann_topk);
     rp_printf(b, "</tr><tr><th class='l'>SNN</th>");
     percent_cell(b, s->simulated, s->snn_top1);
-    percent_cell(b, s->simulated, s->snn_topk);
+    if (with_k)
+        percent_cell(b, s->simulated, s->snn_topk);
     rp_printf(b, "</tr></table><table>");
     rp_printf(b, "<tr><th class='l'>samples tested</th><td>%zu (%zu recorded "
               "in detail)</td></tr>", r->n_tested, r->n_rec);

@@ -210,13 +210,16 @@ static snn_status plot_error_t(const snn_report *r, rp_figures *out,
               axis(0, r->steps * r->dt, x_label), axis(0, 100, "error [%]"));
     if (t && e1 && ek) {
         svg_line(&p, t, e1, (size_t)r->steps, "#2ca02c", NULL, "SNN top-1");
-        svg_line(&p, t, ek, (size_t)r->steps, "#1f77b4", NULL, k_label);
+        if (r->top_k > 1)
+            svg_line(&p, t, ek, (size_t)r->steps, "#1f77b4", NULL, k_label);
     } else {
         b.failed = 1;
     }
     if (r->results.ann_evaluated) {
         svg_hline(&p, 100 * (1 - r->results.ann_top1), "#d62728", "6 4", "ANN top-1");
-        svg_hline(&p, 100 * (1 - r->results.ann_topk), "#ff7f0e", "2 3", ann_k);
+        if (r->top_k > 1)
+            svg_hline(&p, 100 * (1 - r->results.ann_topk), "#ff7f0e", "2 3",
+                      ann_k);
     }
     svg_end(&p);
     free(t);
