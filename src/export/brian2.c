@@ -244,15 +244,7 @@ static const char script_body[] =
     "        return np.array(self.groups[-1].count[:], dtype=np.float64)\n"
     "\n"
     "\n"
-    "def predict(counts):\n"
-    "    return int(np.argmax(counts)) if counts.max() > 0 else -1\n"
-    "\n"
-    "\n"
-    "def main():\n"
-    "    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])\n"
-    "    ap.add_argument(\"samples\")\n"
-    "    ap.add_argument(\"--labels\")\n"
-    "    ap.add_argument(\"-n\", type=int, default=None)\n"
+    SNN_PY_PREDICT_MAIN_ARGS
     "    ap.add_argument(\"--duration\", type=float, default=DURATION_MS)\n"
     "    ap.add_argument(\"--out\", help=\"write spike counts and predictions\")\n"
     "    ap.add_argument(\"--target\", default=\"numpy\",\n"
@@ -262,24 +254,10 @@ static const char script_body[] =
     "    b2.defaultclock.dt = DT_MS * b2.ms\n"
     "    here = os.path.dirname(os.path.abspath(__file__))\n"
     "    conn = dict(np.load(os.path.join(here, \"connections.npz\")))\n"
-    "    x = np.load(a.samples)[\"arr_0\"]\n"
-    "    n = len(x) if a.n is None else min(a.n, len(x))\n"
-    "    labels = None\n"
-    "    if a.labels:\n"
-    "        labels = np.argmax(np.load(a.labels)[\"arr_0\"][:n], axis=1)\n"
+    SNN_PY_LOAD_SAMPLES
     "    net = SpikingNet(conn)\n"
     "    counts = np.array([net.run(x[j], a.duration) for j in range(n)])\n"
-    "    preds = np.array([predict(c) for c in counts])\n"
-    "    for j in range(n):\n"
-    "        print(f\"sample {j}: class {preds[j]}\")\n"
-    "    if labels is not None:\n"
-    "        print(f\"accuracy: {np.mean(preds == labels):.4f} on {n} samples\")\n"
-    "    if a.out:\n"
-    "        np.savez(a.out, counts=counts, predictions=preds)\n"
-    "\n"
-    "\n"
-    "if __name__ == \"__main__\":\n"
-    "    main()\n";
+    SNN_PY_REPORT_RESULTS;
 
 static snn_status write_script(const snn_net *net, const int *pop_of,
                                double duration, const char *path,

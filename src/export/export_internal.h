@@ -48,4 +48,36 @@ int snn_text_putf(snn_strbuf *b, const char *fmt, ...)
 snn_status snn_text_write(snn_strbuf *b, int ok, const char *path,
                           snn_error *err);
 
+/* Python that the Brian2 and PyNN run scripts share, spliced into their
+ * script literals: predict() and main()'s first arguments, loading the
+ * samples and labels, and printing and saving the results. */
+#define SNN_PY_PREDICT_MAIN_ARGS \
+    "def predict(counts):\n" \
+    "    return int(np.argmax(counts)) if counts.max() > 0 else -1\n" \
+    "\n" \
+    "\n" \
+    "def main():\n" \
+    "    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])\n" \
+    "    ap.add_argument(\"samples\")\n" \
+    "    ap.add_argument(\"--labels\")\n" \
+    "    ap.add_argument(\"-n\", type=int, default=None)\n"
+#define SNN_PY_LOAD_SAMPLES \
+    "    x = np.load(a.samples)[\"arr_0\"]\n" \
+    "    n = len(x) if a.n is None else min(a.n, len(x))\n" \
+    "    labels = None\n" \
+    "    if a.labels:\n" \
+    "        labels = np.argmax(np.load(a.labels)[\"arr_0\"][:n], axis=1)\n"
+#define SNN_PY_REPORT_RESULTS \
+    "    preds = np.array([predict(c) for c in counts])\n" \
+    "    for j in range(n):\n" \
+    "        print(f\"sample {j}: class {preds[j]}\")\n" \
+    "    if labels is not None:\n" \
+    "        print(f\"accuracy: {np.mean(preds == labels):.4f} on {n} samples\")\n" \
+    "    if a.out:\n" \
+    "        np.savez(a.out, counts=counts, predictions=preds)\n" \
+    "\n" \
+    "\n" \
+    "if __name__ == \"__main__\":\n" \
+    "    main()\n"
+
 #endif

@@ -330,15 +330,7 @@ static const char script_body[] =
     "        return counts\n"
     "\n"
     "\n"
-    "def predict(counts):\n"
-    "    return int(np.argmax(counts)) if counts.max() > 0 else -1\n"
-    "\n"
-    "\n"
-    "def main():\n"
-    "    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])\n"
-    "    ap.add_argument(\"samples\")\n"
-    "    ap.add_argument(\"--labels\")\n"
-    "    ap.add_argument(\"-n\", type=int, default=None)\n"
+    SNN_PY_PREDICT_MAIN_ARGS
     "    ap.add_argument(\"--simulator\", default=\"nest\",\n"
     "                    choices=[\"nest\", \"brian2\", \"neuron\", \"spiNNaker\"])\n"
     "    ap.add_argument(\"--input\", default=\"current\",\n"
@@ -350,25 +342,11 @@ static const char script_body[] =
     "    a = ap.parse_args()\n"
     "    sim = import_module(f\"pyNN.{a.simulator}\")\n"
     "    sim.setup(timestep=DT_MS, min_delay=DT_MS)\n"
-    "    x = np.load(a.samples)[\"arr_0\"]\n"
-    "    n = len(x) if a.n is None else min(a.n, len(x))\n"
-    "    labels = None\n"
-    "    if a.labels:\n"
-    "        labels = np.argmax(np.load(a.labels)[\"arr_0\"][:n], axis=1)\n"
+    SNN_PY_LOAD_SAMPLES
     "    net = SpikingNet(sim, a.simulator, a.input, a.neurons_per_core)\n"
     "    counts = np.array([net.run(x[j], a.duration) for j in range(n)])\n"
     "    sim.end()\n"
-    "    preds = np.array([predict(c) for c in counts])\n"
-    "    for j in range(n):\n"
-    "        print(f\"sample {j}: class {preds[j]}\")\n"
-    "    if labels is not None:\n"
-    "        print(f\"accuracy: {np.mean(preds == labels):.4f} on {n} samples\")\n"
-    "    if a.out:\n"
-    "        np.savez(a.out, counts=counts, predictions=preds)\n"
-    "\n"
-    "\n"
-    "if __name__ == \"__main__\":\n"
-    "    main()\n";
+    SNN_PY_REPORT_RESULTS;
 
 static snn_status write_script(const char *dir, const snn_net *net,
                                const pynn_plan *p, const snn_export_opts *o,
