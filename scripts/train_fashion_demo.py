@@ -10,31 +10,18 @@ root with the project venv:
 Writes examples/fashion_mnist/fashion_cnn.h5 and the test accuracy into
 examples/fashion_mnist/README.md.
 """
-import gzip
 import os
 
-import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402  (the env var must be set before TF loads)
 from keras import layers  # noqa: E402
 
-DATA = "/usr/share/datasets/fashion-mnist"
+from fashion_data import load  # noqa: E402  (a sibling module)
+
 EPOCHS = 6
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
                    "examples", "fashion_mnist")
-
-
-def read_idx(name, offset):
-    """IDX files are a big-endian header followed by uint8 values."""
-    with gzip.open(os.path.join(DATA, name), "rb") as f:
-        return np.frombuffer(f.read(), np.uint8, offset=offset)
-
-
-def load(split):
-    x = read_idx(f"{split}-images-idx3-ubyte.gz", 16).reshape(-1, 28, 28, 1)
-    y = read_idx(f"{split}-labels-idx1-ubyte.gz", 8)
-    return x.astype(np.float32) / 255.0, y.astype(np.int64)
 
 
 def build():
