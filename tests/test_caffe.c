@@ -37,22 +37,6 @@ static void parse_ok(const char *proto, const char *model, snn_graph *g)
         fail_msg("%s: %s", proto, err.msg);
 }
 
-static const snn_layer *layer(const snn_graph *g, const char *name)
-{
-    int i = snn_graph_find(g, name);
-    if (i < 0)
-        fail_msg("no layer '%s'", name);
-    return &g->layers[i];
-}
-
-static void load_npy(const char *rel, snn_tensor *t)
-{
-    char path[512];
-    snn_error err = {0};
-    if (snn_npy_load(tu_fixture(path, sizeof path, rel), t, &err) != SNN_OK)
-        fail_msg("%s: %s", rel, err.msg);
-}
-
 /* Runs <data>_x.npy through the parsed net <stem> and compares the last
  * layer with OpenCV's <data>_y.npy, to 1e-4 of the output's scale. */
 static void check_outputs(const char *stem, const char *data)
@@ -64,9 +48,9 @@ static void check_outputs(const char *stem, const char *data)
     fixture_pair(stem, proto, model, sizeof proto);
     parse_ok(proto, model, &g);
     snprintf(rel, sizeof rel, "caffe/%s_x.npy", data);
-    load_npy(rel, &x);
+    tu_load_npy(rel, &x);
     snprintf(rel, sizeof rel, "caffe/%s_y.npy", data);
-    load_npy(rel, &y);
+    tu_load_npy(rel, &y);
     snn_tensor *acts = calloc((size_t)g.n_layers, sizeof *acts);
     assert_non_null(acts);
     if (snn_ann_forward(&g, &x, acts, &err) != SNN_OK)
@@ -109,25 +93,25 @@ static void test_mix_structure(void **state)
     fixture_pair("mix", proto, model, sizeof proto);
     parse_ok(proto, model, &g);
     assert_int_equal(g.n_layers, 9);
-    const snn_layer *bn = layer(&g, "bn1");
+    const snn_layer *bn = tu_layer(&g, "bn1");
     assert_int_equal(bn->op, SNN_OP_BATCHNORM);
     assert_int_equal(bn->act, SNN_ACT_RELU);
     assert_non_null(bn->gamma.data);
     assert_non_null(bn->beta.data);
     assert_int_equal(snn_graph_find(&g, "sc1"), -1);
-    const snn_layer *pool = layer(&g, "pool1");
+    const snn_layer *pool = tu_layer(&g, "pool1");
     assert_true(pool->win.ceil_mode);
     assert_true(pool->win.count_pad);
     assert_int_equal(pool->shape.dims[1], 6);
-    const snn_layer *conv2 = layer(&g, "conv2");
+    const snn_layer *conv2 = tu_layer(&g, "conv2");
     assert_int_equal(conv2->groups, 2);
     assert_int_equal(conv2->win.dilation[0], 2);
     assert_int_equal(conv2->win.stride[1], 2);
     assert_int_equal(conv2->win.pad[1], 1);
     assert_int_equal(conv2->act, SNN_ACT_RELU);
-    assert_int_equal(layer(&g, "ip1_flatten")->op, SNN_OP_FLATTEN);
-    assert_false(layer(&g, "ip1_flatten")->flatten_hwc);
-    assert_int_equal(layer(&g, "ip2")->act, SNN_ACT_SOFTMAX);
+    assert_int_equal(tu_layer(&g, "ip1_flatten")->op, SNN_OP_FLATTEN);
+    assert_false(tu_layer(&g, "ip1_flatten")->flatten_hwc);
+    assert_int_equal(tu_layer(&g, "ip2")->act, SNN_ACT_SOFTMAX);
     assert_string_equal(g.source, "caffe");
     snn_graph_free(&g);
 }
@@ -148,15 +132,15 @@ static void test_shared_lenet(void **state)
     snn_dataset d = {0};
     snn_error err = {0};
     parse_ok(proto, model, &g);
-    assert_int_equal(layer(&g, "pool1")->shape.dims[1], 12);
-    assert_int_equal(layer(&g, "ip1")->weight.dims[1], 800);
-    assert_int_equal(layer(&g, "ip2")->act, SNN_ACT_SOFTMAX);
+    assert_int_equal(tu_layer(&g, "pool1")->shape.dims[1], 12);
+    assert_int_equal(tu_layer(&g, "ip1")->weight.dims[1], 800);
+    assert_int_equal(tu_layer(&g, "ip2")->act, SNN_ACT_SOFTMAX);
     if (snn_dataset_load_npz(&d, data, &err) != SNN_OK)
         fail_msg("%s", err.msg);
     /* The sanitizer pass scores a fifth and compares predictions only. */
     size_t n = tu_quick() ? 2000 : snn_dataset_size(&d);
     snn_tensor pred, *acts = calloc((size_t)g.n_layers, sizeof *acts);
-    load_npy("caffe/lenet_opencv_pred.npy", &pred);
+    tu_load_npy("caffe/lenet_opencv_pred.npy", &pred);
     snn_score score;
     if (snn_ann_score(&g, &d.x, &d.y, n, 250, 1, &score, &err) != SNN_OK)
         fail_msg("%s", err.msg);
@@ -339,9 +323,9 @@ static void test_text_format(void **state)
     parse_ok(path, model, &g);
     assert_string_equal(g.layers[0].name, "data");
     assert_int_equal(g.layers[0].shape.dims[1], 8);
-    assert_int_equal(layer(&g, "conv")->act, SNN_ACT_RELU);
-    assert_int_equal(layer(&g, "pool")->op, SNN_OP_MAXPOOL2D);
-    assert_int_equal(layer(&g, "ip")->shape.dims[0], 3);
+    assert_int_equal(tu_layer(&g, "conv")->act, SNN_ACT_RELU);
+    assert_int_equal(tu_layer(&g, "pool")->op, SNN_OP_MAXPOOL2D);
+    assert_int_equal(tu_layer(&g, "ip")->shape.dims[0], 3);
     snn_graph_free(&g);
     tu_rmtree(dir);
 }

@@ -36,14 +36,6 @@ static void set_window(snn_layer *l, int k, int stride, int pad)
         l->win.pad[i] = pad;
 }
 
-static void add(snn_graph *g, snn_layer *l, int input)
-{
-    snn_error err;
-    l->inputs[0] = input;
-    l->n_inputs = input >= 0;
-    assert_int_equal(snn_graph_add(g, l, NULL, &err), SNN_OK);
-}
-
 /* input (1,4,4) -> conv 2x3x3 pad 1, relu -> pool 2x2 (avg or max) ->
  * flatten in (H, W, C) order -> dense 3, softmax.  Weights are w[k] = k+1
  * (conv) and w[o][j] = 10 o + j (dense), so any element can be checked by
@@ -56,7 +48,7 @@ static void build_net(snn_net *net, snn_op pool_op, int conv_pad_bottom)
     snn_layer l;
     snn_layer_defaults(&l, SNN_OP_INPUT, "in", NULL);
     l.shape = (snn_shape){3, {1, 4, 4}};
-    add(&g, &l, -1);
+    tu_add_layer(&g, &l, -1);
     snn_layer_defaults(&l, SNN_OP_CONV2D, "conv", NULL);
     set_window(&l, 3, 1, 1);
     l.win.pad[2] = conv_pad_bottom;
@@ -68,20 +60,20 @@ static void build_net(snn_net *net, snn_op pool_op, int conv_pad_bottom)
     assert_int_equal(snn_tensor_init(&l.bias, 1, bd, &err), SNN_OK);
     l.bias.data[0] = 4.0f;
     l.bias.data[1] = -8.0f;
-    add(&g, &l, 0);
+    tu_add_layer(&g, &l, 0);
     snn_layer_defaults(&l, pool_op, "pool", NULL);
     set_window(&l, 2, 2, 0);
-    add(&g, &l, 1);
+    tu_add_layer(&g, &l, 1);
     snn_layer_defaults(&l, SNN_OP_FLATTEN, "flat", NULL);
     l.flatten_hwc = 1;
-    add(&g, &l, 2);
+    tu_add_layer(&g, &l, 2);
     snn_layer_defaults(&l, SNN_OP_DENSE, "dense", NULL);
     l.act = SNN_ACT_SOFTMAX;
     assert_int_equal(snn_tensor_init(&l.weight, 2, dd, &err), SNN_OK);
     for (int o = 0; o < 3; o++)
         for (int j = 0; j < 8; j++)
             l.weight.data[o * 8 + j] = (float)(10 * o + j);
-    add(&g, &l, 3);
+    tu_add_layer(&g, &l, 3);
     assert_int_equal(snn_graph_infer_shapes(&g, &err), SNN_OK);
     snn_convert_opts co = {TH, SNN_RESET_SUBTRACT, DT};
     assert_int_equal(snn_convert(&g, &co, net, &err), SNN_OK);

@@ -55,14 +55,6 @@ static float dyadic(uint64_t *s, int lo, int hi, int den)
     return (float)k / (float)den;
 }
 
-static void add(snn_graph *g, snn_layer *l, int input)
-{
-    snn_error err;
-    l->inputs[0] = input;
-    l->n_inputs = input >= 0;
-    assert_int_equal(snn_graph_add(g, l, NULL, &err), SNN_OK);
-}
-
 static void fill(snn_tensor *t, int ndim, const size_t *dims, uint64_t *s,
                  int lo, int hi, int den)
 {
@@ -85,7 +77,7 @@ static void build_net(snn_net *net, snn_op pool_op, int softmax,
     snn_layer l;
     snn_layer_defaults(&l, SNN_OP_INPUT, "in", NULL);
     l.shape = (snn_shape){3, {2, 6, 6}};
-    add(&g, &l, -1);
+    tu_add_layer(&g, &l, -1);
     snn_layer_defaults(&l, SNN_OP_CONV2D, "conv", NULL);
     l.win.kernel[0] = l.win.kernel[1] = 3;
     l.win.stride[0] = l.win.stride[1] = 1;
@@ -96,24 +88,24 @@ static void build_net(snn_net *net, snn_op pool_op, int softmax,
            w2[2] = {4, 8}, b4[1] = {4};
     fill(&l.weight, 4, wc, &seed, -8, 8, 16);
     fill(&l.bias, 1, b3, &seed, -2, 4, 16);
-    add(&g, &l, 0);
+    tu_add_layer(&g, &l, 0);
     snn_layer_defaults(&l, pool_op, "pool", NULL);
     l.win.kernel[0] = l.win.kernel[1] = 2;
     l.win.stride[0] = l.win.stride[1] = 2;
-    add(&g, &l, 1);
+    tu_add_layer(&g, &l, 1);
     snn_layer_defaults(&l, SNN_OP_FLATTEN, "flat", NULL);
     l.flatten_hwc = 1;
-    add(&g, &l, 2);
+    tu_add_layer(&g, &l, 2);
     snn_layer_defaults(&l, SNN_OP_DENSE, "hidden", NULL);
     l.act = SNN_ACT_RELU;
     fill(&l.weight, 2, w1, &seed, -8, 10, 32);
     fill(&l.bias, 1, b8, &seed, -1, 2, 64);
-    add(&g, &l, 3);
+    tu_add_layer(&g, &l, 3);
     snn_layer_defaults(&l, SNN_OP_DENSE, "out", NULL);
     l.act = softmax ? SNN_ACT_SOFTMAX : SNN_ACT_RELU;
     fill(&l.weight, 2, w2, &seed, -8, 12, 16);
     fill(&l.bias, 1, b4, &seed, -1, 1, 64);
-    add(&g, &l, 4);
+    tu_add_layer(&g, &l, 4);
     assert_int_equal(snn_graph_infer_shapes(&g, &err), SNN_OK);
     snn_convert_opts co = {1.0f, reset, 1.0f};
     assert_int_equal(snn_convert(&g, &co, net, &err), SNN_OK);
@@ -239,7 +231,7 @@ static void test_c_counts_by_hand(void **state)
     snn_layer l;
     snn_layer_defaults(&l, SNN_OP_INPUT, "in", NULL);
     l.shape = (snn_shape){1, {3}};
-    add(&g, &l, -1);
+    tu_add_layer(&g, &l, -1);
     snn_layer_defaults(&l, SNN_OP_DENSE, "d", NULL);
     l.act = SNN_ACT_RELU;
     size_t wd[2] = {2, 3}, bd[1] = {2};
@@ -249,7 +241,7 @@ static void test_c_counts_by_hand(void **state)
     memcpy(l.weight.data, w, sizeof w);
     l.bias.data[0] = 0.125f;
     l.bias.data[1] = -0.25f;
-    add(&g, &l, 0);
+    tu_add_layer(&g, &l, 0);
     assert_int_equal(snn_graph_infer_shapes(&g, &err), SNN_OK);
     snn_convert_opts co = {1.0f, SNN_RESET_SUBTRACT, 1.0f};
     assert_int_equal(snn_convert(&g, &co, &f->net, &err), SNN_OK);

@@ -70,22 +70,6 @@ static void check_layers(const snn_graph *g, const expect_layer *e, int n)
     }
 }
 
-static const snn_layer *layer(const snn_graph *g, const char *name)
-{
-    int i = snn_graph_find(g, name);
-    if (i < 0)
-        fail_msg("no layer '%s'", name);
-    return &g->layers[i];
-}
-
-static void load_npy(const char *rel, snn_tensor *t)
-{
-    char path[512];
-    snn_error err = {0};
-    if (snn_npy_load(tu_fixture(path, sizeof path, rel), t, &err) != SNN_OK)
-        fail_msg("%s", err.msg);
-}
-
 static char *read_all(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -125,17 +109,17 @@ static void test_cnn_structure(void **state)
     check_layers(&g, CNN_LAYERS, N_CNN);
     /* 6 -> 3 with stride 2 and a 3x3 kernel needs 1 cell of padding, which
      * TensorFlow puts after. */
-    const snn_layer *c = layer(&g, "conv_same");
+    const snn_layer *c = tu_layer(&g, "conv_same");
     int pads[4] = {0, 0, 1, 1};
     for (int i = 0; i < 4; i++)
         assert_int_equal(c->win.pad[i], pads[i]);
     assert_int_equal(c->win.stride[0], 2);
-    const snn_layer *avg = layer(&g, "avgpool");
+    const snn_layer *avg = tu_layer(&g, "avgpool");
     assert_int_equal(avg->win.kernel[1], 2);
     assert_int_equal(avg->win.stride[1], 1);
-    assert_int_equal(layer(&g, "maxpool")->win.stride[0], 2);
-    assert_true(layer(&g, "flatten")->flatten_hwc);
-    assert_float_equal(layer(&g, "bn")->eps, 1e-3, 1e-9);
+    assert_int_equal(tu_layer(&g, "maxpool")->win.stride[0], 2);
+    assert_true(tu_layer(&g, "flatten")->flatten_hwc);
+    assert_float_equal(tu_layer(&g, "bn")->eps, 1e-3, 1e-9);
     assert_string_equal(g.source, "keras 3.15.1");
     snn_graph_free(&g);
 }
@@ -148,7 +132,7 @@ static void test_channels_first_structure(void **state)
     snn_graph g;
     parse_fixture("keras/cnn_cf.h5", &g);
     check_layers(&g, CNN_LAYERS, N_CNN);
-    assert_true(layer(&g, "flatten")->flatten_hwc);
+    assert_true(tu_layer(&g, "flatten")->flatten_hwc);
     snn_graph_free(&g);
 }
 
@@ -167,13 +151,13 @@ static void test_functional_structure(void **state)
     snn_graph g;
     parse_fixture("keras/func.h5", &g);
     check_layers(&g, e, 7);
-    const snn_layer *conv = layer(&g, "conv_dil");
+    const snn_layer *conv = tu_layer(&g, "conv_dil");
     assert_int_equal(conv->win.dilation[0], 2);
     assert_int_equal(conv->win.dilation[1], 2);
     assert_null(conv->bias.data);
-    assert_null(layer(&g, "dense")->bias.data);
+    assert_null(tu_layer(&g, "dense")->bias.data);
     /* center=False, scale=False: stored as beta 0 and gamma 1. */
-    const snn_layer *bn = layer(&g, "bn");
+    const snn_layer *bn = tu_layer(&g, "bn");
     for (int i = 0; i < 2; i++) {
         assert_float_equal(bn->gamma.data[i], 1.0, 0);
         assert_float_equal(bn->beta.data[i], 0.0, 0);
@@ -190,8 +174,8 @@ static void test_kernel_layout(void **state)
     snn_tensor k;
     parse_fixture("keras/cnn.h5", &g);
 
-    load_npy("keras/cnn_conv_kernel.npy", &k);
-    const snn_tensor *w = &layer(&g, "conv")->weight;
+    tu_load_npy("keras/cnn_conv_kernel.npy", &k);
+    const snn_tensor *w = &tu_layer(&g, "conv")->weight;
     assert_int_equal(k.ndim, 4);
     assert_int_equal(w->ndim, 4);
     size_t kh = k.dims[0], kw = k.dims[1], ci = k.dims[2], co = k.dims[3];
@@ -211,8 +195,8 @@ static void test_kernel_layout(void **state)
                         w->data[((o * ci + i) * kh + h) * kw + x], 0);
     snn_tensor_free(&k);
 
-    load_npy("keras/cnn_dense_kernel.npy", &k);
-    w = &layer(&g, "dense")->weight;
+    tu_load_npy("keras/cnn_dense_kernel.npy", &k);
+    w = &tu_layer(&g, "dense")->weight;
     assert_int_equal(w->dims[0], k.dims[1]);
     assert_int_equal(w->dims[1], k.dims[0]);
     for (size_t i = 0; i < k.dims[0]; i++)
@@ -252,7 +236,7 @@ static void test_other_encodings_match(void **state)
             assert_same_tensor(&a->gamma, &b->gamma);
             assert_same_tensor(&a->var, &b->var);
         }
-        assert_non_null(layer(&g, "dense")->bias.data);
+        assert_non_null(tu_layer(&g, "dense")->bias.data);
         snn_graph_free(&g);
     }
     snn_graph_free(&ref);
@@ -268,9 +252,9 @@ static void check_outputs_of(const char *model, const char *stem)
     snn_error err = {0};
     parse_ok(model, &g);
     snprintf(rel, sizeof rel, "keras/%s_x_nchw.npy", stem);
-    load_npy(rel, &x);
+    tu_load_npy(rel, &x);
     snprintf(rel, sizeof rel, "keras/%s_y.npy", stem);
-    load_npy(rel, &y);
+    tu_load_npy(rel, &y);
     snn_tensor *acts = calloc((size_t)g.n_layers, sizeof *acts);
     assert_non_null(acts);
     if (snn_ann_forward(&g, &x, acts, &err) != SNN_OK)
@@ -329,9 +313,9 @@ static void test_shared_lenet(void **state)
     snn_graph g;
     parse_ok(path, &g);
     check_layers(&g, e, 9);
-    assert_true(layer(&g, "flatten_1")->flatten_hwc);
-    assert_int_equal(layer(&g, "conv2d_3")->win.pad[0], 2);
-    assert_int_equal(layer(&g, "dense_1")->weight.dims[1], 1920);
+    assert_true(tu_layer(&g, "flatten_1")->flatten_hwc);
+    assert_int_equal(tu_layer(&g, "conv2d_3")->win.pad[0], 2);
+    assert_int_equal(tu_layer(&g, "dense_1")->weight.dims[1], 1920);
     assert_string_equal(g.source, "keras 2.2.4");
     snn_graph_free(&g);
 }
@@ -553,7 +537,7 @@ static void test_old_keras_flatten_order(void **state)
     write_json_pair(dir, root, "keras/cnn_cf_pair.h5", path, sizeof path);
     snn_graph g;
     parse_ok(path, &g);
-    assert_false(layer(&g, "flatten")->flatten_hwc);
+    assert_false(tu_layer(&g, "flatten")->flatten_hwc);
     assert_string_equal(g.source, "keras 2.1.6");
     snn_graph_free(&g);
     json_decref(root);

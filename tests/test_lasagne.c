@@ -18,14 +18,6 @@
 #include "snntb/parse.h"
 #include "testutil.h"
 
-static void load_npy(const char *rel, snn_tensor *t)
-{
-    char path[512];
-    snn_error err = {0};
-    if (snn_npy_load(tu_fixture(path, sizeof path, rel), t, &err) != SNN_OK)
-        fail_msg("%s", err.msg);
-}
-
 static void parse_pair(const char *script, const char *params, snn_graph *g)
 {
     snn_error err = {0};
@@ -86,9 +78,9 @@ static void check_fixture(const char *name)
     snn_tensor x, y, out;
     snn_graph g;
     snprintf(rel, sizeof rel, "lasagne/%s_x.npy", name);
-    load_npy(rel, &x);
+    tu_load_npy(rel, &x);
     snprintf(rel, sizeof rel, "lasagne/%s_y.npy", name);
-    load_npy(rel, &y);
+    tu_load_npy(rel, &y);
     parse_fixture(name, &g);
     run(&g, &x, &out);
     assert_close(&out, &y);
@@ -176,7 +168,7 @@ static void check_lenet_predictions(const snn_graph *g, const snn_tensor *x,
                                     const snn_tensor *y, size_t n)
 {
     snn_tensor pred, out;
-    load_npy("lasagne/lenet_shared_pred.npy", &pred);
+    tu_load_npy("lasagne/lenet_shared_pred.npy", &pred);
     size_t correct = 0, per = snn_tensor_numel(x) / x->dims[0];
     for (size_t s = 0; s < n; s += 500) {
         snn_tensor batch = *x;
@@ -210,7 +202,7 @@ static void test_shared_lenet(void **state)
         skip();
     snn_tensor x, y, want, out;
     load_mnist(&x, &y);
-    load_npy("lasagne/lenet_shared_out16.npy", &want);
+    tu_load_npy("lasagne/lenet_shared_out16.npy", &want);
     snn_tensor first = x;
     first.dims[0] = 16;
     run(&g, &first, &out);
@@ -242,9 +234,9 @@ static void fold_refused(const char *name, const char *needle)
     snn_tensor x, y, out;
     snn_graph g;
     snprintf(rel, sizeof rel, "lasagne/%s_x.npy", name);
-    load_npy(rel, &x);
+    tu_load_npy(rel, &x);
     snprintf(rel, sizeof rel, "lasagne/%s_y.npy", name);
-    load_npy(rel, &y);
+    tu_load_npy(rel, &y);
     parse_fixture(name, &g);
     run(&g, &x, &out);
     assert_close(&out, &y);

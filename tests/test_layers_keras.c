@@ -25,14 +25,6 @@ static void parse_fixture(const char *rel, snn_graph *g)
         fail_msg("%s: %s", rel, err.msg);
 }
 
-static void load_npy(const char *rel, snn_tensor *t)
-{
-    char path[512];
-    snn_error err = {0};
-    if (snn_npy_load(tu_fixture(path, sizeof path, rel), t, &err) != SNN_OK)
-        fail_msg("%s", err.msg);
-}
-
 /* Runs the model on <stem>_x_nchw.npy; every output must match Keras'
  * <stem>_y.npy within 1e-4 relative. */
 static void check_outputs(const char *rel, const char *stem)
@@ -43,9 +35,9 @@ static void check_outputs(const char *rel, const char *stem)
     snn_error err = {0};
     parse_fixture(rel, &g);
     snprintf(npy, sizeof npy, "keras/%s_x_nchw.npy", stem);
-    load_npy(npy, &x);
+    tu_load_npy(npy, &x);
     snprintf(npy, sizeof npy, "keras/%s_y.npy", stem);
-    load_npy(npy, &y);
+    tu_load_npy(npy, &y);
     snn_tensor *acts = calloc((size_t)g.n_layers, sizeof *acts);
     assert_non_null(acts);
     if (snn_ann_forward(&g, &x, acts, &err) != SNN_OK)

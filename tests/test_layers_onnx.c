@@ -27,14 +27,6 @@ static void parse_fixture(const char *rel, snn_graph *g)
         fail_msg("%s: %s", rel, err.msg);
 }
 
-static void load_npy(const char *rel, snn_tensor *t)
-{
-    char path[512];
-    snn_error err = {0};
-    if (snn_npy_load(tu_fixture(path, sizeof path, rel), t, &err) != SNN_OK)
-        fail_msg("%s", err.msg);
-}
-
 static void check_outputs(const char *rel, const snn_tensor *x,
                           const snn_tensor *y)
 {
@@ -62,8 +54,8 @@ static void test_res_outputs_match_pytorch(void **state)
 {
     (void)state;
     snn_tensor x, y;
-    load_npy("onnx/res_x.npy", &x);
-    load_npy("onnx/res_y.npy", &y);
+    tu_load_npy("onnx/res_x.npy", &x);
+    tu_load_npy("onnx/res_y.npy", &y);
     for (size_t i = 0; i < sizeof RES_FILES / sizeof RES_FILES[0]; i++)
         check_outputs(RES_FILES[i], &x, &y);
     snn_tensor_free(&x);

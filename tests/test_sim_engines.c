@@ -41,14 +41,6 @@ typedef struct geom {
     int kernel[2], stride[2], dilation[2], pad[4], groups;
 } geom;
 
-static void add_layer(snn_graph *g, snn_layer *l, int input)
-{
-    snn_error err;
-    l->inputs[0] = input;
-    l->n_inputs = 1;
-    assert_int_equal(snn_graph_add(g, l, NULL, &err), SNN_OK);
-}
-
 static void set_window(snn_layer *l, const geom *w)
 {
     for (int i = 0; i < 2; i++) {
@@ -84,7 +76,7 @@ static void add_conv(snn_graph *g, int input, size_t in_c, size_t out_c,
     fill_tensor(&l.bias, 1, bd, r, -2, 4, 32);
     if (!r)
         memset(l.bias.data, 0, out_c * sizeof(float));
-    add_layer(g, &l, input);
+    tu_add_layer(g, &l, input);
 }
 
 static void add_pool(snn_graph *g, int input, snn_op op, const geom *w)
@@ -92,7 +84,7 @@ static void add_pool(snn_graph *g, int input, snn_op op, const geom *w)
     snn_layer l;
     snn_layer_defaults(&l, op, "pool", NULL);
     set_window(&l, w);
-    add_layer(g, &l, input);
+    tu_add_layer(g, &l, input);
 }
 
 static void add_dense(snn_graph *g, int input, size_t in, size_t out, lcg *r,
@@ -107,7 +99,7 @@ static void add_dense(snn_graph *g, int input, size_t in, size_t out, lcg *r,
     fill_tensor(&l.bias, 1, bd, r, -2, 4, 32);
     if (!r)
         memset(l.bias.data, 0, out * sizeof(float));
-    add_layer(g, &l, input);
+    tu_add_layer(g, &l, input);
 }
 
 static void add_input(snn_graph *g, snn_shape shape)
@@ -206,7 +198,7 @@ static void build_random_net(snn_net *net, uint64_t seed, int softmax)
     snn_layer f;
     snn_layer_defaults(&f, SNN_OP_FLATTEN, "flat", NULL);
     f.flatten_hwc = 1;
-    add_layer(&g, &f, 4);
+    tu_add_layer(&g, &f, 4);
     add_dense(&g, 5, 48, 12, &r, SNN_ACT_RELU);
     add_dense(&g, 6, 12, 4, &r, softmax ? SNN_ACT_SOFTMAX : SNN_ACT_RELU);
     to_net(&g, net);

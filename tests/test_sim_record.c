@@ -15,14 +15,6 @@
 
 enum { STEPS = 8, MAX_LAYERS = 8 };
 
-static void add_layer(snn_graph *g, snn_layer *l, int input)
-{
-    snn_error err;
-    l->inputs[0] = input;
-    l->n_inputs = 1;
-    assert_int_equal(snn_graph_add(g, l, NULL, &err), SNN_OK);
-}
-
 static void add_window(snn_graph *g, snn_op op, int input, int k, int stride,
                        int pad)
 {
@@ -33,7 +25,7 @@ static void add_window(snn_graph *g, snn_op op, int input, int k, int stride,
     for (int i = 0; i < 4; i++)
         l.win.pad[i] = pad;
     l.act = SNN_ACT_RELU;
-    add_layer(g, &l, input);
+    tu_add_layer(g, &l, input);
 }
 
 /* The last layer added gets (out, in) weights / OIHW kernels from w. */
@@ -77,10 +69,10 @@ static void build_tiny_net(snn_net *net)
     add_window(&g, SNN_OP_MAXPOOL2D, 1, 2, 2, 0);
     snn_layer f, d;
     snn_layer_defaults(&f, SNN_OP_FLATTEN, "flat", NULL);
-    add_layer(&g, &f, 2);
+    tu_add_layer(&g, &f, 2);
     snn_layer_defaults(&d, SNN_OP_DENSE, "out", NULL);
     d.act = SNN_ACT_RELU;
-    add_layer(&g, &d, 3);
+    tu_add_layer(&g, &d, 3);
     const size_t dd[2] = {2, 2};
     set_weights(&g, 2, dd, (const float[]){0.5f, 0, 0, 0.5f});
     finish_net(&g, net);
@@ -321,10 +313,10 @@ static void build_random_net(snn_net *net, lcg *r)
     snn_layer f, d;
     snn_layer_defaults(&f, SNN_OP_FLATTEN, "flat", NULL);
     f.flatten_hwc = 1;
-    add_layer(&g, &f, 4);
+    tu_add_layer(&g, &f, 4);
     snn_layer_defaults(&d, SNN_OP_DENSE, "out", NULL);
     d.act = SNN_ACT_SOFTMAX;
-    add_layer(&g, &d, 5);
+    tu_add_layer(&g, &d, 5);
     random_weights(&g, 2, (const size_t[]){3, 12}, r);
     finish_net(&g, net);
 }

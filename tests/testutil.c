@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "snntb/dataset.h"
+
 const char *tu_fixture(char *buf, size_t n, const char *rel)
 {
     snprintf(buf, n, "%s/%s", SNNTB_FIXTURES, rel);
@@ -132,4 +134,28 @@ int tu_run_cli(const char *args, char *errbuf, size_t n)
     tu_rmtree(dir);
     assert_true(WIFEXITED(rc));
     return WEXITSTATUS(rc);
+}
+
+void tu_load_npy(const char *rel, snn_tensor *t)
+{
+    char path[512];
+    snn_error err = {0};
+    if (snn_npy_load(tu_fixture(path, sizeof path, rel), t, &err) != SNN_OK)
+        fail_msg("%s: %s", rel, err.msg);
+}
+
+const snn_layer *tu_layer(const snn_graph *g, const char *name)
+{
+    int i = snn_graph_find(g, name);
+    if (i < 0)
+        fail_msg("no layer '%s'", name);
+    return &g->layers[i];
+}
+
+void tu_add_layer(snn_graph *g, snn_layer *l, int input)
+{
+    snn_error err;
+    l->inputs[0] = input;
+    l->n_inputs = input >= 0;
+    assert_int_equal(snn_graph_add(g, l, NULL, &err), SNN_OK);
 }

@@ -1,6 +1,7 @@
 /*
  * testutil.h - helpers shared by the unit tests: locating fixtures and the
- * shared data, skipping cleanly when optional data is absent, temp dirs.
+ * shared data, skipping cleanly when optional data is absent, temp dirs,
+ * and building or reading graphs in a test.
  */
 #ifndef SNNTB_TESTUTIL_H
 #define SNNTB_TESTUTIL_H
@@ -9,6 +10,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+
+#include "snntb/graph.h"
+#include "snntb/tensor.h"
 
 /* Path of a file under tests/fixtures, in a static-per-call buffer the
  * caller provides. */
@@ -42,5 +46,16 @@ int tu_run_cli(const char *args, char *errbuf, size_t n);
 
 /* True when SNNTB_QUICK is set (sanitizer runs): use smaller workloads. */
 int tu_quick(void);
+
+/* Loads tests/fixtures/<rel> into t; fails the test, naming rel, when it
+ * cannot. */
+void tu_load_npy(const char *rel, snn_tensor *t);
+
+/* The layer of g named name; fails the test when there is none. */
+const snn_layer *tu_layer(const snn_graph *g, const char *name);
+
+/* Adds l to g fed by layer input (no input when input < 0); fails the
+ * test when the graph refuses it. */
+void tu_add_layer(snn_graph *g, snn_layer *l, int input);
 
 #endif
