@@ -44,29 +44,16 @@ static void check_outputs(const char *stem, const char *data)
     char proto[512], model[512], rel[128];
     snn_graph g;
     snn_tensor x, y;
-    snn_error err = {0};
     fixture_pair(stem, proto, model, sizeof proto);
     parse_ok(proto, model, &g);
     snprintf(rel, sizeof rel, "caffe/%s_x.npy", data);
     tu_load_npy(rel, &x);
     snprintf(rel, sizeof rel, "caffe/%s_y.npy", data);
     tu_load_npy(rel, &y);
-    snn_tensor *acts = calloc((size_t)g.n_layers, sizeof *acts);
-    assert_non_null(acts);
-    if (snn_ann_forward(&g, &x, acts, &err) != SNN_OK)
-        fail_msg("%s: %s", stem, err.msg);
-    const snn_tensor *out = &acts[g.n_layers - 1];
-    size_t n = snn_tensor_numel(&y);
-    assert_int_equal(snn_tensor_numel(out), n);
-    float scale = 0.0f;
-    for (size_t i = 0; i < n; i++)
-        scale = fmaxf(scale, fabsf(y.data[i]));
-    for (size_t i = 0; i < n; i++)
-        if (fabsf(out->data[i] - y.data[i]) > 1e-4f * scale)
-            fail_msg("%s: output %zu is %.7g, OpenCV computed %.7g", stem, i,
-                     (double)out->data[i], (double)y.data[i]);
-    snn_ann_acts_free(acts, g.n_layers);
-    free(acts);
+    snn_tensor out;
+    tu_ann_output(&g, &x, &out, stem);
+    tu_assert_close(&out, &y, TU_TOL_SCALE, stem, "OpenCV");
+    snn_tensor_free(&out);
     snn_tensor_free(&x);
     snn_tensor_free(&y);
     snn_graph_free(&g);

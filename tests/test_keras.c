@@ -249,25 +249,15 @@ static void check_outputs_of(const char *model, const char *stem)
     char rel[256];
     snn_graph g;
     snn_tensor x, y;
-    snn_error err = {0};
     parse_ok(model, &g);
     snprintf(rel, sizeof rel, "keras/%s_x_nchw.npy", stem);
     tu_load_npy(rel, &x);
     snprintf(rel, sizeof rel, "keras/%s_y.npy", stem);
     tu_load_npy(rel, &y);
-    snn_tensor *acts = calloc((size_t)g.n_layers, sizeof *acts);
-    assert_non_null(acts);
-    if (snn_ann_forward(&g, &x, acts, &err) != SNN_OK)
-        fail_msg("%s: %s", model, err.msg);
-    const snn_tensor *out = &acts[g.n_layers - 1];
-    assert_int_equal(snn_tensor_numel(out), snn_tensor_numel(&y));
-    for (size_t i = 0; i < snn_tensor_numel(&y); i++)
-        if (out->data[i] - y.data[i] > 1e-4f ||
-            y.data[i] - out->data[i] > 1e-4f)
-            fail_msg("%s: output %zu is %g, Keras computed %g", model, i,
-                     (double)out->data[i], (double)y.data[i]);
-    snn_ann_acts_free(acts, g.n_layers);
-    free(acts);
+    snn_tensor out;
+    tu_ann_output(&g, &x, &out, model);
+    tu_assert_close(&out, &y, TU_TOL_ABS, model, "Keras");
+    snn_tensor_free(&out);
     snn_tensor_free(&x);
     snn_tensor_free(&y);
     snn_graph_free(&g);

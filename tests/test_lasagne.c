@@ -35,31 +35,14 @@ static void parse_fixture(const char *name, snn_graph *g)
     parse_pair(script, params, g);
 }
 
-/* The graph's output on x, into out (n x out_dim). */
 static void run(const snn_graph *g, const snn_tensor *x, snn_tensor *out)
 {
-    snn_tensor *acts = calloc((size_t)g->n_layers, sizeof *acts);
-    snn_error err = {0};
-    assert_non_null(acts);
-    if (snn_ann_forward(g, x, acts, &err) != SNN_OK)
-        fail_msg("%s", err.msg);
-    snn_error cerr = {0};
-    assert_int_equal(snn_tensor_copy(out, &acts[g->n_layers - 1], &cerr),
-                     SNN_OK);
-    snn_ann_acts_free(acts, g->n_layers);
-    free(acts);
+    tu_ann_output(g, x, out, "lasagne model");
 }
 
 static void assert_close(const snn_tensor *got, const snn_tensor *want)
 {
-    size_t n = snn_tensor_numel(want);
-    assert_int_equal(snn_tensor_numel(got), n);
-    for (size_t i = 0; i < n; i++) {
-        double tol = 1e-4 * fmax(1.0, fabs(want->data[i]));
-        if (fabs(got->data[i] - want->data[i]) > tol)
-            fail_msg("output %zu: %.7g, numpy %.7g", i, got->data[i],
-                     want->data[i]);
-    }
+    tu_assert_close(got, want, TU_TOL_REL, "lasagne model", "numpy");
 }
 
 static int count_op(const snn_graph *g, snn_op op)

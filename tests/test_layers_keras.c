@@ -32,25 +32,15 @@ static void check_outputs(const char *rel, const char *stem)
     char npy[256];
     snn_graph g;
     snn_tensor x, y;
-    snn_error err = {0};
     parse_fixture(rel, &g);
     snprintf(npy, sizeof npy, "keras/%s_x_nchw.npy", stem);
     tu_load_npy(npy, &x);
     snprintf(npy, sizeof npy, "keras/%s_y.npy", stem);
     tu_load_npy(npy, &y);
-    snn_tensor *acts = calloc((size_t)g.n_layers, sizeof *acts);
-    assert_non_null(acts);
-    if (snn_ann_forward(&g, &x, acts, &err) != SNN_OK)
-        fail_msg("%s: %s", rel, err.msg);
-    const snn_tensor *out = &acts[g.n_layers - 1];
-    assert_int_equal(snn_tensor_numel(out), snn_tensor_numel(&y));
-    for (size_t i = 0; i < snn_tensor_numel(&y); i++) {
-        double a = out->data[i], b = y.data[i];
-        if (fabs(a - b) > 1e-4 * fmax(1.0, fabs(b)))
-            fail_msg("%s: output %zu is %g, Keras computed %g", rel, i, a, b);
-    }
-    snn_ann_acts_free(acts, g.n_layers);
-    free(acts);
+    snn_tensor out;
+    tu_ann_output(&g, &x, &out, rel);
+    tu_assert_close(&out, &y, TU_TOL_REL, rel, "Keras");
+    snn_tensor_free(&out);
     snn_tensor_free(&x);
     snn_tensor_free(&y);
     snn_graph_free(&g);

@@ -55,24 +55,11 @@ static void check_against(const char *path, const snn_tensor *x,
                           const snn_tensor *y)
 {
     snn_graph g;
-    snn_error err = {0};
     parse_ok(path, &g);
-    snn_tensor *acts = calloc((size_t)g.n_layers, sizeof *acts);
-    assert_non_null(acts);
-    if (snn_ann_forward(&g, x, acts, &err) != SNN_OK)
-        fail_msg("%s: %s", path, err.msg);
-    const snn_tensor *out = &acts[g.n_layers - 1];
-    size_t n = snn_tensor_numel(y);
-    assert_int_equal(snn_tensor_numel(out), n);
-    float scale = 0.0f;
-    for (size_t i = 0; i < n; i++)
-        scale = fmaxf(scale, fabsf(y->data[i]));
-    for (size_t i = 0; i < n; i++)
-        if (fabsf(out->data[i] - y->data[i]) > 1e-4f * scale)
-            fail_msg("%s: output %zu is %.7g, expected %.7g", path, i,
-                     (double)out->data[i], (double)y->data[i]);
-    snn_ann_acts_free(acts, g.n_layers);
-    free(acts);
+    snn_tensor out;
+    tu_ann_output(&g, x, &out, path);
+    tu_assert_close(&out, y, TU_TOL_SCALE, path, "the framework");
+    snn_tensor_free(&out);
     snn_graph_free(&g);
 }
 

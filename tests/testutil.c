@@ -5,6 +5,7 @@
 #include "testutil.h"
 
 #include <ftw.h>
+#include <math.h>
 #include <sys/wait.h>
 #include <zip.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "snntb/ann.h"
 #include "snntb/dataset.h"
 
 const char *tu_fixture(char *buf, size_t n, const char *rel)
@@ -158,4 +160,37 @@ void tu_add_layer(snn_graph *g, snn_layer *l, int input)
     l->inputs[0] = input;
     l->n_inputs = input >= 0;
     assert_int_equal(snn_graph_add(g, l, NULL, &err), SNN_OK);
+}
+
+void tu_ann_output(const snn_graph *g, const snn_tensor *x, snn_tensor *out,
+                   const char *what)
+{
+    snn_tensor *acts = calloc((size_t)g->n_layers, sizeof *acts);
+    snn_error err = {0};
+    assert_non_null(acts);
+    if (snn_ann_forward(g, x, acts, &err) != SNN_OK)
+        fail_msg("%s: %s", what, err.msg);
+    assert_int_equal(snn_tensor_copy(out, &acts[g->n_layers - 1], &err),
+                     SNN_OK);
+    snn_ann_acts_free(acts, g->n_layers);
+    free(acts);
+}
+
+void tu_assert_close(const snn_tensor *got, const snn_tensor *want,
+                     tu_tolerance tol, const char *what, const char *truth)
+{
+    size_t n = snn_tensor_numel(want);
+    assert_int_equal(snn_tensor_numel(got), n);
+    double scale = 0;
+    for (size_t i = 0; i < n; i++)
+        scale = fmax(scale, fabs((double)want->data[i]));
+    for (size_t i = 0; i < n; i++) {
+        double a = got->data[i], b = want->data[i];
+        double limit = tol == TU_TOL_ABS   ? 1e-4
+                       : tol == TU_TOL_REL ? 1e-4 * fmax(1.0, fabs(b))
+                                           : 1e-4 * scale;
+        if (fabs(a - b) > limit)
+            fail_msg("%s: output %zu is %.7g, %s computed %.7g", what, i, a,
+                     truth, b);
+    }
 }

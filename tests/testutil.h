@@ -44,6 +44,20 @@ void tu_copy_file(const char *src, const char *dst, size_t len);
  * status and leaves its stderr in `errbuf`. */
 int tu_run_cli(const char *args, char *errbuf, size_t n);
 
+/* The graph's last-layer output on x, copied into out (caller frees);
+ * fails the test, naming `what`, when inference fails. */
+void tu_ann_output(const snn_graph *g, const snn_tensor *x, snn_tensor *out,
+                   const char *what);
+
+/* How close an output must be to the framework's: within 1e-4 absolutely,
+ * relative to max(1, |expected|), or relative to the largest |expected|. */
+typedef enum tu_tolerance { TU_TOL_ABS, TU_TOL_REL, TU_TOL_SCALE } tu_tolerance;
+
+/* Fails unless got has want's size and every value is within tolerance;
+ * the message names `what` and `truth` (who computed want). */
+void tu_assert_close(const snn_tensor *got, const snn_tensor *want,
+                     tu_tolerance tol, const char *what, const char *truth);
+
 /* True when SNNTB_QUICK is set (sanitizer runs): use smaller workloads. */
 int tu_quick(void);
 
