@@ -48,6 +48,11 @@ typedef struct snn_convert_opts {
     float dt;
 } snn_convert_opts;
 
+/* Whether every layer of g has a spiking counterpart (BatchNorm counts: it
+ * is folded first).  Cheap: lets a run refuse a model before the slow
+ * normalization pass.  snn_convert checks the same. */
+snn_status snn_convert_check(const snn_graph *g, snn_error *err);
+
 /* Builds the spiking net from g, whose batch norms must be folded.  g is
  * left unchanged; the net owns copies of the weights. */
 snn_status snn_convert(const snn_graph *g, const snn_convert_opts *opts,

@@ -125,21 +125,32 @@ static snn_status check_simulable(const snn_layer *l, snn_error *err)
     return SNN_OK;
 }
 
+snn_status snn_convert_check(const snn_graph *g, snn_error *err)
+{
+    for (int i = 0; i < g->n_layers; i++) {
+        const snn_layer *l = &g->layers[i];
+        snn_status st = check_simulable(l, err);
+        if (st == SNN_OK)
+            st = check_avgpool(l, err);
+        if (st == SNN_OK && l->op == SNN_OP_INPUT && i != 0)
+            st = snn_error_set(err, SNN_E_UNSUPPORTED,
+                               "layer '%s': only one input layer is "
+                               "supported", l->name);
+        if (st != SNN_OK)
+            return st;
+    }
+    return SNN_OK;
+}
+
 static snn_status convert_layers(const snn_graph *g, const snn_convert_opts *o,
                                  snn_net *net, int *map, snn_error *err)
 {
     for (int i = 0; i < g->n_layers; i++) {
         const snn_layer *l = &g->layers[i];
         int input = l->n_inputs ? map[l->inputs[0]] : -1;
-        snn_status st = check_simulable(l, err);
-        if (st != SNN_OK)
-            return st;
+        snn_status st = SNN_OK;
         switch (l->op) {
         case SNN_OP_INPUT:
-            if (i != 0)
-                return snn_error_set(err, SNN_E_UNSUPPORTED,
-                                     "layer '%s': only one input layer is "
-                                     "supported", l->name);
             net->input_shape = l->shape;
             map[i] = -1;
             continue;
@@ -156,9 +167,7 @@ static snn_status convert_layers(const snn_graph *g, const snn_convert_opts *o,
         case SNN_OP_MAXPOOL2D:
         case SNN_OP_AVGPOOL2D:
         case SNN_OP_FLATTEN:
-            st = check_avgpool(l, err);
-            if (st == SNN_OK)
-                st = add_net_layer(net, l, input, o, err);
+            st = add_net_layer(net, l, input, o, err);
             map[i] = net->n_layers - 1;
             break;
         case SNN_OP_ADD:
@@ -168,7 +177,7 @@ static snn_status convert_layers(const snn_graph *g, const snn_convert_opts *o,
         case SNN_OP_UPSAMPLE:
         case SNN_OP_RESHAPE:
         case SNN_OP_CONV2D_T:
-            break; /* check_simulable refused them */
+            break; /* snn_convert_check refused them */
         }
         if (st != SNN_OK)
             return st;
@@ -185,6 +194,9 @@ snn_status snn_convert(const snn_graph *g, const snn_convert_opts *opts,
     if (!(opts->v_thresh > 0) || !(opts->dt > 0))
         return snn_error_set(err, SNN_E_INVALID,
                              "v_thresh and dt must be positive");
+    snn_status checked = snn_convert_check(g, err);
+    if (checked != SNN_OK)
+        return checked;
     net->layers = calloc((size_t)g->n_layers, sizeof *net->layers);
     int *map = calloc((size_t)g->n_layers, sizeof *map);
     if (!net->layers || !map) {

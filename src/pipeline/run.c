@@ -379,7 +379,9 @@ static void sim_progress(void *user, size_t done, size_t total,
 /* Fold, normalize and convert: the graph becomes c->net. */
 static snn_status convert_net(run_ctx *c, snn_error *err)
 {
-    snn_status st = snn_fold_batchnorm(&c->graph, err);
+    snn_status st = snn_convert_check(&c->graph, err);
+    if (st == SNN_OK)
+        st = snn_fold_batchnorm(&c->graph, err);
     if (c->s.softmax_to_relu)
         snn_graph_softmax_to_relu(&c->graph);
     if (st == SNN_OK && c->s.normalize)
