@@ -14,7 +14,7 @@
  * steps at which it fired, as a bitmask. */
 static unsigned if_train(snn_reset reset, float cur, int steps, float *v_end)
 {
-    snn_neuron_params p = {1.0f, reset};
+    snn_neuron_params p = {.v_thresh = 1.0f, .reset = reset};
     float v = 0, spk;
     unsigned mask = 0;
     for (int t = 0; t < steps; t++) {
@@ -78,7 +78,7 @@ static void test_maxgate_passes_most_active_input(void **state)
     float count[4] = {0};
     for (int t = 0; t < 6; t++) {
         float spikes[4] = {a[t], b[t], 0, 0}, out = -1;
-        snn_maxgate_step(&pool, &in, spikes, count, 1, &out);
+        snn_maxgate_step(&pool, &in, SNN_MAXPOOL_FIR, spikes, count, 1, &out);
         assert_true(out == expect[t]);
     }
     assert_true(count[0] == 3 && count[1] == 4 && count[2] == 0);
@@ -87,7 +87,7 @@ static void test_maxgate_passes_most_active_input(void **state)
 static void test_softmax_fires_with_softmax_probability(void **state)
 {
     (void)state;
-    snn_neuron_params p = {1.0f, SNN_RESET_SUBTRACT};
+    snn_neuron_params p = {.v_thresh = 1.0f, .reset = SNN_RESET_SUBTRACT};
     snn_rng_key key = {42, 0, 0, 0};
     int fired[2] = {0, 0};
     const int draws = 20000;

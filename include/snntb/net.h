@@ -26,11 +26,36 @@ typedef enum snn_unit {
     SNN_UNIT_RESHAPE  /* flatten: spikes re-indexed, no neurons */
 } snn_unit;
 
+/* Which running estimate of its inputs' rates a max-pool gate compares
+ * (the original's [conversion] maxpool_type). */
+typedef enum snn_maxpool {
+    SNN_MAXPOOL_FIR, /* spike counts so far (the default) */
+    SNN_MAXPOOL_AVG, /* mean rate, count / steps: the same choice as counts */
+    SNN_MAXPOOL_EXP  /* r <- 1.005 r + 0.995 s every step (s: 0 or 1) */
+} snn_maxpool;
+
+/* The neuron model beyond threshold and reset: the original's [cell] and
+ * [normalization] options.  All zero is the plain integrate-and-fire
+ * neuron; docs/config.md gives each option's exact semantics. */
+typedef struct snn_cell {
+    float tau_refrac;   /* ms: input ignored while (t - t_spike) < tau_refrac */
+    float v_reset;      /* where "Reset to zero" sets V */
+    int leak;           /* V > 0 loses 0.1 * dt every step */
+    int v_clip;         /* V + input clipped to [v_min, v_max] */
+    float v_min, v_max;
+    int payloads;       /* a spike carries v_thresh plus its residual */
+    int bias_relaxation; /* biases ramp up to their value by duration / 2 */
+    float duration;     /* ms; bias relaxation's time scale */
+    int online_normalization; /* per-layer threshold follows its top rate */
+    snn_maxpool maxpool;
+} snn_cell;
+
 typedef struct snn_net_layer {
     snn_layer syn;      /* the synaptic op; syn.act is not used */
     snn_unit unit;
     int input;          /* the net layer feeding this one; -1: the input */
     snn_shape in_shape;
+    float clamp_until;  /* ms: V is held (input ignored) while t < this */
 } snn_net_layer;
 
 typedef struct snn_net {
@@ -40,6 +65,7 @@ typedef struct snn_net {
     snn_reset reset;
     float v_thresh;
     float dt;           /* ms per time step; biases are pre-scaled by it */
+    snn_cell cell;      /* zeroed by snn_convert: the plain IF neuron */
 } snn_net;
 
 typedef struct snn_convert_opts {
@@ -59,7 +85,44 @@ snn_status snn_convert(const snn_graph *g, const snn_convert_opts *opts,
                        snn_net *net, snn_error *err);
 void snn_net_free(snn_net *net);
 
+/* Sets the neuron model's options on a converted net; refuses values that
+ * cannot describe a neuron (negative tau_refrac, v_clip bounds crossed,
+ * bias relaxation without a duration), naming the config key. */
+snn_status snn_net_set_cell(snn_net *net, const snn_cell *cell,
+                            snn_error *err);
+
 /* Number of neurons in layer i (its output size). */
 size_t snn_net_layer_size(const snn_net *net, int i);
+
+/* The name of the first [cell]/[normalization]/[conversion] option of
+ * net->cell or a layer's clamp that only the built-in simulator runs (an
+ * export would silently drop it), or NULL when there is none. */
+const char *snn_net_sim_only_option(const snn_net *net);
+
+/* Reads the original's filename_clamp_indices JSON, {"layer index": t},
+ * onto the net: layer i's membrane is held until time t (ms).  A layer
+ * index the net lacks, a layer without membrane (max-pool gate, flatten),
+ * a value that is not a non-negative number or malformed JSON is an error
+ * naming the file and key. */
+snn_status snn_net_load_clamps(snn_net *net, const char *path,
+                               snn_error *err);
+
+/* Conversion-time changes of the graph, as the original's parser makes
+ * them (before normalization):
+ * binarize_weights: every Dense/Conv2D weight becomes +1 or -1 (the
+ * original's binarize with h = 1: +1 where round((w + 1) / 2) clipped to
+ * [0, 1] is 1 (round half to even), else -1); biases unchanged. */
+void snn_graph_binarize_weights(snn_graph *g);
+
+/* quantize_weights: Dense/Conv2D weights (and biases when `bias`) reduced
+ * to the fixed-point format Qm.f: round(x * 2^f) / 2^f (half to even),
+ * clipped to +-(2^m - 2^-f).  m and f must be >= 1 (the original's
+ * reduce_precision). */
+snn_status snn_graph_quantize_weights(snn_graph *g, int m, int f, int bias,
+                                      snn_error *err);
+
+/* max2avg_pool: every max pooling becomes an average pooling with the same
+ * window (padding not counted in the average). */
+void snn_graph_max2avg_pool(snn_graph *g);
 
 #endif

@@ -65,9 +65,15 @@ typedef struct snn_sim_opts {
     void *progress_user;
     snn_sim_engine engine; /* AUTO when zeroed; nets the event engine does
                               not cover (a first layer that is not a neuron
-                              layer) run on REFERENCE */
+                              layer, snn_sim_event_unsupported) run on
+                              REFERENCE */
     snn_sim_record *record; /* NULL: record nothing, at no cost */
 } snn_sim_opts;
+
+/* The option of net->cell that the event engine (engines event and dense)
+ * does not run, or NULL: such a net runs on the reference engine under
+ * auto, and engine event or dense refuses it. */
+const char *snn_sim_event_unsupported(const snn_net *net);
 
 /* Parses "auto", "event", "dense" or "reference"; -1 otherwise. */
 int snn_sim_engine_parse(const char *name);

@@ -142,6 +142,52 @@ snn_status snn_convert_check(const snn_graph *g, snn_error *err)
     return SNN_OK;
 }
 
+snn_status snn_net_set_cell(snn_net *net, const snn_cell *c, snn_error *err)
+{
+    if (!(c->tau_refrac >= 0))
+        return snn_error_set(err, SNN_E_INVALID,
+                             "config [cell] tau_refrac = %g: must be >= 0",
+                             (double)c->tau_refrac);
+    if (c->v_clip && !(c->v_min <= c->v_max))
+        return snn_error_set(err, SNN_E_INVALID,
+                             "config [cell] v_clip: v_clip_min = %g is above "
+                             "v_clip_max = %g", (double)c->v_min,
+                             (double)c->v_max);
+    if (c->bias_relaxation && !(c->duration > 0))
+        return snn_error_set(err, SNN_E_INVALID,
+                             "config [cell] bias_relaxation needs a positive "
+                             "[simulation] duration");
+    net->cell = *c;
+    return SNN_OK;
+}
+
+const char *snn_net_sim_only_option(const snn_net *net)
+{
+    const snn_cell *c = &net->cell;
+    if (c->tau_refrac > 0)
+        return "[cell] tau_refrac";
+    if (c->v_reset != 0 && net->reset == SNN_RESET_ZERO)
+        return "[cell] v_reset";
+    if (c->leak)
+        return "[cell] leak";
+    if (c->v_clip)
+        return "[cell] v_clip";
+    if (c->payloads)
+        return "[cell] payloads";
+    if (c->bias_relaxation)
+        return "[cell] bias_relaxation";
+    if (c->online_normalization)
+        return "[normalization] online_normalization";
+    for (int i = 0; i < net->n_layers; i++) {
+        if (net->layers[i].clamp_until > 0)
+            return "[paths] filename_clamp_indices";
+        if (net->layers[i].unit == SNN_UNIT_MAXGATE &&
+            c->maxpool == SNN_MAXPOOL_EXP)
+            return "[conversion] maxpool_type = exp_max";
+    }
+    return NULL;
+}
+
 static snn_status convert_layers(const snn_graph *g, const snn_convert_opts *o,
                                  snn_net *net, int *map, snn_error *err)
 {

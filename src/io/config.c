@@ -190,6 +190,14 @@ static const key_spec known_keys[] = {
     {"cell", "reset", "Reset by subtraction", V_CHOICE, R_ANY, reset_modes, 0},
     {"cell", "leak", "False", V_BOOL, R_ANY, NULL, 0},
     {"cell", "bias_relaxation", "False", V_BOOL, R_ANY, NULL, 0},
+    /* snntb: the original's hard-wired v_clip (bounds -3, 3) as options,
+     * and one Qm.f format for quantize_weights (the original read Qm.f and
+     * quantize_bias from each layer's attributes). */
+    {"cell", "v_clip", "False", V_BOOL, R_ANY, NULL, 0},
+    {"cell", "v_clip_min", "-3", V_FLOAT, R_ANY, NULL, 0},
+    {"cell", "v_clip_max", "3", V_FLOAT, R_ANY, NULL, 0},
+    {"cell", "quantize_format", "", V_STR, R_ANY, NULL, 0},
+    {"cell", "quantize_bias", "False", V_BOOL, R_ANY, NULL, 0},
 
     {"parameter_sweep", "param_values", "[]", V_NUM_LIST, R_ANY, NULL, 0},
     {"parameter_sweep", "param_name", "v_thresh", V_STR, R_ANY, NULL, 0},

@@ -37,6 +37,9 @@ typedef struct run_settings {
     double duration, dt, v_thresh;
     snn_reset reset;
     int softmax_to_relu;
+    snn_cell cell;      /* [cell] options beyond v_thresh and reset */
+    int max2avg_pool, binarize, quantize, quantize_bias, qm, qf;
+    char clamp_path[PATH_MAX_LEN]; /* filename_clamp_indices; "": none */
     snn_sim_engine engine;
     char simulator[64];
     snn_export_opts export_opts; /* simulators other than INI */
@@ -97,11 +100,7 @@ static snn_status check_simulator(const snn_config *cfg, run_settings *s,
 static const struct {
     const char *section, *key;
 } unimplemented_flags[] = {
-    {"input", "poisson_input"},         {"normalization", "normalization_schedule"},
-    {"normalization", "online_normalization"}, {"conversion", "max2avg_pool"},
-    {"cell", "binarize_weights"},       {"cell", "quantize_weights"},
-    {"cell", "payloads"},               {"cell", "leak"},
-    {"cell", "bias_relaxation"},
+    {"input", "poisson_input"}, {"normalization", "normalization_schedule"},
 };
 
 static snn_status check_nonempty_list(const snn_config *cfg, const char *sec,
@@ -142,10 +141,6 @@ static snn_status check_implemented(const snn_config *cfg, const snn_log *log,
         return snn_error_set(err, SNN_E_UNSUPPORTED,
                              "config [conversion] spike_code = %s is not "
                              "implemented yet (temporal_mean_rate is)", code);
-    if (snn_config_get_float(cfg, "cell", "tau_refrac") != 0)
-        return snn_error_set(err, SNN_E_UNSUPPORTED,
-                             "config [cell] tau_refrac: refractory periods are "
-                             "not implemented yet (use 0)");
     int nonempty = 0;
     snn_status st = check_nonempty_list(cfg, "simulation",
                                         "sample_idxs_to_test", &nonempty, err);
@@ -160,6 +155,63 @@ static snn_status check_implemented(const snn_config *cfg, const snn_log *log,
             snn_warn(log, "config [output] %s: logs and plots are recorded "
                      "only when the built-in simulator INI runs", outputs[i]);
     }
+    return st;
+}
+
+static snn_maxpool maxpool_type(const char *text)
+{
+    if (strcmp(text, "exp_max") == 0)
+        return SNN_MAXPOOL_EXP;
+    return strcmp(text, "avg_max") == 0 ? SNN_MAXPOOL_AVG : SNN_MAXPOOL_FIR;
+}
+
+/* [cell] quantize_format: "Qm.f" or "m.f". */
+static snn_status read_qformat(const snn_config *cfg, run_settings *s,
+                               snn_error *err)
+{
+    const char *text = snn_config_get(cfg, "cell", "quantize_format");
+    int used = 0;
+    if (text && (*text == 'Q' || *text == 'q'))
+        text++;
+    if (!text || sscanf(text, "%d.%d%n", &s->qm, &s->qf, &used) != 2 ||
+        text[used])
+        return snn_error_set(err, SNN_E_INVALID,
+                             "config [cell] quantize_weights = True needs "
+                             "[cell] quantize_format = Qm.f (integer and "
+                             "fraction bits, e.g. Q2.6)");
+    return SNN_OK;
+}
+
+/* The neuron model's and the conversion's options (docs/config.md). */
+static snn_status read_cell(const snn_config *cfg, run_settings *s,
+                            snn_error *err)
+{
+    snn_cell *c = &s->cell;
+    c->tau_refrac = (float)snn_config_get_float(cfg, "cell", "tau_refrac");
+    c->v_reset = (float)snn_config_get_float(cfg, "cell", "v_reset");
+    c->leak = snn_config_get_bool(cfg, "cell", "leak");
+    c->v_clip = snn_config_get_bool(cfg, "cell", "v_clip");
+    c->v_min = (float)snn_config_get_float(cfg, "cell", "v_clip_min");
+    c->v_max = (float)snn_config_get_float(cfg, "cell", "v_clip_max");
+    c->payloads = snn_config_get_bool(cfg, "cell", "payloads");
+    c->bias_relaxation = snn_config_get_bool(cfg, "cell", "bias_relaxation");
+    c->duration = (float)snn_config_get_float(cfg, "simulation", "duration");
+    c->online_normalization =
+        snn_config_get_bool(cfg, "normalization", "online_normalization");
+    c->maxpool = maxpool_type(snn_config_get(cfg, "conversion", "maxpool_type"));
+    s->max2avg_pool = snn_config_get_bool(cfg, "conversion", "max2avg_pool");
+    s->binarize = snn_config_get_bool(cfg, "cell", "binarize_weights");
+    s->quantize = snn_config_get_bool(cfg, "cell", "quantize_weights");
+    s->quantize_bias = snn_config_get_bool(cfg, "cell", "quantize_bias");
+    if (s->binarize && s->quantize)
+        return snn_error_set(err, SNN_E_INVALID,
+                             "config [cell] binarize_weights and "
+                             "quantize_weights are both True: choose one");
+    snn_status st = s->quantize ? read_qformat(cfg, s, err) : SNN_OK;
+    const char *clamp = snn_config_get(cfg, "paths", "filename_clamp_indices");
+    if (st == SNN_OK && clamp && *clamp)
+        st = snn_config_get_path(cfg, "paths", "filename_clamp_indices",
+                                 s->clamp_path, sizeof s->clamp_path, err);
     return st;
 }
 
@@ -209,6 +261,8 @@ static snn_status read_settings(const snn_config *cfg, const snn_log *log,
         st = read_str(cfg, "cell", "reset", reset, sizeof reset, err);
     if (st == SNN_OK)
         st = read_log_dir(cfg, s, err);
+    if (st == SNN_OK)
+        st = read_cell(cfg, s, err);
     if (st != SNN_OK)
         return st;
     s->evaluate_ann = snn_config_get_bool(cfg, "tools", "evaluate_ann");
@@ -384,11 +438,23 @@ static snn_status convert_net(run_ctx *c, snn_error *err)
         st = snn_fold_batchnorm(&c->graph, err);
     if (c->s.softmax_to_relu)
         snn_graph_softmax_to_relu(&c->graph);
+    /* The original changes these in its parser, before normalizing. */
+    if (c->s.max2avg_pool)
+        snn_graph_max2avg_pool(&c->graph);
+    if (c->s.binarize)
+        snn_graph_binarize_weights(&c->graph);
+    if (st == SNN_OK && c->s.quantize)
+        st = snn_graph_quantize_weights(&c->graph, c->s.qm, c->s.qf,
+                                        c->s.quantize_bias, err);
     if (st == SNN_OK && c->s.normalize)
         st = normalize(c, err);
     snn_convert_opts co = {(float)c->s.v_thresh, c->s.reset, (float)c->s.dt};
     if (st == SNN_OK)
         st = snn_convert(&c->graph, &co, &c->net, err);
+    if (st == SNN_OK)
+        st = snn_net_set_cell(&c->net, &c->s.cell, err);
+    if (st == SNN_OK && c->s.clamp_path[0])
+        st = snn_net_load_clamps(&c->net, c->s.clamp_path, err);
     return st;
 }
 
@@ -423,6 +489,10 @@ static snn_status simulate(run_ctx *c, size_t n, snn_results *res,
     if (c->report &&
         (st = snn_report_record(c->report, &c->net, n, &so, err)) != SNN_OK)
         return st;
+    const char *slow = snn_sim_event_unsupported(&c->net);
+    if (slow && so.engine == SNN_ENGINE_AUTO)
+        snn_info(c->log, "%s: simulated by the reference engine (the event "
+                 "engine does not run it)", slow);
     progress(c, "SNN", 0, n, 0);
     double t0 = snn_now_seconds();
     st = snn_simulate(&c->net, &c->data.x, &c->data.y, n, &so, &sr, err);
@@ -448,6 +518,20 @@ static snn_status simulate(run_ctx *c, size_t n, snn_results *res,
     return st;
 }
 
+/* Exports describe the plain IF neuron: an option only the built-in
+ * simulator runs would be dropped silently. */
+static snn_status check_exportable(const snn_net *net, const char *target,
+                                   snn_error *err)
+{
+    const char *opt = snn_net_sim_only_option(net);
+    if (opt)
+        return snn_error_set(err, SNN_E_UNSUPPORTED,
+                             "config %s is simulated by the built-in "
+                             "simulator INI only; exporting to %s would "
+                             "drop it", opt, target);
+    return SNN_OK;
+}
+
 static snn_status run_stages(run_ctx *c, snn_results *res, snn_error *err)
 {
     const run_settings *s = &c->s;
@@ -468,6 +552,9 @@ static snn_status run_stages(run_ctx *c, snn_results *res, snn_error *err)
         (st = snn_report_new(&c->report, s->plots, err)) != SNN_OK)
         return st;
     if ((st = convert_net(c, err)) != SNN_OK)
+        return st;
+    if (strcmp(s->simulator, "INI") != 0 &&
+        (st = check_exportable(&c->net, s->simulator, err)) != SNN_OK)
         return st;
     if (strcmp(s->simulator, "INI") != 0)
         return snn_export_for_simulator(&c->net, s->simulator,
@@ -497,6 +584,8 @@ snn_status snn_run_convert(const snn_config *cfg, const snn_log *log,
         st = load_dataset(c, err);
     if (st == SNN_OK)
         st = convert_net(c, err);
+    if (st == SNN_OK)
+        st = check_exportable(&c->net, "another simulator", err);
     if (st == SNN_OK) {
         *net = c->net;
         memset(&c->net, 0, sizeof c->net);

@@ -34,6 +34,7 @@ typedef struct layer_work {
     uint32_t *count;       /* max gate: input spike counts */
     uint32_t *lead;        /* max gate: each window's leader (input index) */
     int32_t *lead_t;       /* max gate: its kernel offset; -1: no input */
+    uint32_t *refrac_until; /* tau_refrac: first step integrating again */
     size_t gather_at;      /* gather when at least this many input spikes */
 } layer_work;
 
@@ -68,9 +69,10 @@ static int can_gather(const plan_layer *pl, int i)
     return i > 0 && (pl->kind == PLAN_DENSE || cols_size(pl) > 0);
 }
 
-static void layer_work_init(layer_work *lw, const snn_net_layer *l,
+static void layer_work_init(layer_work *lw, const snn_net *net,
                             const plan_layer *pl, int i, int *ok)
 {
+    const snn_net_layer *l = &net->layers[i];
     /* One spare slot: the max gate writes an event before it knows
      * whether to keep it. */
     lw->ev = alloc_array(pl->out_n + 1, sizeof *lw->ev, ok);
@@ -79,6 +81,9 @@ static void layer_work_init(layer_work *lw, const snn_net_layer *l,
         lw->cur = alloc_array(pl->out_n, sizeof *lw->cur, ok);
         if (l->unit == SNN_UNIT_SOFTMAX)
             lw->spk = alloc_array(pl->out_n, sizeof *lw->spk, ok);
+        if (net->cell.tau_refrac > 0)
+            lw->refrac_until = alloc_array(pl->out_n, sizeof *lw->refrac_until,
+                                           ok);
     }
     if (pl->kind == PLAN_MAXGATE) {
         lw->count = alloc_array(pl->in_n, sizeof *lw->count, ok);
@@ -102,7 +107,7 @@ snn_status sim_work_create(const snn_net *net, const sim_plan *plan,
     }
     for (int i = 0; ok && i < net->n_layers; i++) {
         const plan_layer *pl = &plan->layers[i];
-        layer_work_init(&w->l[i], &net->layers[i], pl, i, &ok);
+        layer_work_init(&w->l[i], net, pl, i, &ok);
         if (can_gather(pl, i)) {
             in_max = pl->in_n > in_max ? pl->in_n : in_max;
             cols_max = cols_size(pl) > cols_max ? cols_size(pl) : cols_max;
@@ -134,6 +139,7 @@ void sim_work_free(sim_work *w)
         free(w->l[i].count);
         free(w->l[i].lead);
         free(w->l[i].lead_t);
+        free(w->l[i].refrac_until);
     }
     free(w->l);
     free(w->dense_in);
@@ -297,11 +303,13 @@ static double layer_current(const plan_layer *pl, const layer_work *in,
     return scatter_plain(pl, in->ev, in->nev, lw->cur);
 }
 
-static void fire(const snn_net *net, const snn_net_layer *l,
-                 const plan_layer *pl, layer_work *lw, const snn_rng_key *key)
+static void fire(const snn_net *net, int i, const plan_layer *pl,
+                 layer_work *lw, const snn_rng_key *key)
 {
-    snn_neuron_params p = {net->v_thresh, net->reset};
-    if (l->unit == SNN_UNIT_IF) {
+    snn_neuron_params p;
+    snn_neuron_params_init(&p, net, i, (int)key->step);
+    p.refrac_until = lw->refrac_until;
+    if (net->layers[i].unit == SNN_UNIT_IF) {
         lw->nev = snn_if_fire_events(&p, lw->cur, lw->v, lw->ev, pl->out_n);
         return;
     }
@@ -387,6 +395,8 @@ static void sample_reset(const snn_net *net, const sim_plan *plan,
             memset(lw->v, 0, pl->out_n * sizeof *lw->v);
         if (lw->count)
             maxgate_reset(pl, lw);
+        if (lw->refrac_until)
+            memset(lw->refrac_until, 0, pl->out_n * sizeof *lw->refrac_until);
     }
     /* cur0 is (C, P); the engine's order is (P, C). */
     const plan_layer *pl0 = &plan->layers[0];
@@ -434,7 +444,7 @@ static void step(const snn_net *net, const sim_plan *plan, sim_work *w,
             if (in)
                 out->synops +=
                     layer_current(pl, in, w, lw, net->v_thresh, engine);
-            fire(net, l, pl, lw, &key);
+            fire(net, i, pl, lw, &key);
             out->spikes += (double)lw->nev;
             break;
         }

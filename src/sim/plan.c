@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ann/ops.h"
+#include "snntb/sim.h"
 
 size_t plan_to_internal(size_t c_n, size_t p_n, int spatial, size_t canon)
 {
@@ -319,4 +320,20 @@ int sim_plan_event_ok(const snn_net *net)
             return 0;
     }
     return 1;
+}
+
+const char *snn_sim_event_unsupported(const snn_net *net)
+{
+    const snn_cell *c = &net->cell;
+    if (c->payloads)
+        return "[cell] payloads";
+    if (c->online_normalization)
+        return "[normalization] online_normalization";
+    if (c->bias_relaxation)
+        return "[cell] bias_relaxation";
+    if (c->maxpool == SNN_MAXPOOL_EXP)
+        for (int i = 0; i < net->n_layers; i++)
+            if (net->layers[i].unit == SNN_UNIT_MAXGATE)
+                return "[conversion] maxpool_type = exp_max";
+    return NULL;
 }

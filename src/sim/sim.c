@@ -30,7 +30,12 @@ typedef struct layer_state {
     float *cur;   /* synaptic current this step, (batch, n) */
     float *v;     /* membrane potential, (batch, n) */
     float *spk;   /* spikes emitted this step, (batch, n): 0 or v_thresh */
-    float *count; /* max-gating: spikes received so far, (batch, in_n) */
+    float *count; /* max-gating: input rate estimates, (batch, in_n) */
+    /* Options of net->cell, NULL when off: */
+    uint32_t *refrac_until;       /* (batch, n) */
+    float *payload, *payload_sum; /* (batch, n) */
+    float *onl_count;             /* online normalization: spikes so far */
+    double *onl_rate;             /* its top rate per sample, (batch) */
 } layer_state;
 
 typedef struct sim_state {
@@ -55,6 +60,11 @@ static void state_free(sim_state *s)
         free(s->ls[i].v);
         free(s->ls[i].spk);
         free(s->ls[i].count);
+        free(s->ls[i].refrac_until);
+        free(s->ls[i].payload);
+        free(s->ls[i].payload_sum);
+        free(s->ls[i].onl_count);
+        free(s->ls[i].onl_rate);
     }
     free(s->ls);
     for (int i = 0; s->work && i < s->n_work; i++)
@@ -98,8 +108,19 @@ static int reference_init(sim_state *s, const snn_net *net, size_t batch)
         layer_state *ls = &s->ls[i];
         ls->spk = alloc_array(batch, n, sizeof(float), &ok);
         if (is_neuron_layer(l)) {
+            const snn_cell *c = &net->cell;
             ls->cur = alloc_array(batch, n, sizeof(float), &ok);
             ls->v = alloc_array(batch, n, sizeof(float), &ok);
+            if (c->tau_refrac > 0)
+                ls->refrac_until = alloc_array(batch, n, sizeof(uint32_t), &ok);
+            if (c->payloads && l->unit == SNN_UNIT_IF) {
+                ls->payload = alloc_array(batch, n, sizeof(float), &ok);
+                ls->payload_sum = alloc_array(batch, n, sizeof(float), &ok);
+            }
+            if (c->online_normalization) {
+                ls->onl_count = alloc_array(batch, n, sizeof(float), &ok);
+                ls->onl_rate = alloc_array(batch, 1, sizeof(double), &ok);
+            }
         }
         if (l->unit == SNN_UNIT_MAXGATE)
             ls->count = alloc_array(batch, snn_shape_numel(&l->in_shape),
@@ -170,11 +191,17 @@ static snn_status state_init(sim_state *s, const snn_net *net, size_t batch,
                              const snn_sim_opts *o, snn_error *err)
 {
     snn_sim_engine engine = o->engine;
+    const char *why = snn_sim_event_unsupported(net);
     memset(s, 0, sizeof *s);
+    if (why && (engine == SNN_ENGINE_EVENT || engine == SNN_ENGINE_DENSE))
+        return snn_error_set(err, SNN_E_UNSUPPORTED,
+                             "simulation engine %s cannot run %s: use auto "
+                             "or reference", engine == SNN_ENGINE_EVENT
+                                                 ? "event" : "dense", why);
     snn_status st = sim_plan_build(net, &s->plan, err);
     if (st != SNN_OK)
         return st;
-    s->event = engine != SNN_ENGINE_REFERENCE && sim_plan_event_ok(net);
+    s->event = engine != SNN_ENGINE_REFERENCE && !why && sim_plan_event_ok(net);
     int ok = s->event ? event_init(s, net, batch, err)
                       : reference_init(s, net, batch);
     s->out_count = alloc_array(batch, snn_net_layer_size(net, net->n_layers - 1),
@@ -203,6 +230,16 @@ static void reference_reset(sim_state *s, const snn_net *net, size_t b)
         if (ls->count)
             memset(ls->count, 0,
                    b * snn_shape_numel(&l->in_shape) * sizeof(float));
+        if (ls->refrac_until)
+            memset(ls->refrac_until, 0, b * n * sizeof(uint32_t));
+        if (ls->payload) {
+            memset(ls->payload, 0, b * n * sizeof(float));
+            memset(ls->payload_sum, 0, b * n * sizeof(float));
+        }
+        if (ls->onl_count) {
+            memset(ls->onl_count, 0, b * n * sizeof(float));
+            memset(ls->onl_rate, 0, b * sizeof(double));
+        }
     }
     memset(s->out_count, 0,
            b * snn_net_layer_size(net, net->n_layers - 1) * sizeof(float));
@@ -218,32 +255,102 @@ static double reference_synops(const plan_layer *pl, const float *in, size_t b)
     return ops;
 }
 
-/* One step of layer i.  `in` is the input layer's spikes (or the sample). */
-static double step_layer(const snn_net *net, sim_state *s, int i,
+/* Bias relaxation: layer i's bias current at step t is its bias times
+ * clip(1 - (1 - 2 t_k / duration) * i / 50, 0, 1), t_k = (t + 1) dt (the
+ * original's update_b, i its layer index); cur holds the full bias. */
+static void relax_bias(const snn_net *net, int i, int t, float *cur, size_t b)
+{
+    const snn_layer *syn = &net->layers[i].syn;
+    double tk = (double)(t + 1) * net->dt;
+    double m = 1 - (1 - 2 * tk / net->cell.duration) * i / 50.0;
+    m = m < 0 ? 0 : m > 1 ? 1 : m;
+    size_t n = snn_net_layer_size(net, i), c = syn->shape.dims[0];
+    size_t plane = syn->shape.ndim == 3 ? n / c : 1;
+    if (syn->shape.ndim != 3)
+        c = n;
+    for (size_t k = 0; syn->bias.data && k < b * n; k++)
+        cur[k] += (float)((m - 1) * syn->bias.data[k / plane % c]);
+}
+
+/* Online normalization (the original's get_new_thresh): this step's
+ * threshold from the layer's top rate so far, r = max count / steps:
+ * v_thresh / 100 + 0.99 v_thresh * r * dt. */
+static float online_thresh(const snn_net *net, double rate)
+{
+    double th = net->v_thresh, lo = th / 100;
+    return (float)(lo + (th - lo) * rate * net->dt);
+}
+
+static void online_update(layer_state *ls, size_t j, size_t n, int t)
+{
+    float top = 0;
+    for (size_t k = j * n; k < (j + 1) * n; k++) {
+        ls->onl_count[k] += ls->spk[k] != 0;
+        top = ls->onl_count[k] > top ? ls->onl_count[k] : top;
+    }
+    ls->onl_rate[j] = top / (double)(t + 1);
+}
+
+/* The neurons of layer i fire; returns the number of spikes. */
+static size_t fire_layer(const snn_net *net, layer_state *ls, int i, int t,
+                         size_t b, const snn_rng_key *key)
+{
+    size_t n = snn_net_layer_size(net, i), spikes = 0;
+    int softmax = net->layers[i].unit == SNN_UNIT_SOFTMAX;
+    snn_neuron_params p;
+    snn_neuron_params_init(&p, net, i, t);
+    p.refrac_until = ls->refrac_until;
+    p.payload = ls->payload;
+    p.payload_sum = ls->payload_sum;
+    if (!ls->onl_count)
+        return softmax ? snn_softmax_fire(&p, ls->cur, ls->v, ls->spk, b, n, key)
+                       : snn_if_fire(&p, ls->cur, ls->v, ls->spk, b * n);
+    /* One threshold per sample. */
+    for (size_t j = 0; j < b; j++) {
+        snn_neuron_params q = p;
+        snn_rng_key kj = *key;
+        size_t at = j * n;
+        kj.sample += j;
+        q.v_thresh = online_thresh(net, ls->onl_rate[j]);
+        q.refrac_until = p.refrac_until ? p.refrac_until + at : NULL;
+        q.payload = p.payload ? p.payload + at : NULL;
+        q.payload_sum = p.payload_sum ? p.payload_sum + at : NULL;
+        spikes += softmax ? snn_softmax_fire(&q, ls->cur + at, ls->v + at,
+                                             ls->spk + at, 1, n, &kj)
+                          : snn_if_fire(&q, ls->cur + at, ls->v + at,
+                                        ls->spk + at, n);
+        online_update(ls, j, n, t);
+    }
+    return spikes;
+}
+
+/* One step of layer i.  `in` is the input layer's spikes (or the sample).
+ * Returns the spikes of a neuron layer. */
+static size_t step_layer(const snn_net *net, sim_state *s, int i, int t,
                          const float *in, size_t b, const snn_rng_key *key)
 {
     const snn_net_layer *l = &net->layers[i];
     layer_state *ls = &s->ls[i];
-    size_t n = snn_net_layer_size(net, i);
+    int relax = net->cell.bias_relaxation && l->syn.bias.data;
     switch (l->unit) {
     case SNN_UNIT_RESHAPE:
         snn_op_forward(&l->syn, &l->in_shape, in, b, ls->spk);
         return 0;
     case SNN_UNIT_MAXGATE:
-        snn_maxgate_step(&l->syn, &l->in_shape, in, ls->count, b, ls->spk);
+        snn_maxgate_step(&l->syn, &l->in_shape, net->cell.maxpool, in,
+                         ls->count, b, ls->spk);
         return 0;
     case SNN_UNIT_IF:
     case SNN_UNIT_SOFTMAX:
         break;
     }
     /* The first layer sees a constant input: its current was computed
-     * once for the batch. */
-    if (l->input >= 0)
+     * once for the batch (unless its bias changes with time). */
+    if (l->input >= 0 || relax)
         snn_op_forward(&l->syn, &l->in_shape, in, b, ls->cur);
-    snn_neuron_params p = {net->v_thresh, net->reset};
-    if (l->unit == SNN_UNIT_SOFTMAX)
-        return snn_softmax_fire(&p, ls->cur, ls->v, ls->spk, b, n, key);
-    return snn_if_fire(&p, ls->cur, ls->v, ls->spk, b * n);
+    if (relax)
+        relax_bias(net, i, t, ls->cur, b);
+    return fire_layer(net, ls, i, t, b, key);
 }
 
 /* Layer i's spikes and potentials of step t, for every sample of the
@@ -294,9 +401,9 @@ static void reference_batch(const snn_net *net, sim_state *s, const float *x,
             const snn_net_layer *l = &net->layers[i];
             const float *in = l->input < 0 ? x : s->ls[l->input].spk;
             snn_rng_key key = {o->seed, first, (uint64_t)t, (uint64_t)i};
-            double spikes = step_layer(net, s, i, in, b, &key);
+            size_t spikes = step_layer(net, s, i, t, in, b, &key);
             if (is_neuron_layer(l)) {
-                res->spikes += spikes / net->v_thresh;
+                res->spikes += (double)spikes;
                 res->neuron_steps += (double)b * snn_net_layer_size(net, i);
                 double ops = l->input >= 0
                                  ? reference_synops(&s->plan.layers[i], in, b)
