@@ -12,8 +12,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "sim/neuron.h"
 #include "snntb/config.h"
+#include "snntb/dataset.h"
 #include "snntb/net.h"
 #include "snntb/run.h"
 #include "snntb/sim.h"
@@ -716,6 +719,88 @@ static void test_config_errors(void **state)
     tu_rmtree(dir);
 }
 
+/* A run of the Keras fixture cnn.h5 in wd (normalization only matters
+ * here: 2 steps, 1 sample); returns the scale factors it saved. */
+static json_t *run_scales(const char *wd, const char *percentile,
+                          int schedule)
+{
+    char path[800], text[512];
+    snprintf(path, sizeof path, "%s/config.ini", wd);
+    int len = snprintf(text, sizeof text,
+                       "[paths]\ndataset_path = %%(path_wd)s\n"
+                       "filename_ann = model\n[tools]\nevaluate_ann = False\n"
+                       "[simulation]\nduration = 2\n[normalization]\n"
+                       "percentile = %s\nnormalization_schedule = %s\n",
+                       percentile, schedule ? "True" : "False");
+    tu_write_file(path, text, (size_t)len);
+    snn_config *cfg;
+    snn_error err;
+    snn_results res;
+    char log_dir[512];
+    assert_int_equal(snn_config_load(&cfg, path, NULL, &err), SNN_OK);
+    if (snn_run(cfg, NULL, NULL, &res, log_dir, sizeof log_dir, &err) != SNN_OK)
+        fail_msg("%s", err.msg);
+    snn_config_free(cfg);
+    snprintf(path, sizeof path, "%s/normalization/scale_factors%s.json",
+             log_dir, schedule ? "_schedule" : "");
+    json_t *root = json_load_file(path, 0, NULL);
+    assert_non_null(root);
+    json_t *f = json_incref(json_object_get(root, "scale_factors"));
+    json_decref(root);
+    assert_non_null(f);
+    return f;
+}
+
+static double factor(json_t *f, const char *layer)
+{
+    json_t *v = json_object_get(f, layer);
+    assert_true(json_is_number(v));
+    return json_number_value(v);
+}
+
+/*
+ * normalization_schedule: the i-th layer with weights takes the
+ * percentile int(p - 0.02 i).  With p = 100 in cnn.h5 (weighted layers
+ * conv, conv_same, dense, out): conv at 100, conv_same and dense at
+ * int(99.98) = int(99.96) = 99: the factors the plain runs at 100 and 99
+ * give those layers.
+ */
+static void test_normalization_schedule(void **state)
+{
+    (void)state;
+    char wd[256], path[600], buf[1024];
+    snn_tensor x;
+    snn_error err;
+    tu_tempdir(wd, sizeof wd);
+    snprintf(path, sizeof path, "%s/model.h5", wd);
+    tu_copy_file(tu_fixture(buf, sizeof buf, "keras/cnn.h5"), path,
+                 (size_t)-1);
+    assert_int_equal(snn_npy_load(tu_fixture(buf, sizeof buf,
+                                             "keras/cnn_x.npy"), &x, &err),
+                     SNN_OK);
+    snprintf(path, sizeof path, "%s/x_test.npz", wd);
+    tu_write_npz(path, x.ndim, x.dims, x.data);
+    size_t yd[2] = {x.dims[0], 3};
+    float *y = test_calloc(yd[0] * 3, sizeof *y);
+    for (size_t j = 0; j < yd[0]; j++)
+        y[j * 3] = 1;
+    snprintf(path, sizeof path, "%s/y_test.npz", wd);
+    tu_write_npz(path, 2, yd, y);
+    test_free(y);
+    snn_tensor_free(&x);
+    json_t *p100 = run_scales(wd, "100", 0), *p99 = run_scales(wd, "99", 0);
+    json_t *sched = run_scales(wd, "100", 1);
+    /* The two percentiles differ where it matters. */
+    assert_true(factor(p100, "conv_same") != factor(p99, "conv_same"));
+    assert_true(factor(sched, "conv") == factor(p100, "conv"));
+    assert_true(factor(sched, "conv_same") == factor(p99, "conv_same"));
+    assert_true(factor(sched, "dense") == factor(p99, "dense"));
+    json_decref(p100);
+    json_decref(p99);
+    json_decref(sched);
+    tu_rmtree(wd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -735,6 +820,7 @@ int main(void)
         cmocka_unit_test(test_clamp_file_errors),
         cmocka_unit_test(test_cell_errors),
         cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_normalization_schedule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,7 @@
  */
 #include "snntb/run.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@ typedef struct run_settings {
     int softmax_to_relu;
     snn_cell cell;      /* [cell] options beyond v_thresh and reset */
     int max2avg_pool, binarize, quantize, quantize_bias, qm, qf;
+    int norm_schedule;  /* [normalization] normalization_schedule */
     char clamp_path[PATH_MAX_LEN]; /* filename_clamp_indices; "": none */
     snn_sim_engine engine;
     char simulator[64];
@@ -100,7 +102,7 @@ static snn_status check_simulator(const snn_config *cfg, run_settings *s,
 static const struct {
     const char *section, *key;
 } unimplemented_flags[] = {
-    {"input", "poisson_input"}, {"normalization", "normalization_schedule"},
+    {"input", "poisson_input"},
 };
 
 static snn_status check_nonempty_list(const snn_config *cfg, const char *sec,
@@ -200,6 +202,8 @@ static snn_status read_cell(const snn_config *cfg, run_settings *s,
         snn_config_get_bool(cfg, "normalization", "online_normalization");
     c->maxpool = maxpool_type(snn_config_get(cfg, "conversion", "maxpool_type"));
     s->max2avg_pool = snn_config_get_bool(cfg, "conversion", "max2avg_pool");
+    s->norm_schedule =
+        snn_config_get_bool(cfg, "normalization", "normalization_schedule");
     s->binarize = snn_config_get_bool(cfg, "cell", "binarize_weights");
     s->quantize = snn_config_get_bool(cfg, "cell", "quantize_weights");
     s->quantize_bias = snn_config_get_bool(cfg, "cell", "quantize_bias");
@@ -390,6 +394,44 @@ static snn_status load_normset(run_ctx *c, snn_tensor *xnorm, char *path,
     return st;
 }
 
+/* normalization_schedule, the original's apply_normalization_schedule:
+ * the i-th layer with weights (from 0) takes its scale factor at the
+ * percentile int(percentile - 0.02 i), truncated as Python's int() does.
+ * The percentile only steps down every 50 layers or so: one normalization
+ * pass per distinct value. */
+static snn_status scheduled_scales(run_ctx *c, const snn_tensor *x,
+                                   snn_scales *out, snn_error *err)
+{
+    const snn_graph *g = &c->graph;
+    snn_status st = SNN_OK;
+    double have = -1;
+    int w = 0;
+    snn_scales at = {0};
+    memset(out, 0, sizeof *out);
+    for (int k = 0; st == SNN_OK && k < g->n_layers; k++) {
+        if (!snn_layer_has_weights(&g->layers[k]))
+            continue;
+        double p = trunc(c->s.percentile - 0.02 * w++);
+        if (p != have) {
+            /* The first percentile's pass gives every layer's factor. */
+            snn_scales_free(&at);
+            st = snn_compute_scales(g, x, p < 0 ? 0 : p, c->s.batch_size,
+                                    out->lambda ? &at : out, err);
+            have = p;
+        }
+        if (st == SNN_OK && at.lambda)
+            out->lambda[k] = at.lambda[k];
+    }
+    /* Layers without weights take their input's factor, as before. */
+    for (int k = 1; st == SNN_OK && out->lambda && k < g->n_layers; k++)
+        if (!snn_layer_has_weights(&g->layers[k]) && g->layers[k].n_inputs)
+            out->lambda[k] = out->lambda[g->layers[k].inputs[0]];
+    snn_scales_free(&at);
+    if (st != SNN_OK)
+        snn_scales_free(out);
+    return st;
+}
+
 static snn_status normalize(run_ctx *c, snn_error *err)
 {
     char norm_path[PATH_MAX_LEN], cache_dir[PATH_MAX_LEN], cache[PATH_MAX_LEN];
@@ -402,14 +444,17 @@ static snn_status normalize(run_ctx *c, snn_error *err)
                            "normalization", err);
     if (st == SNN_OK)
         st = snn_path_join(cache, sizeof cache, cache_dir,
-                           "scale_factors.json", err);
+                           c->s.norm_schedule ? "scale_factors_schedule.json"
+                                              : "scale_factors.json", err);
     if (st == SNN_OK && snn_scalecache_load(cache, &key, &scales)) {
         snn_info(c->log, "reusing scale factors from %s", cache);
     } else if (st == SNN_OK) {
         snn_info(c->log, "normalizing on %zu samples (percentile %g)",
                  xnorm.dims[0], c->s.percentile);
-        st = snn_compute_scales(&c->graph, &xnorm, c->s.percentile,
-                                c->s.batch_size, &scales, err);
+        st = c->s.norm_schedule
+                 ? scheduled_scales(c, &xnorm, &scales, err)
+                 : snn_compute_scales(&c->graph, &xnorm, c->s.percentile,
+                                      c->s.batch_size, &scales, err);
         if (st == SNN_OK)
             st = snn_mkdirs(cache_dir, err);
         if (st == SNN_OK)
