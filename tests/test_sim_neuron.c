@@ -110,6 +110,32 @@ static snn_status run_net(const snn_net *net, const float *xv,
     return st;
 }
 
+/* Spikes of the neuron layers over `n` copies of the one-input sample x,
+ * simulated in batches of `batch` (per-sample state must not leak
+ * between the samples of a batch). */
+static double batch_spikes(const snn_net *net, float x, size_t n,
+                           size_t batch, snn_sim_engine engine)
+{
+    snn_tensor xs, y;
+    snn_error err;
+    size_t n_out = snn_net_layer_size(net, net->n_layers - 1);
+    size_t xd[2] = {n, 1}, yd[2] = {n, n_out};
+    assert_int_equal(snn_tensor_init(&xs, 2, xd, &err), SNN_OK);
+    assert_int_equal(snn_tensor_init(&y, 2, yd, &err), SNN_OK);
+    for (size_t j = 0; j < n; j++) {
+        xs.data[j] = x;
+        y.data[j * n_out] = 1;
+    }
+    snn_sim_opts o = {STEPS, batch, 1, 5, NULL, NULL, engine, NULL};
+    snn_sim_result res;
+    assert_int_equal(snn_simulate(net, &xs, &y, n, &o, &res, &err), SNN_OK);
+    double spikes = res.spikes;
+    snn_sim_result_free(&res);
+    snn_tensor_free(&xs);
+    snn_tensor_free(&y);
+    return spikes;
+}
+
 static void trace_free(trace *tr)
 {
     for (int i = 0; i < MAX_LAYERS; i++) {
@@ -222,6 +248,12 @@ static void test_refractory_period(void **state)
     snn_cell cell = {.tau_refrac = 2};
     assert_int_equal(snn_net_set_cell(&net, &cell, &err), SNN_OK);
     check_cases(&net, cases, 3, all_engines, 4);
+    snn_net_free(&net);
+    /* Per-sample refractory state in a batch: x = 3/4 fires 3 times. */
+    identity_net(&net, 1, 1);
+    assert_int_equal(snn_net_set_cell(&net, &cell, &err), SNN_OK);
+    for (size_t e = 0; e < 4; e++)
+        assert_true(batch_spikes(&net, 0.75f, 3, 3, all_engines[e]) == 9);
     snn_net_free(&net);
 }
 
@@ -387,6 +419,9 @@ static void test_payloads(void **state)
         check_neuron(&tr, 1, 1, 0, &b);
         trace_free(&tr);
     }
+    /* 4 + 3 spikes per sample, whatever the batch. */
+    assert_true(batch_spikes(&net, 0.75f, 3, 1, SNN_ENGINE_AUTO) == 21);
+    assert_true(batch_spikes(&net, 0.75f, 3, 3, SNN_ENGINE_AUTO) == 21);
     /* The event engine sends spikes without values: refused by name. */
     trace tr;
     assert_int_equal(run_net(&net, (const float[]){0.75f}, SNN_ENGINE_EVENT,
@@ -429,6 +464,9 @@ static void test_online_normalization(void **state)
         check_neuron(&tr, 0, 1, 0, &a);
         trace_free(&tr);
     }
+    /* 6 spikes per sample, whatever the batch. */
+    assert_true(batch_spikes(&net, 0.5f, 3, 1, SNN_ENGINE_AUTO) == 18);
+    assert_true(batch_spikes(&net, 0.5f, 3, 3, SNN_ENGINE_AUTO) == 18);
     trace tr;
     assert_int_equal(run_net(&net, (const float[]){0.5f}, SNN_ENGINE_DENSE,
                              &tr, &err), SNN_E_UNSUPPORTED);
