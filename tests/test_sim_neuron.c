@@ -219,6 +219,8 @@ static void test_refrac_steps(void **state)
     assert_int_equal(snn_refrac_steps(2, 1), 1);
     assert_int_equal(snn_refrac_steps(2.5f, 1), 2);
     assert_int_equal(snn_refrac_steps(3, 0.5f), 5);
+    /* Longer than any run: capped, not looping or wrapping. */
+    assert_int_equal(snn_refrac_steps(1e30f, 1e-6f), 1u << 30);
 }
 
 /*

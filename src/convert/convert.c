@@ -8,6 +8,7 @@
  */
 #include "snntb/net.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,6 +149,9 @@ snn_status snn_net_set_cell(snn_net *net, const snn_cell *c, snn_error *err)
         return snn_error_set(err, SNN_E_INVALID,
                              "config [cell] tau_refrac = %g: must be >= 0",
                              (double)c->tau_refrac);
+    if (!isfinite(c->v_reset))
+        return snn_error_set(err, SNN_E_INVALID,
+                             "config [cell] v_reset must be a finite number");
     if (c->v_clip && !(c->v_min <= c->v_max))
         return snn_error_set(err, SNN_E_INVALID,
                              "config [cell] v_clip: v_clip_min = %g is above "

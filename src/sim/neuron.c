@@ -40,19 +40,22 @@ static float reset_value(const snn_neuron_params *p, float v)
     return v - p->v_thresh;
 }
 
+/* Longer refractory periods than this many steps outlast any run (steps
+ * are ints); the cap keeps step + 1 + refrac within 32 bits. */
+#define REFRAC_MAX ((uint32_t)1 << 30)
+
 uint32_t snn_refrac_steps(float tau_refrac, float dt)
 {
-    uint32_t d = 0;
     if (!(tau_refrac > 0) || !(dt > 0))
         return 0;
     double steps = ceil((double)tau_refrac / dt);
-    if (steps > UINT32_MAX - 2.0)
-        return UINT32_MAX - 2;
-    d = steps >= 1 ? (uint32_t)steps - 1 : 0;
+    if (steps > REFRAC_MAX)
+        return REFRAC_MAX;
+    uint32_t d = steps >= 1 ? (uint32_t)steps - 1 : 0;
     /* The quotient's rounding aside, d is the largest d * dt < tau. */
     while (d > 0 && (double)d * dt >= tau_refrac)
         d--;
-    while ((double)(d + 1) * dt < tau_refrac)
+    while (d < REFRAC_MAX && (double)(d + 1) * dt < tau_refrac)
         d++;
     return d;
 }
