@@ -759,28 +759,70 @@ static void test_config_errors(void **state)
     tu_rmtree(dir);
 }
 
-/* A run of the Keras fixture cnn.h5 in wd (normalization only matters
- * here: 2 steps, 1 sample); returns the scale factors it saved. */
+/* A folder with the Keras fixture cnn.h5 as model.h5 and its inputs as
+ * x_test.npz (labels: class 0). */
+static void fixture_wd(char *wd, size_t n)
+{
+    char path[600], buf[1024];
+    snn_tensor x;
+    snn_error err;
+    tu_tempdir(wd, n);
+    snprintf(path, sizeof path, "%s/model.h5", wd);
+    tu_copy_file(tu_fixture(buf, sizeof buf, "keras/cnn.h5"), path,
+                 (size_t)-1);
+    assert_int_equal(snn_npy_load(tu_fixture(buf, sizeof buf,
+                                             "keras/cnn_x.npy"), &x, &err),
+                     SNN_OK);
+    snprintf(path, sizeof path, "%s/x_test.npz", wd);
+    tu_write_npz(path, x.ndim, x.dims, x.data);
+    size_t yd[2] = {x.dims[0], 3};
+    float *y = test_calloc(yd[0] * 3, sizeof *y);
+    for (size_t j = 0; j < yd[0]; j++)
+        y[j * 3] = 1;
+    snprintf(path, sizeof path, "%s/y_test.npz", wd);
+    tu_write_npz(path, 2, yd, y);
+    test_free(y);
+    snn_tensor_free(&x);
+}
+
+typedef struct setting {
+    const char *section, *key, *value;
+} setting;
+
+/* snn_run on wd's model (2 steps, 1 sample, no ANN score) with the
+ * settings; log_dir receives the run's folder. */
+static snn_status run_with(const char *wd, const setting *set, size_t n,
+                           char *log_dir, size_t log_n, snn_error *err)
+{
+    static const char base[] =
+        "[paths]\ndataset_path = %(path_wd)s\nfilename_ann = model\n"
+        "[tools]\nevaluate_ann = False\n[simulation]\nduration = 2\n";
+    char path[800];
+    snprintf(path, sizeof path, "%s/config.ini", wd);
+    tu_write_file(path, base, sizeof base - 1);
+    snn_config *cfg;
+    snn_results res;
+    assert_int_equal(snn_config_load(&cfg, path, NULL, err), SNN_OK);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(snn_config_set(cfg, set[i].section, set[i].key,
+                                        set[i].value, err), SNN_OK);
+    snn_status st = snn_run(cfg, NULL, NULL, &res, log_dir, log_n, err);
+    snn_config_free(cfg);
+    return st;
+}
+
+/* The scale factors a run at `percentile` saved. */
 static json_t *run_scales(const char *wd, const char *percentile,
                           int schedule)
 {
-    char path[800], text[512];
-    snprintf(path, sizeof path, "%s/config.ini", wd);
-    int len = snprintf(text, sizeof text,
-                       "[paths]\ndataset_path = %%(path_wd)s\n"
-                       "filename_ann = model\n[tools]\nevaluate_ann = False\n"
-                       "[simulation]\nduration = 2\n[normalization]\n"
-                       "percentile = %s\nnormalization_schedule = %s\n",
-                       percentile, schedule ? "True" : "False");
-    tu_write_file(path, text, (size_t)len);
-    snn_config *cfg;
+    const setting set[] = {
+        {"normalization", "percentile", percentile},
+        {"normalization", "normalization_schedule",
+         schedule ? "True" : "False"}};
+    char path[800], log_dir[512];
     snn_error err;
-    snn_results res;
-    char log_dir[512];
-    assert_int_equal(snn_config_load(&cfg, path, NULL, &err), SNN_OK);
-    if (snn_run(cfg, NULL, NULL, &res, log_dir, sizeof log_dir, &err) != SNN_OK)
+    if (run_with(wd, set, 2, log_dir, sizeof log_dir, &err) != SNN_OK)
         fail_msg("%s", err.msg);
-    snn_config_free(cfg);
     snprintf(path, sizeof path, "%s/normalization/scale_factors%s.json",
              log_dir, schedule ? "_schedule" : "");
     json_t *root = json_load_file(path, 0, NULL);
@@ -808,26 +850,8 @@ static double factor(json_t *f, const char *layer)
 static void test_normalization_schedule(void **state)
 {
     (void)state;
-    char wd[256], path[600], buf[1024];
-    snn_tensor x;
-    snn_error err;
-    tu_tempdir(wd, sizeof wd);
-    snprintf(path, sizeof path, "%s/model.h5", wd);
-    tu_copy_file(tu_fixture(buf, sizeof buf, "keras/cnn.h5"), path,
-                 (size_t)-1);
-    assert_int_equal(snn_npy_load(tu_fixture(buf, sizeof buf,
-                                             "keras/cnn_x.npy"), &x, &err),
-                     SNN_OK);
-    snprintf(path, sizeof path, "%s/x_test.npz", wd);
-    tu_write_npz(path, x.ndim, x.dims, x.data);
-    size_t yd[2] = {x.dims[0], 3};
-    float *y = test_calloc(yd[0] * 3, sizeof *y);
-    for (size_t j = 0; j < yd[0]; j++)
-        y[j * 3] = 1;
-    snprintf(path, sizeof path, "%s/y_test.npz", wd);
-    tu_write_npz(path, 2, yd, y);
-    test_free(y);
-    snn_tensor_free(&x);
+    char wd[256];
+    fixture_wd(wd, sizeof wd);
     json_t *p100 = run_scales(wd, "100", 0), *p99 = run_scales(wd, "99", 0);
     json_t *sched = run_scales(wd, "100", 1);
     /* The two percentiles differ where it matters. */
@@ -838,6 +862,51 @@ static void test_normalization_schedule(void **state)
     json_decref(p100);
     json_decref(p99);
     json_decref(sched);
+    tu_rmtree(wd);
+}
+
+/* The options reach the simulator from a config, and what a run cannot
+ * honour stops it with the option's name. */
+static void test_run_options(void **state)
+{
+    (void)state;
+    char wd[256], path[400], log_dir[512];
+    snn_error err;
+    fixture_wd(wd, sizeof wd);
+    snprintf(path, sizeof path, "%s/clamp.json", wd);
+    tu_write_file(path, "{\"9\": 1}", 8);
+    const setting clamp[] = {
+        {"paths", "filename_clamp_indices", "clamp.json"}};
+    assert_int_equal(run_with(wd, clamp, 1, log_dir, sizeof log_dir, &err),
+                     SNN_E_INVALID);
+    assert_non_null(strstr(err.msg, path));
+    assert_non_null(strstr(err.msg, "key \"9\" names no layer"));
+    const setting forced[] = {{"simulation", "engine", "event"},
+                              {"cell", "payloads", "True"}};
+    assert_int_equal(run_with(wd, forced, 2, log_dir, sizeof log_dir, &err),
+                     SNN_E_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "engine event cannot run [cell] payloads"));
+    const setting export[] = {{"simulation", "simulator", "brian2"},
+                              {"cell", "leak", "True"}};
+    assert_int_equal(run_with(wd, export, 2, log_dir, sizeof log_dir, &err),
+                     SNN_E_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "[cell] leak"));
+    assert_non_null(strstr(err.msg, "brian2"));
+    /* Every option at once runs (on the reference engine). */
+    tu_write_file(path, "{\"2\": 1}", 8);
+    const setting all[] = {
+        {"paths", "filename_clamp_indices", "clamp.json"},
+        {"cell", "tau_refrac", "1.5"}, {"cell", "leak", "True"},
+        {"cell", "v_clip", "True"}, {"cell", "payloads", "True"},
+        {"cell", "bias_relaxation", "True"},
+        {"normalization", "online_normalization", "True"},
+        {"normalization", "normalization_schedule", "True"},
+        {"conversion", "maxpool_type", "exp_max"},
+        {"cell", "quantize_weights", "True"},
+        {"cell", "quantize_format", "Q3.12"}};
+    if (run_with(wd, all, sizeof all / sizeof *all, log_dir, sizeof log_dir,
+                 &err) != SNN_OK)
+        fail_msg("%s", err.msg);
     tu_rmtree(wd);
 }
 
@@ -861,6 +930,7 @@ int main(void)
         cmocka_unit_test(test_cell_errors),
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_normalization_schedule),
+        cmocka_unit_test(test_run_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
