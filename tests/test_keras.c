@@ -5,6 +5,7 @@
  * parsed graph against model.predict, and the errors for broken or
  * unsupported files.
  */
+#define _GNU_SOURCE /* memmem */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,6 +280,62 @@ static void test_outputs_match_keras(void **state)
     check_outputs("keras/cnn_cf_pair.json", "cnn_cf");
     check_outputs("keras/func.h5", "func");
     check_outputs("keras/func_pair.json", "func");
+}
+
+/* ---- Keras 3 .keras archives ------------------------------------------- */
+
+/* The same layers as cnn.h5, Sequential; and the Functional DAG, whose
+ * repeated classes (two Conv2D) must find their numbered variable groups. */
+static void test_keras_archive_outputs(void **state)
+{
+    (void)state;
+    check_outputs("keras/cnn3.keras", "cnn3");
+    check_outputs("keras/dag3.keras", "dag3");
+    snn_graph g;
+    parse_fixture("keras/cnn3.keras", &g);
+    check_layers(&g, CNN_LAYERS, N_CNN);
+    assert_string_equal(g.source, "keras 3.15.1");
+    snn_graph_free(&g);
+}
+
+static void test_keras_archive_broken(void **state)
+{
+    (void)state;
+    char src[512], dir[256], path[512];
+    size_t len;
+    char *bytes = read_all(tu_fixture(src, sizeof src, "keras/cnn3.keras"),
+                           &len);
+    tu_tempdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/cut.keras", dir);
+    /* Cut inside the weights member, then inside the central directory. */
+    tu_write_file(path, bytes, len / 2);
+    parse_fails(path, SNN_E_FORMAT, "cut.keras: ", "archive");
+    tu_write_file(path, bytes, len - 30);
+    parse_fails(path, SNN_E_FORMAT, "cut.keras: ", "archive");
+    tu_write_file(path, "PK\3\4 not really", 17);
+    parse_fails(path, SNN_E_FORMAT, "cut.keras: ", "archive");
+    /* Zeroes over the weights file's superblock, the archive intact. */
+    char *hdf = memmem(bytes, len, "\x89HDF", 4);
+    assert_non_null(hdf);
+    memset(hdf, 0, 200);
+    tu_write_file(path, bytes, len);
+    parse_fails(path, SNN_E_FORMAT, "cut.keras: member model.weights.h5",
+                "CRC error");
+    free(bytes);
+    tu_rmtree(dir);
+
+    parse_fails(tu_fixture(src, sizeof src, "keras/absent.keras"), SNN_E_IO,
+                "absent.keras", "cannot open");
+    parse_fails(tu_fixture(src, sizeof src, "keras/bad_noweights.keras"),
+                SNN_E_FORMAT, "bad_noweights.keras: ",
+                "no model.weights.h5 in the archive");
+    parse_fails(tu_fixture(src, sizeof src, "keras/bad_shape.keras"),
+                SNN_E_SHAPE, "bad_shape.keras: layer 'dense'",
+                "kernel (16, 8) does not match");
+    parse_fails(tu_fixture(src, sizeof src, "keras/bad_names.keras"),
+                SNN_E_FORMAT, "bad_names.keras:model.weights.h5: ",
+                "group layers/dense/vars holds the weights of layer 'out', "
+                "not of layer 'dense'");
 }
 
 /* ---- the shared Keras 2.2.4 LeNet (channels_first, no InputLayer) ------ */
@@ -571,6 +628,8 @@ int main(void)
         cmocka_unit_test(test_kernel_layout),
         cmocka_unit_test(test_other_encodings_match),
         cmocka_unit_test(test_outputs_match_keras),
+        cmocka_unit_test(test_keras_archive_outputs),
+        cmocka_unit_test(test_keras_archive_broken),
         cmocka_unit_test(test_shared_lenet),
         cmocka_unit_test(test_truncated_file),
         cmocka_unit_test(test_missing_and_weights_only),

@@ -1,13 +1,15 @@
 /*
  * keras.c - reads a Keras model into the graph: a legacy HDF5 model file
- * (model_config + model_weights) or a .json architecture with a
- * weights-only .h5 of the same stem beside it.
+ * (model_config + model_weights), a .json architecture with a
+ * weights-only .h5 of the same stem beside it, or a Keras 3 .keras archive
+ * (keras_zip.c).
  *
  * This half handles files and topology: Sequential models in their three
  * JSON shapes (Keras 1/early 2 list, Keras 2 dict, Keras 3 with
  * InputLayer), Functional models (DAGs: branches, a tensor feeding several
  * layers, Add and Concatenate joining them; each layer applied once), and
- * the model's data format.  keras_layers.c converts each layer.
+ * the model's data format.  keras_layers.c converts each layer, after
+ * keras1.c has rewritten a Keras 1 layer into its Keras 2 form.
  *
  * HDF5 prints its own error stack by default; our messages replace it, so
  * the whole read runs inside H5E_BEGIN_TRY/H5E_END_TRY, which restores the
@@ -28,6 +30,8 @@ typedef struct keras_sources {
     hid_t file;       /* the HDF5 file holding the weights */
     hid_t weights;    /* its group of per-layer groups */
     char wpath[4096]; /* that file's name */
+    char version[32]; /* a .keras archive's keras_version, or "" */
+    int zip;          /* a .keras archive: variables by saver path */
 } keras_sources;
 
 /* Progress through the layer list.  Per Keras layer i: out[i], the graph
@@ -38,6 +42,7 @@ typedef struct keras_walk {
     int *rank;
     size_t cap; /* entries of rank */
     int last;   /* output of the previous Keras layer */
+    char vars[KERAS_VARS_MAX]; /* .keras: the current layer's variables */
 } keras_walk;
 
 /* The layers feeding one node, by name. */
@@ -79,6 +84,21 @@ static snn_status open_json_pair(const char *path, keras_sources *s,
     snn_status st = load_json_file(path, &s->model, err);
     if (st == SNN_OK)
         st = snn_h5_open(s->wpath, &s->file, err);
+    if (st == SNN_OK && (s->weights = H5Gopen2(s->file, "/", H5P_DEFAULT)) < 0)
+        st = snn_error_set(err, SNN_E_FORMAT, "%s: no root group",
+                           s->wpath);
+    return st;
+}
+
+static snn_status open_archive(const char *path, keras_sources *s,
+                               snn_error *err)
+{
+    if (strlen(path) + sizeof ":model.weights.h5" > sizeof s->wpath)
+        return snn_error_set(err, SNN_E_INVALID, "%s: path too long", path);
+    snprintf(s->wpath, sizeof s->wpath, "%s:model.weights.h5", path);
+    s->zip = 1;
+    snn_status st = snn_keras_zip_open(path, &s->model, s->version, &s->file,
+                                       err);
     if (st == SNN_OK && (s->weights = H5Gopen2(s->file, "/", H5P_DEFAULT)) < 0)
         st = snn_error_set(err, SNN_E_FORMAT, "%s: no root group",
                            s->wpath);
@@ -133,6 +153,8 @@ static void read_version(keras_ctx *c, const keras_sources *s)
     const char *v = json_string_value(json_object_get(s->model,
                                                       "keras_version"));
     char *attr = NULL;
+    if (!v && s->version[0])
+        v = s->version;
     if (!v && H5Aexists(s->file, "keras_version") > 0 &&
         snn_h5_attr_string(s->file, "keras_version", s->wpath, &attr,
                            NULL) == SNN_OK)
@@ -154,7 +176,8 @@ static const char *layer_name(json_t *layer)
 
 /* The model-wide image layout: that of the first layer which states one.
  * Flatten only says in which order it flattens, so it counts only when no
- * other layer states a layout. */
+ * other layer states a layout.  A model with a 1-D layer (Conv1D,
+ * MaxPooling1D, ...) works on sequences. */
 static snn_status detect_layout(keras_ctx *c, json_t *layers, snn_error *err)
 {
     const char *layout = NULL, *flat = NULL, *who = NULL;
@@ -166,6 +189,8 @@ static snn_status detect_layout(keras_ctx *c, json_t *layers, snn_error *err)
                                                            "data_format"));
         const char *cls = json_string_value(json_object_get(layer,
                                                             "class_name"));
+        if (cls && strlen(cls) > 2 && strcmp(cls + strlen(cls) - 2, "1D") == 0)
+            c->sequence = 1;
         if (!df)
             continue;
         if (cls && strcmp(cls, "Flatten") == 0) {
@@ -331,6 +356,22 @@ static snn_status add_layer(keras_ctx *c, keras_walk *w, json_t *cfg,
     return append(c, w, ls, n, inputs, n_in, g, err);
 }
 
+/* Where a .keras archive keeps layer i's variables: Keras' saver numbers
+ * the layers of each class in model.layers order, which for a Sequential
+ * leaves out its InputLayer. */
+static void vars_path(keras_walk *w, json_t *layers, size_t i,
+                      int functional, const char *cls)
+{
+    int n = 0;
+    for (size_t j = 0; j < i; j++) {
+        const char *other = json_string_value(
+            json_object_get(json_array_get(layers, j), "class_name"));
+        n += other && strcmp(other, cls) == 0 &&
+             (functional || strcmp(cls, "InputLayer") != 0);
+    }
+    snn_keras_vars_path(cls, n, w->vars, sizeof w->vars);
+}
+
 static snn_status visit(keras_ctx *c, keras_walk *w, json_t *layers, size_t i,
                         int functional, snn_graph *g, snn_error *err)
 {
@@ -342,6 +383,10 @@ static snn_status visit(keras_ctx *c, keras_walk *w, json_t *layers, size_t i,
         return snn_error_set(err, SNN_E_FORMAT,
                              "%s: layer %zu has no name or class_name",
                              c->path, i);
+    if (c->vars) {
+        vars_path(w, layers, i, functional, c->cls);
+        c->vars = w->vars;
+    }
     snn_status st = SNN_OK;
     if (strcmp(c->cls, "InputLayer") == 0) {
         st = add_input(c, w, cfg, c->name, g, err);
@@ -412,11 +457,16 @@ static snn_status build(keras_ctx *c, json_t *model, snn_graph *g,
         return snn_error_set(err, SNN_E_UNSUPPORTED,
                              "%s: model class '%s' is not supported "
                              "(Sequential and Functional are)", c->path, cls);
-    snn_status st = detect_layout(c, layers, err);
+    snn_status st = SNN_OK;
+    for (size_t i = 0; st == SNN_OK && c->version[0] == 1 && i < n; i++)
+        st = snn_keras1_translate(c, json_array_get(layers, i), err);
+    if (st == SNN_OK)
+        st = detect_layout(c, layers, err);
     if (st != SNN_OK)
         return st;
     size_t cap = KERAS_MAX_LAYERS * n + 1;
-    keras_walk w = {calloc(n, sizeof(int)), calloc(cap, sizeof(int)), cap, 0};
+    keras_walk w = {calloc(n, sizeof(int)), calloc(cap, sizeof(int)), cap, 0,
+                    ""};
     if (!w.out || !w.rank)
         st = snn_error_set(err, SNN_E_NOMEM, "%s: %zu layers", c->path, n);
     for (size_t i = 0; st == SNN_OK && i < n; i++)
@@ -430,11 +480,13 @@ static snn_status build(keras_ctx *c, json_t *model, snn_graph *g,
 
 static snn_status parse(const char *path, snn_graph *g, snn_error *err)
 {
-    keras_sources src = {NULL, -1, -1, ""};
-    snn_status st = has_suffix(path, ".json") ? open_json_pair(path, &src, err)
-                                              : open_model_h5(path, &src, err);
-    keras_ctx c = {path, src.wpath, src.weights, {0, 0, 0}, 0, 0, NULL, NULL,
-                   NULL, 0, 0};
+    keras_sources src = {NULL, -1, -1, "", "", 0};
+    snn_status st = has_suffix(path, ".json")    ? open_json_pair(path, &src, err)
+                    : has_suffix(path, ".keras") ? open_archive(path, &src, err)
+                                                 : open_model_h5(path, &src,
+                                                                 err);
+    keras_ctx c = {path,  src.wpath, src.weights, {0, 0, 0}, 0,    0, 0,
+                   src.zip ? "" : NULL, NULL, NULL, NULL, 0, 0};
     if (st == SNN_OK) {
         read_version(&c, &src);
         st = build(&c, src.model, g, err);
