@@ -245,15 +245,17 @@ static void test_other_encodings_match(void **state)
 
 /* ---- outputs against Keras' model.predict ------------------------------ */
 
+/* Runs model on <stem>_x_nchw.npy and compares with <stem>_y.npy (stems
+ * relative to tests/fixtures). */
 static void check_outputs_of(const char *model, const char *stem)
 {
     char rel[256];
     snn_graph g;
     snn_tensor x, y;
     parse_ok(model, &g);
-    snprintf(rel, sizeof rel, "keras/%s_x_nchw.npy", stem);
+    snprintf(rel, sizeof rel, "%s_x_nchw.npy", stem);
     tu_load_npy(rel, &x);
-    snprintf(rel, sizeof rel, "keras/%s_y.npy", stem);
+    snprintf(rel, sizeof rel, "%s_y.npy", stem);
     tu_load_npy(rel, &y);
     snn_tensor out;
     tu_ann_output(&g, &x, &out, model);
@@ -273,13 +275,13 @@ static void check_outputs(const char *rel, const char *stem)
 static void test_outputs_match_keras(void **state)
 {
     (void)state;
-    check_outputs("keras/cnn.h5", "cnn");
-    check_outputs("keras/cnn_pair.json", "cnn");
-    check_outputs("keras/cnn_chunked.h5", "cnn");
-    check_outputs("keras/cnn_cf.h5", "cnn_cf");
-    check_outputs("keras/cnn_cf_pair.json", "cnn_cf");
-    check_outputs("keras/func.h5", "func");
-    check_outputs("keras/func_pair.json", "func");
+    check_outputs("keras/cnn.h5", "keras/cnn");
+    check_outputs("keras/cnn_pair.json", "keras/cnn");
+    check_outputs("keras/cnn_chunked.h5", "keras/cnn");
+    check_outputs("keras/cnn_cf.h5", "keras/cnn_cf");
+    check_outputs("keras/cnn_cf_pair.json", "keras/cnn_cf");
+    check_outputs("keras/func.h5", "keras/func");
+    check_outputs("keras/func_pair.json", "keras/func");
 }
 
 /* ---- Keras 3 .keras archives ------------------------------------------- */
@@ -289,8 +291,8 @@ static void test_outputs_match_keras(void **state)
 static void test_keras_archive_outputs(void **state)
 {
     (void)state;
-    check_outputs("keras/cnn3.keras", "cnn3");
-    check_outputs("keras/dag3.keras", "dag3");
+    check_outputs("keras/cnn3.keras", "keras/cnn3");
+    check_outputs("keras/dag3.keras", "keras/dag3");
     snn_graph g;
     parse_fixture("keras/cnn3.keras", &g);
     check_layers(&g, CNN_LAYERS, N_CNN);
@@ -336,6 +338,61 @@ static void test_keras_archive_broken(void **state)
                 SNN_E_FORMAT, "bad_names.keras:model.weights.h5: ",
                 "group layers/dense/vars holds the weights of layer 'out', "
                 "not of layer 'dense'");
+}
+
+/* ---- Keras 1.2.2 files (scripts/gen_keras1_fixtures.py) ---------------- */
+
+/* Outputs of an independent numpy forward pass: 'th' (kernels stored
+ * (out, in, rows, cols), flattened as (C, H, W)) and 'tf' orderings, and a
+ * functional Model. */
+static void test_keras1_outputs(void **state)
+{
+    (void)state;
+    check_outputs("keras1/th.h5", "keras1/th");
+    check_outputs("keras1/tf.h5", "keras1/tf");
+    check_outputs("keras1/func.h5", "keras1/func");
+}
+
+static const expect_layer KERAS1_TH[] = {
+    {"convolution2d_1_input", SNN_OP_INPUT, SNN_ACT_LINEAR, 3, {2, 14, 14}},
+    {"convolution2d_1", SNN_OP_CONV2D, SNN_ACT_LINEAR, 3, {4, 12, 12}},
+    {"batchnormalization_1", SNN_OP_BATCHNORM, SNN_ACT_LINEAR, 3,
+     {4, 12, 12}},
+    {"activation_1", SNN_OP_ACTIVATION, SNN_ACT_RELU, 3, {4, 12, 12}},
+    {"maxpooling2d_1", SNN_OP_MAXPOOL2D, SNN_ACT_LINEAR, 3, {4, 6, 6}},
+    {"convolution2d_2", SNN_OP_CONV2D, SNN_ACT_RELU, 3, {3, 3, 3}},
+    {"averagepooling2d_1", SNN_OP_AVGPOOL2D, SNN_ACT_LINEAR, 3, {3, 2, 2}},
+    {"flatten_1", SNN_OP_FLATTEN, SNN_ACT_LINEAR, 1, {12}},
+    {"dense_1", SNN_OP_DENSE, SNN_ACT_RELU, 1, {5}},
+    {"dense_2", SNN_OP_DENSE, SNN_ACT_SOFTMAX, 1, {3}},
+};
+
+static void test_keras1_structure(void **state)
+{
+    (void)state;
+    snn_graph g;
+    parse_fixture("keras1/th.h5", &g);
+    check_layers(&g, KERAS1_TH, 10);
+    assert_false(tu_layer(&g, "flatten_1")->flatten_hwc);
+    assert_int_equal(tu_layer(&g, "convolution2d_2")->win.stride[1], 2);
+    assert_string_equal(g.source, "keras 1.2.2");
+    snn_graph_free(&g);
+    parse_fixture("keras1/tf.h5", &g);
+    assert_true(tu_layer(&g, "flatten_1")->flatten_hwc);
+    snn_graph_free(&g);
+}
+
+static void test_keras1_refused(void **state)
+{
+    (void)state;
+    char path[512];
+    parse_fails(tu_fixture(path, sizeof path, "keras1/lstm.h5"),
+                SNN_E_UNSUPPORTED, "lstm.h5: ",
+                "layer 'lstm_1' of type 'LSTM' is not supported");
+    parse_fails(tu_fixture(path, sizeof path, "keras1/bnmode2.h5"),
+                SNN_E_UNSUPPORTED,
+                "bnmode2.h5: layer 'batchnormalization_1'",
+                "mode 2 normalizes with the statistics of each batch");
 }
 
 /* ---- the shared Keras 2.2.4 LeNet (channels_first, no InputLayer) ------ */
@@ -529,7 +586,7 @@ static void test_keras2_sequential_list(void **state)
     e[0].name = "conv_input";
     check_layers(&g, e, N_CNN);
     snn_graph_free(&g);
-    check_outputs_of(path, "cnn");
+    check_outputs_of(path, "keras/cnn");
     json_decref(root);
     tu_rmtree(dir);
 }
@@ -568,7 +625,7 @@ static void test_keras2_functional(void **state)
     tu_tempdir(dir, sizeof dir);
     check_outputs_of(write_json_pair(dir, root, "keras/func_pair.h5", path,
                                      sizeof path),
-                     "func");
+                     "keras/func");
     json_decref(root);
     tu_rmtree(dir);
 }
@@ -609,10 +666,17 @@ static void test_model_load(void **state)
         snn_graph_free(&g);
     }
 
+    /* Neither cnn3.json nor cnn3.h5: the Keras 3 archive. */
+    if (snn_model_load(dir, "cnn3", "keras", &g, &err) != SNN_OK)
+        fail_msg("cnn3: %s", err.msg);
+    check_layers(&g, CNN_LAYERS, N_CNN);
+    snn_graph_free(&g);
+
     assert_int_equal(snn_model_load(dir, "nothing", "keras", &g, &err),
                      SNN_E_IO);
     assert_non_null(strstr(err.msg, "keras/nothing.json"));
     assert_non_null(strstr(err.msg, "keras/nothing.h5"));
+    assert_non_null(strstr(err.msg, "keras/nothing.keras"));
 
     assert_int_equal(snn_model_load(dir, "cnn", "theano", &g, &err),
                      SNN_E_UNSUPPORTED);
@@ -630,6 +694,9 @@ int main(void)
         cmocka_unit_test(test_outputs_match_keras),
         cmocka_unit_test(test_keras_archive_outputs),
         cmocka_unit_test(test_keras_archive_broken),
+        cmocka_unit_test(test_keras1_outputs),
+        cmocka_unit_test(test_keras1_structure),
+        cmocka_unit_test(test_keras1_refused),
         cmocka_unit_test(test_shared_lenet),
         cmocka_unit_test(test_truncated_file),
         cmocka_unit_test(test_missing_and_weights_only),

@@ -1,7 +1,8 @@
 /*
  * keras1.c - Keras 1.x layer configs, rewritten into the Keras 2 form the
  * converters in keras_layers.c read, so that each layer kind is converted
- * in one place.
+ * in one place (which also knows the Keras 1 class names, kept for
+ * messages).
  *
  * Keras 1 named things differently (Convolution2D with nb_filter, nb_row,
  * nb_col, subsample, border_mode; Dense output_dim; dim_ordering 'th' or
@@ -23,13 +24,6 @@ static const struct {
     {"border_mode", "padding"},  {"subsample", "strides"},
     {"bias", "use_bias"},        {"output_dim", "units"},
     {"nb_filter", "filters"},    {"atrous_rate", "dilation_rate"},
-};
-
-static const struct {
-    const char *from, *to;
-} CLASSES[] = {
-    {"Convolution2D", "Conv2D"},
-    {"AtrousConvolution2D", "Conv2D"},
 };
 
 static void rename_key(json_t *cfg, const char *from, const char *to)
@@ -102,11 +96,5 @@ snn_status snn_keras1_translate(const keras_ctx *c, json_t *layer,
     snn_status st = translate_ordering(c, name, cfg, err);
     if (st == SNN_OK && strcmp(cls, "BatchNormalization") == 0)
         st = check_batchnorm(c, name, cfg, err);
-    for (size_t i = 0; i < sizeof CLASSES / sizeof CLASSES[0]; i++)
-        if (strcmp(cls, CLASSES[i].from) == 0) {
-            json_object_set_new(layer, "class_name",
-                                json_string(CLASSES[i].to));
-            break;
-        }
     return st;
 }

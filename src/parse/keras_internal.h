@@ -53,11 +53,11 @@ snn_status snn_keras_layer(keras_ctx *c, json_t *cfg,
 snn_status snn_keras_input(keras_ctx *c, json_t *cfg, const char *name,
                            snn_layer *l, snn_error *err);
 
-/* Rewrites a Keras 1 layer (class_name and config, in place) into the
- * Keras 2 form the converters read: Convolution2D(nb_filter, nb_row,
- * nb_col, subsample, border_mode, dim_ordering) becomes Conv2D(filters,
- * kernel_size, strides, padding, data_format), and so on.  Layers it does
- * not know are left alone (the converters refuse them by name). */
+/* Rewrites a Keras 1 layer's config in place into the Keras 2 form the
+ * converters read: Convolution2D(nb_filter, nb_row, nb_col, subsample,
+ * border_mode, dim_ordering) takes Conv2D's keys (filters, kernel_size,
+ * strides, padding, data_format), and so on.  Layers it does not know are
+ * left alone (the converters refuse them by name). */
 snn_status snn_keras1_translate(const keras_ctx *c, json_t *layer,
                                 snn_error *err);
 

@@ -895,8 +895,9 @@ static const struct {
     convert_fn fn;
 } CONVERTERS[] = {
     {"Conv2D", SNN_OP_CONV2D, conv2d},
+    {"Convolution2D", SNN_OP_CONV2D, conv2d},
+    {"AtrousConvolution2D", SNN_OP_CONV2D, conv2d},
     {"Conv1D", SNN_OP_CONV2D, conv1d},
-    {"Convolution1D", SNN_OP_CONV2D, conv1d},
     {"MaxPooling1D", SNN_OP_MAXPOOL2D, pool1d},
     {"MaxPool1D", SNN_OP_MAXPOOL2D, pool1d},
     {"AveragePooling1D", SNN_OP_AVGPOOL2D, pool1d},
