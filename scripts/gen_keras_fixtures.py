@@ -8,6 +8,7 @@ the repository root with the project venv:
     .venv/bin/python scripts/gen_keras_fixtures.py         # the first set
     .venv/bin/python scripts/gen_keras_fixtures.py layers  # DAGs, new layers
     .venv/bin/python scripts/gen_keras_fixtures.py keras3  # .keras, 1-D
+    .venv/bin/python scripts/gen_keras_fixtures.py nested  # nested models
 
 Per model <name>:
   <name>.h5          legacy full-model HDF5 (model.save)
@@ -348,8 +349,10 @@ def save_keras(model, name, rng, legacy_h5=False):
     y = model.predict(x, verbose=0)
     if x.ndim == 4:
         x_nchw = x.transpose(0, 3, 1, 2)
-    else:
+    elif x.ndim == 3:
         x_nchw = x.transpose(0, 2, 1)[:, :, None, :]
+    else:
+        x_nchw = x
     base = os.path.join(OUT, name)
     model.save(base + ".keras")
     if legacy_h5:
@@ -411,3 +414,60 @@ def main_keras3():
 
 if __name__ == "__main__" and sys.argv[1:] == ["keras3"]:
     main_keras3()
+
+
+# ---- models nested in models ------------------------------------------------
+#
+# Written by `gen_keras_fixtures.py nested`, which touches only these files:
+#   nested.keras/.h5 (+ _x, _x_nchw, _y): a Functional model using a
+#       Sequential (Conv2D, BatchNormalization, ReLU, Flatten, Dense) as a
+#       layer; legacy HDF5 keeps all of its weights in one group, the
+#       BatchNormalization's moving statistics after every trainable weight
+#   nested_seq.keras/.h5: a Sequential using a Functional block as a layer
+
+def nested():
+    inner = keras.Sequential([
+        keras.Input((6, 6, 4)),
+        layers.Conv2D(3, 3, name="ic"),
+        layers.BatchNormalization(name="ibn"),
+        layers.ReLU(name="irelu"),
+        layers.Flatten(name="iflat"),
+        layers.Dense(5, activation="relu", name="idense"),
+    ], name="inner")
+    x_in = keras.Input((6, 6, 2), name="image")
+    a = layers.Conv2D(4, 3, padding="same", activation="relu",
+                      name="conv")(x_in)
+    out = layers.Dense(3, activation="softmax", name="out")(inner(a))
+    return keras.Model(x_in, out)
+
+
+def nested_seq():
+    b_in = keras.Input((8,), name="block_in")
+    b = layers.Dense(6, activation="relu", name="block_dense")(b_in)
+    block = keras.Model(b_in, b, name="block")
+    return keras.Sequential([keras.Input((8,), name="vec"), block,
+                             layers.Dense(2, name="out")])
+
+
+def randomize_nested(model, rng):
+    """randomize and randomize_batchnorm, inside nested models too."""
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            randomize_nested(layer, rng)
+        elif layer.get_weights():
+            layer.set_weights([rng.normal(0, 0.4, w.shape).astype("f4")
+                               for w in layer.get_weights()])
+    randomize_batchnorm(model, rng)
+
+
+def main_nested():
+    keras.utils.set_random_seed(9)
+    rng = np.random.default_rng(9)
+    for name, make in (("nested", nested), ("nested_seq", nested_seq)):
+        model = make()
+        randomize_nested(model, rng)
+        save_keras(model, name, rng, legacy_h5=True)
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["nested"]:
+    main_nested()

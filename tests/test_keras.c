@@ -300,6 +300,27 @@ static void test_keras_archive_outputs(void **state)
     snn_graph_free(&g);
 }
 
+/* A Sequential used as a layer of a Functional model and the reverse,
+ * from .keras (variables under the nested model's path) and legacy HDF5
+ * (all of a nested model's weights in its group, a BatchNormalization's
+ * moving statistics after every trainable weight). */
+static void test_nested_models(void **state)
+{
+    (void)state;
+    check_outputs("keras/nested.keras", "keras/nested");
+    check_outputs("keras/nested.h5", "keras/nested");
+    check_outputs("keras/nested_seq.keras", "keras/nested_seq");
+    check_outputs("keras/nested_seq.h5", "keras/nested_seq");
+    snn_graph g;
+    parse_fixture("keras/nested.h5", &g);
+    assert_int_equal(g.n_layers, 8);
+    assert_int_equal(tu_layer(&g, "ic")->inputs[0],
+                     snn_graph_find(&g, "conv"));
+    assert_int_equal(tu_layer(&g, "out")->inputs[0],
+                     snn_graph_find(&g, "idense"));
+    snn_graph_free(&g);
+}
+
 static void test_keras_archive_broken(void **state)
 {
     (void)state;
@@ -693,6 +714,7 @@ int main(void)
         cmocka_unit_test(test_other_encodings_match),
         cmocka_unit_test(test_outputs_match_keras),
         cmocka_unit_test(test_keras_archive_outputs),
+        cmocka_unit_test(test_nested_models),
         cmocka_unit_test(test_keras_archive_broken),
         cmocka_unit_test(test_keras1_outputs),
         cmocka_unit_test(test_keras1_structure),

@@ -34,14 +34,21 @@ typedef struct keras_sources {
     int zip;          /* a .keras archive: variables by saver path */
 } keras_sources;
 
-/* Progress through the layer list.  Per Keras layer i: out[i], the graph
- * layer carrying its output (a Dropout passes its input's on).  Per graph
- * layer: rank of its output. */
+/* Progress through one model's layer list (the top model's, or that of a
+ * model nested in it).  Per Keras layer i: out[i], the graph layer
+ * carrying its output (a Dropout passes its input's on).  Per graph layer:
+ * rank of its output. */
 typedef struct keras_walk {
     int *out;
-    int *rank;
-    size_t cap; /* entries of rank */
-    int last;   /* output of the previous Keras layer */
+    int *rank;          /* shared by the walks of nested models */
+    size_t cap;         /* entries of rank */
+    int last;           /* output of the previous Keras layer */
+    int feed;           /* a nested model: the graph layer its input layer
+                           stands for; -1 for the top model */
+    const char *prefix; /* .keras: where this model's layers' variables
+                           live ("" or "layers/sequential/") */
+    const char *wgroup; /* legacy HDF5: the top-level group that holds a
+                           nested model's weights; NULL for the top model */
     char vars[KERAS_VARS_MAX]; /* .keras: the current layer's variables */
 } keras_walk;
 
@@ -167,11 +174,101 @@ static void read_version(keras_ctx *c, const keras_sources *s)
 
 /* ---- topology ----------------------------------------------------------- */
 
+static int is_model(const char *cls)
+{
+    return cls && (strcmp(cls, "Sequential") == 0 ||
+                   strcmp(cls, "Functional") == 0 ||
+                   strcmp(cls, "Model") == 0);
+}
+
+static const char *class_of(json_t *layer)
+{
+    return json_string_value(json_object_get(layer, "class_name"));
+}
+
+/* The layer list of a model entry {class_name, config}: the config itself
+ * (Keras 1 and early 2 Sequential) or its "layers". */
+static json_t *model_layers(json_t *model)
+{
+    json_t *config = json_object_get(model, "config");
+    return json_is_array(config) ? config : json_object_get(config, "layers");
+}
+
+/* Layers of the model and of the models nested in it. */
+static size_t count_layers(json_t *layers)
+{
+    size_t n = 0, i;
+    json_t *layer;
+    json_array_foreach(layers, i, layer)
+        n += is_model(class_of(layer)) ? count_layers(model_layers(layer))
+                                       : 1;
+    return n;
+}
+
+/* Keras 1 configs, nested models' included, in Keras 2's terms. */
+static snn_status translate_keras1(keras_ctx *c, json_t *layers,
+                                   snn_error *err)
+{
+    snn_status st = SNN_OK;
+    size_t i;
+    json_t *layer;
+    json_array_foreach(layers, i, layer) {
+        st = is_model(class_of(layer))
+                 ? translate_keras1(c, model_layers(layer), err)
+                 : snn_keras1_translate(c, layer, err);
+        if (st != SNN_OK)
+            break;
+    }
+    return st;
+}
+
 static const char *layer_name(json_t *layer)
 {
     const char *name = json_string_value(
         json_object_get(json_object_get(layer, "config"), "name"));
     return name ? name : json_string_value(json_object_get(layer, "name"));
+}
+
+/* The layouts the layers state: the first non-Flatten one with the layer
+ * stating it, and the first Flatten's. */
+typedef struct keras_layout {
+    const char *layout, *who, *flat;
+} keras_layout;
+
+static snn_status scan_layout(keras_ctx *c, json_t *layers, keras_layout *k,
+                              snn_error *err)
+{
+    size_t i;
+    json_t *layer;
+    json_array_foreach(layers, i, layer) {
+        json_t *cfg = json_object_get(layer, "config");
+        const char *df = json_string_value(json_object_get(cfg,
+                                                           "data_format"));
+        const char *cls = class_of(layer);
+        if (is_model(cls)) {
+            snn_status st = scan_layout(c, model_layers(layer), k, err);
+            if (st != SNN_OK)
+                return st;
+            continue;
+        }
+        if (cls && strlen(cls) > 2 && strcmp(cls + strlen(cls) - 2, "1D") == 0)
+            c->sequence = 1;
+        if (!df)
+            continue;
+        if (cls && strcmp(cls, "Flatten") == 0) {
+            k->flat = k->flat ? k->flat : df;
+        } else if (!k->layout) {
+            k->layout = df;
+            k->who = layer_name(layer);
+        } else if (strcmp(k->layout, df) != 0) {
+            return snn_error_set(err, SNN_E_UNSUPPORTED,
+                                 "%s: layer '%s' uses %s but layer '%s' uses "
+                                 "%s; mixed data formats are not supported",
+                                 c->path, layer_name(layer), df, k->who,
+                                 k->layout);
+        }
+    }
+    return SNN_OK;
 }
 
 /* The model-wide image layout: that of the first layer which states one.
@@ -180,32 +277,12 @@ static const char *layer_name(json_t *layer)
  * MaxPooling1D, ...) works on sequences. */
 static snn_status detect_layout(keras_ctx *c, json_t *layers, snn_error *err)
 {
-    const char *layout = NULL, *flat = NULL, *who = NULL;
-    size_t i;
-    json_t *layer;
-    json_array_foreach(layers, i, layer) {
-        json_t *cfg = json_object_get(layer, "config");
-        const char *df = json_string_value(json_object_get(cfg,
-                                                           "data_format"));
-        const char *cls = json_string_value(json_object_get(layer,
-                                                            "class_name"));
-        if (cls && strlen(cls) > 2 && strcmp(cls + strlen(cls) - 2, "1D") == 0)
-            c->sequence = 1;
-        if (!df)
-            continue;
-        if (cls && strcmp(cls, "Flatten") == 0) {
-            flat = flat ? flat : df;
-        } else if (!layout) {
-            layout = df;
-            who = layer_name(layer);
-        } else if (strcmp(layout, df) != 0) {
-            return snn_error_set(err, SNN_E_UNSUPPORTED,
-                                 "%s: layer '%s' uses %s but layer '%s' uses "
-                                 "%s; mixed data formats are not supported",
-                                 c->path, layer_name(layer), df, who, layout);
-        }
-    }
-    layout = layout ? layout : flat ? flat : "channels_last";
+    keras_layout k = {NULL, NULL, NULL};
+    snn_status st = scan_layout(c, layers, &k, err);
+    if (st != SNN_OK)
+        return st;
+    const char *layout = k.layout ? k.layout : k.flat ? k.flat
+                                                      : "channels_last";
     if (strcmp(layout, "channels_last") && strcmp(layout, "channels_first"))
         return snn_error_set(err, SNN_E_UNSUPPORTED,
                              "%s: data_format '%s' is not supported", c->path,
@@ -288,6 +365,10 @@ static snn_status functional_inputs(const keras_ctx *c, json_t *layers,
 static snn_status add_input(keras_ctx *c, keras_walk *w, json_t *cfg,
                             const char *name, snn_graph *g, snn_error *err)
 {
+    if (w->feed >= 0) {
+        w->last = w->feed; /* a nested model's input: what feeds it */
+        return SNN_OK;
+    }
     if (g->n_layers > 0)
         return snn_error_set(err, SNN_E_UNSUPPORTED,
                              "%s: layer '%s': models with more than one input "
@@ -364,12 +445,48 @@ static void vars_path(keras_walk *w, json_t *layers, size_t i,
 {
     int n = 0;
     for (size_t j = 0; j < i; j++) {
-        const char *other = json_string_value(
-            json_object_get(json_array_get(layers, j), "class_name"));
+        const char *other = class_of(json_array_get(layers, j));
         n += other && strcmp(other, cls) == 0 &&
              (functional || strcmp(cls, "InputLayer") != 0);
     }
-    snn_keras_vars_path(cls, n, w->vars, sizeof w->vars);
+    snn_keras_vars_path(w->prefix, cls, n, w->vars, sizeof w->vars);
+}
+
+static snn_status walk(keras_ctx *c, keras_walk *w, json_t *model,
+                       snn_graph *g, int *result, snn_error *err);
+
+/* A model used as a layer of this one: its layers join the graph, its
+ * input layer standing for what feeds it.  Keras saves its variables
+ * under its own path (.keras) or, legacy, all in the group of the
+ * outermost nested model. */
+static snn_status visit_model(keras_ctx *c, keras_walk *w, json_t *layers,
+                              size_t i, int functional, snn_graph *g,
+                              snn_error *err)
+{
+    char prefix[KERAS_VARS_MAX];
+    int feed = g->n_layers ? w->last : -1, n_in = 1;
+    snn_status st = SNN_OK;
+    if (functional) {
+        int inputs[SNN_MAX_INPUTS];
+        st = functional_inputs(c, layers, i, w, inputs, &n_in, err);
+        feed = inputs[0];
+    }
+    if (st == SNN_OK && n_in != 1)
+        st = snn_error_set(err, SNN_E_UNSUPPORTED,
+                           "%s: nested model '%s' takes %d inputs; one is "
+                           "supported", c->path, c->name, n_in);
+    if (st != SNN_OK)
+        return st;
+    /* w->vars is <prefix>layers/<name>/vars: its models' layers are under
+     * <prefix>layers/<name>/. */
+    snprintf(prefix, sizeof prefix, "%.*s", (int)(strlen(w->vars) - 4),
+             w->vars);
+    keras_walk inner = {NULL, w->rank, w->cap, feed, feed, prefix,
+                        w->wgroup ? w->wgroup : c->name, ""};
+    int out = -1;
+    st = walk(c, &inner, json_array_get(layers, i), g, &out, err);
+    w->last = out;
+    return st;
 }
 
 static snn_status visit(keras_ctx *c, keras_walk *w, json_t *layers, size_t i,
@@ -383,12 +500,13 @@ static snn_status visit(keras_ctx *c, keras_walk *w, json_t *layers, size_t i,
         return snn_error_set(err, SNN_E_FORMAT,
                              "%s: layer %zu has no name or class_name",
                              c->path, i);
-    if (c->vars) {
-        vars_path(w, layers, i, functional, c->cls);
-        c->vars = w->vars;
-    }
+    vars_path(w, layers, i, functional, c->cls);
+    c->vars = c->vars ? w->vars : NULL;
+    c->wgroup = w->wgroup;
     snn_status st = SNN_OK;
-    if (strcmp(c->cls, "InputLayer") == 0) {
+    if (is_model(c->cls)) {
+        st = visit_model(c, w, layers, i, functional, g, err);
+    } else if (strcmp(c->cls, "InputLayer") == 0) {
         st = add_input(c, w, cfg, c->name, g, err);
     } else if (functional) {
         int inputs[SNN_MAX_INPUTS], n_in = 0;
@@ -410,26 +528,37 @@ static snn_status visit(keras_ctx *c, keras_walk *w, json_t *layers, size_t i,
     return st;
 }
 
-/* A Functional model must have one input and one output, and every layer
- * must lead to that output (the graph's last layer), so that nothing
- * computed is left dangling. */
-static snn_status check_ends(const keras_ctx *c, json_t *config,
-                             json_t *layers, const keras_walk *w,
-                             const snn_graph *g, snn_error *err)
+/* A Functional model must have one input and one output; *out is the
+ * graph layer carrying the output. */
+static snn_status functional_output(const keras_ctx *c, json_t *config,
+                                    json_t *layers, const keras_walk *w,
+                                    int *out, snn_error *err)
 {
-    keras_srcs in = {{NULL}, 0}, out = {{NULL}, 0};
-    collect_sources(json_object_get(config, "input_layers"), &in);
-    collect_sources(json_object_get(config, "output_layers"), &out);
-    if (in.n != 1 || out.n != 1)
+    keras_srcs ins = {{NULL}, 0}, outs = {{NULL}, 0};
+    collect_sources(json_object_get(config, "input_layers"), &ins);
+    collect_sources(json_object_get(config, "output_layers"), &outs);
+    if (ins.n != 1 || outs.n != 1)
         return snn_error_set(err, SNN_E_UNSUPPORTED,
                              "%s: a model with %zu inputs and %zu outputs is "
-                             "not supported (one of each is)", c->path, in.n,
-                             out.n);
-    if (output_of(layers, json_array_size(layers), w, out.name[0]) !=
-        g->n_layers - 1)
+                             "not supported (one of each is)", c->path, ins.n,
+                             outs.n);
+    *out = output_of(layers, json_array_size(layers), w, outs.name[0]);
+    if (*out < 0)
+        return snn_error_set(err, SNN_E_FORMAT,
+                             "%s: output layer '%s' is not a layer of the "
+                             "model", c->path, outs.name[0]);
+    return SNN_OK;
+}
+
+/* The model's output must be the graph's last layer, and every layer must
+ * lead to it, so that nothing computed is left dangling. */
+static snn_status check_ends(const keras_ctx *c, int out, const snn_graph *g,
+                             snn_error *err)
+{
+    if (out != g->n_layers - 1)
         return snn_error_set(err, SNN_E_UNSUPPORTED,
                              "%s: output layer '%s' is not the last layer "
-                             "computed", c->path, out.name[0]);
+                             "computed", c->path, g->layers[out].name);
     for (int k = 0; k + 1 < g->n_layers; k++)
         if (snn_graph_consumers(g, k) == 0)
             return snn_error_set(err, SNN_E_UNSUPPORTED,
@@ -439,13 +568,13 @@ static snn_status check_ends(const keras_ctx *c, json_t *config,
     return SNN_OK;
 }
 
-static snn_status build(keras_ctx *c, json_t *model, snn_graph *g,
-                        snn_error *err)
+/* Adds the layers of model (the top model, or one nested in it) to the
+ * graph; *result is the graph layer carrying its output. */
+static snn_status walk(keras_ctx *c, keras_walk *w, json_t *model,
+                       snn_graph *g, int *result, snn_error *err)
 {
-    const char *cls = json_string_value(json_object_get(model, "class_name"));
-    json_t *config = json_object_get(model, "config");
-    json_t *layers = json_is_array(config) ? config
-                                           : json_object_get(config, "layers");
+    const char *cls = class_of(model);
+    json_t *layers = model_layers(model);
     size_t n = json_array_size(layers);
     if (!cls || n == 0)
         return snn_error_set(err, SNN_E_FORMAT,
@@ -458,22 +587,39 @@ static snn_status build(keras_ctx *c, json_t *model, snn_graph *g,
                              "%s: model class '%s' is not supported "
                              "(Sequential and Functional are)", c->path, cls);
     snn_status st = SNN_OK;
-    for (size_t i = 0; st == SNN_OK && c->version[0] == 1 && i < n; i++)
-        st = snn_keras1_translate(c, json_array_get(layers, i), err);
+    w->out = calloc(n, sizeof(int));
+    if (!w->out)
+        st = snn_error_set(err, SNN_E_NOMEM, "%s: %zu layers", c->path, n);
+    for (size_t i = 0; st == SNN_OK && i < n; i++)
+        st = visit(c, w, layers, i, functional, g, err);
+    *result = w->last;
+    if (st == SNN_OK && functional)
+        st = functional_output(c, json_object_get(model, "config"), layers, w,
+                               result, err);
+    free(w->out);
+    w->out = NULL;
+    return st;
+}
+
+static snn_status build(keras_ctx *c, json_t *model, snn_graph *g,
+                        snn_error *err)
+{
+    json_t *layers = model_layers(model);
+    snn_status st = c->version[0] == 1 ? translate_keras1(c, layers, err)
+                                       : SNN_OK;
     if (st == SNN_OK)
         st = detect_layout(c, layers, err);
     if (st != SNN_OK)
         return st;
-    size_t cap = KERAS_MAX_LAYERS * n + 1;
-    keras_walk w = {calloc(n, sizeof(int)), calloc(cap, sizeof(int)), cap, 0,
-                    ""};
-    if (!w.out || !w.rank)
-        st = snn_error_set(err, SNN_E_NOMEM, "%s: %zu layers", c->path, n);
-    for (size_t i = 0; st == SNN_OK && i < n; i++)
-        st = visit(c, &w, layers, i, functional, g, err);
-    if (st == SNN_OK && functional)
-        st = check_ends(c, config, layers, &w, g, err);
-    free(w.out);
+    size_t cap = KERAS_MAX_LAYERS * count_layers(layers) + 1;
+    keras_walk w = {NULL, calloc(cap, sizeof(int)), cap, 0, -1, "", NULL, ""};
+    int out = -1;
+    if (!w.rank)
+        st = snn_error_set(err, SNN_E_NOMEM, "%s: %zu layers", c->path, cap);
+    if (st == SNN_OK)
+        st = walk(c, &w, model, g, &out, err);
+    if (st == SNN_OK)
+        st = check_ends(c, out, g, err);
     free(w.rank);
     return st;
 }
@@ -485,8 +631,8 @@ static snn_status parse(const char *path, snn_graph *g, snn_error *err)
                     : has_suffix(path, ".keras") ? open_archive(path, &src, err)
                                                  : open_model_h5(path, &src,
                                                                  err);
-    keras_ctx c = {path,  src.wpath, src.weights, {0, 0, 0}, 0,    0, 0,
-                   src.zip ? "" : NULL, NULL, NULL, NULL, 0, 0};
+    keras_ctx c = {path, src.wpath, src.weights, {0, 0, 0}, 0, 0, 0,
+                   src.zip ? "" : NULL, NULL, NULL, NULL, NULL, 0, 0};
     if (st == SNN_OK) {
         read_version(&c, &src);
         st = build(&c, src.model, g, err);

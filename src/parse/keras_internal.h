@@ -29,6 +29,10 @@ typedef struct keras_ctx {
                              (layers/<snake_case class>[_N]/vars), numbered
                              0, 1, ...; NULL: a legacy group named after
                              the layer, listing weight_names */
+    const char *wgroup;   /* legacy: a nested model's layer has its weights
+                             in this top-level group, among those of the
+                             other layers of the model; NULL: in the group
+                             named after the layer */
     const char *name;     /* the layer being converted, for messages */
     const char *cls;
     const snn_shape *in;  /* shape of its (first) input */
@@ -69,8 +73,10 @@ snn_status snn_keras_zip_open(const char *path, json_t **config,
                               char version[32], hid_t *file, snn_error *err);
 
 /* Where Keras 3 saves the variables of the layer of class cls that is the
- * n-th (from 0) of its class in its model: layers/<snake_case>[_n]/vars. */
-void snn_keras_vars_path(const char *cls, int n, char *buf, size_t size);
+ * n-th (from 0) of its class in its model, whose layers' variables are
+ * under prefix: <prefix>layers/<snake_case>[_n]/vars. */
+void snn_keras_vars_path(const char *prefix, const char *cls, int n,
+                         char *buf, size_t size);
 
 /* Frees the tensors of a layer not (yet) owned by a graph. */
 void snn_keras_layer_release(snn_layer *l);

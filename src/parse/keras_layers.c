@@ -243,24 +243,53 @@ static snn_status read_vars(const keras_ctx *c, snn_tensor *w,
     return st;
 }
 
+/* Whether the weight path name ("inner/dense/kernel", "dense/kernel:0")
+ * has a directory called layer. */
+static int in_layer(const char *name, const char *layer)
+{
+    size_t n = strlen(layer);
+    for (const char *p = name; (p = strstr(p, layer)); p++)
+        if ((p == name || p[-1] == '/') && p[n] == '/')
+            return 1;
+    return 0;
+}
+
+/* Keeps the names of layer's weights, in their order: a nested model's
+ * group lists all its layers' weights (trainable ones first, so a layer's
+ * own stay in order). */
+static void keep_layer_names(snn_h5_strings *names, const char *layer)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < names->n; i++) {
+        if (in_layer(names->s[i], layer))
+            names->s[kept++] = names->s[i];
+        else
+            free(names->s[i]);
+    }
+    names->n = kept;
+}
+
 /* Reads the layer's weight arrays, in the order Keras lists them. */
 static snn_status read_weights(const keras_ctx *c, snn_tensor *w,
                                size_t expected, snn_error *err)
 {
+    const char *group = c->wgroup ? c->wgroup : c->name;
     if (c->vars)
         return read_vars(c, w, expected, err);
-    if (!snn_h5_has(c->weights, c->name))
+    if (!snn_h5_has(c->weights, group))
         return snn_error_set(err, SNN_E_FORMAT,
                              "%s: no weights for layer '%s'", c->wpath,
-                             c->name);
-    hid_t grp = H5Gopen2(c->weights, c->name, H5P_DEFAULT);
+                             group);
+    hid_t grp = H5Gopen2(c->weights, group, H5P_DEFAULT);
     if (grp < 0)
         return snn_error_set(err, SNN_E_FORMAT,
                              "%s: weights of layer '%s' are not a group",
-                             c->wpath, c->name);
+                             c->wpath, group);
     snn_h5_strings names;
     snn_status st = snn_h5_attr_strings(grp, "weight_names", c->wpath, &names,
                                         err);
+    if (st == SNN_OK && c->wgroup)
+        keep_layer_names(&names, c->name);
     if (st == SNN_OK && names.n != expected)
         st = snn_error_set(err, SNN_E_FORMAT,
                            "%s: layer '%s' stores %zu weight arrays, "

@@ -274,12 +274,13 @@ static void snake_case(const char *cls, char *out, size_t size)
     out[o < size ? o : size - 1] = '\0';
 }
 
-void snn_keras_vars_path(const char *cls, int n, char *buf, size_t size)
+void snn_keras_vars_path(const char *prefix, const char *cls, int n,
+                         char *buf, size_t size)
 {
     char snake[2 * SNN_NAME_MAX];
     snake_case(cls, snake, sizeof snake);
     if (n == 0)
-        snprintf(buf, size, "layers/%s/vars", snake);
+        snprintf(buf, size, "%slayers/%s/vars", prefix, snake);
     else
-        snprintf(buf, size, "layers/%s_%d/vars", snake, n);
+        snprintf(buf, size, "%slayers/%s_%d/vars", prefix, snake, n);
 }
