@@ -335,7 +335,8 @@ static void test_keras_archive_broken(void **state)
     parse_fails(path, SNN_E_FORMAT, "cut.keras: ", "archive");
     tu_write_file(path, bytes, len - 30);
     parse_fails(path, SNN_E_FORMAT, "cut.keras: ", "archive");
-    tu_write_file(path, "PK\3\4 not really", 17);
+    static const char fake[] = "PK\3\4 not really";
+    tu_write_file(path, fake, sizeof fake - 1);
     parse_fails(path, SNN_E_FORMAT, "cut.keras: ", "archive");
     /* Zeroes over the weights file's superblock, the archive intact. */
     char *hdf = memmem(bytes, len, "\x89HDF", 4);
