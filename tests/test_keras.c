@@ -338,6 +338,19 @@ static void test_keras_archive_broken(void **state)
     static const char fake[] = "PK\3\4 not really";
     tu_write_file(path, fake, sizeof fake - 1);
     parse_fails(path, SNN_E_FORMAT, "cut.keras: ", "archive");
+    /* The central directory claims 4 GiB for the weights member: refused
+     * before anything is allocated. */
+    char *copy = malloc(len);
+    assert_non_null(copy);
+    memcpy(copy, bytes, len);
+    for (char *p = copy; (p = memmem(p, len - (size_t)(p - copy),
+                                     "PK\1\2", 4)); p += 4)
+        if (memcmp(p + 46, "model.weights.h5", 16) == 0)
+            memcpy(p + 24, "\0\xff\xff\xff", 4);
+    tu_write_file(path, copy, len);
+    free(copy);
+    parse_fails(path, SNN_E_FORMAT, "cut.keras: member model.weights.h5",
+                "claims 4294967040 bytes from 32080 stored bytes");
     /* Zeroes over the weights file's superblock, the archive intact. */
     char *hdf = memmem(bytes, len, "\x89HDF", 4);
     assert_non_null(hdf);
