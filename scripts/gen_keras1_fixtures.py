@@ -20,6 +20,8 @@ in storage order).  Run from the repository root:
 Per model <name>: <name>.h5, <name>_x.npy (the model's own layout),
 <name>_x_nchw.npy, <name>_y.npy.  Also:
   func.h5: a Keras 1 functional Model (inbound_nodes [[[name, 0, 0]]])
+  merge.h5 (+ _x, _x_nchw, _y): branches joined by Merge sum and concat
+  mergemul.h5: merge.h5 whose sum is a mul
   lstm.h5: th.h5 with an LSTM layer inserted (unknown to snntb)
   bnmode2.h5: th.h5 whose BatchNormalization uses mode 2
 """
@@ -253,6 +255,54 @@ def functional(rng):
     return (6,), config, weights, forward
 
 
+def merge_config(name, mode):
+    return {"class_name": "Merge",
+            "config": {"name": name, "mode": mode, "mode_type": "raw",
+                       "concat_axis": -1, "dot_axes": -1,
+                       "output_shape": None, "output_shape_type": "raw",
+                       "output_mask": None, "output_mask_type": "raw",
+                       "arguments": {}}}
+
+
+def merging(rng, mode="sum"):
+    """Keras 1 Model: two Dense branches, Merge sum, Merge concat of the
+    sum and one branch, Dense softmax."""
+    w1, b1 = rand(rng, 6, 4), rand(rng, 4)
+    w2, b2 = rand(rng, 6, 4), rand(rng, 4)
+    w3, b3 = rand(rng, 8, 3), rand(rng, 3)
+
+    def node(*srcs):
+        return [[[src, 0, 0] for src in srcs]]
+    layers = [
+        {"class_name": "InputLayer", "name": "input_1", "inbound_nodes": [],
+         "config": {"batch_input_shape": [None, 6], "input_dtype": "float32",
+                    "sparse": False, "name": "input_1"}},
+        dict(dense_config("dense_1", 4, "relu", 6), name="dense_1",
+             inbound_nodes=node("input_1")),
+        dict(dense_config("dense_2", 4, "relu", 6), name="dense_2",
+             inbound_nodes=node("input_1")),
+        dict(merge_config("merge_1", mode), name="merge_1",
+             inbound_nodes=node("dense_1", "dense_2")),
+        dict(merge_config("merge_2", "concat"), name="merge_2",
+             inbound_nodes=node("merge_1", "dense_1")),
+        dict(dense_config("dense_3", 3, "softmax", 8), name="dense_3",
+             inbound_nodes=node("merge_2")),
+    ]
+    config = {"name": "model_1", "layers": layers,
+              "input_layers": [["input_1", 0, 0]],
+              "output_layers": [["dense_3", 0, 0]]}
+    weights = [("input_1", []),
+               ("dense_1", [("dense_1_W", w1), ("dense_1_b", b1)]),
+               ("dense_2", [("dense_2_W", w2), ("dense_2_b", b2)]),
+               ("merge_1", []), ("merge_2", []),
+               ("dense_3", [("dense_3_W", w3), ("dense_3_b", b3)])]
+
+    def forward(x):
+        a, b = relu(x @ w1 + b1), relu(x @ w2 + b2)
+        return softmax(np.concatenate([a + b, a], axis=1) @ w3 + b3)
+    return (6,), config, weights, forward
+
+
 def save(name, model, rng, th):
     shape, config, weights, forward = model
     class_name = "Model" if isinstance(config, dict) else "Sequential"
@@ -281,6 +331,10 @@ def main():
     bn2 = json.loads(json.dumps(config))
     bn2[1]["config"]["mode"] = 2
     write_model(os.path.join(OUT, "bnmode2.h5"), "Sequential", bn2, weights)
+
+    save("merge", merging(rng), rng, False)
+    _, config, weights, _ = merging(rng, "mul")
+    write_model(os.path.join(OUT, "mergemul.h5"), "Model", config, weights)
 
 
 if __name__ == "__main__":

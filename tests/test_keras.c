@@ -386,6 +386,14 @@ static void test_keras1_outputs(void **state)
     check_outputs("keras1/th.h5", "keras1/th");
     check_outputs("keras1/tf.h5", "keras1/tf");
     check_outputs("keras1/func.h5", "keras1/func");
+    /* Merge sum and concat: Add and Concatenate */
+    check_outputs("keras1/merge.h5", "keras1/merge");
+    snn_graph g;
+    parse_fixture("keras1/merge.h5", &g);
+    assert_int_equal(tu_layer(&g, "merge_1")->op, SNN_OP_ADD);
+    assert_int_equal(tu_layer(&g, "merge_2")->op, SNN_OP_CONCAT);
+    assert_int_equal(tu_layer(&g, "merge_2")->n_inputs, 2);
+    snn_graph_free(&g);
 }
 
 static const expect_layer KERAS1_TH[] = {
@@ -428,6 +436,10 @@ static void test_keras1_refused(void **state)
                 SNN_E_UNSUPPORTED,
                 "bnmode2.h5: layer 'batchnormalization_1'",
                 "mode 2 normalizes with the statistics of each batch");
+    parse_fails(tu_fixture(path, sizeof path, "keras1/mergemul.h5"),
+                SNN_E_UNSUPPORTED, "mergemul.h5: layer 'merge_1' of type "
+                                   "'Merge'",
+                "mode 'mul' is not supported (sum and concat are)");
 }
 
 /* ---- the shared Keras 2.2.4 LeNet (channels_first, no InputLayer) ------ */

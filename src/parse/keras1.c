@@ -11,7 +11,9 @@
  * a 'th' convolution kernel is (out, in, rows, cols).  BatchNormalization
  * had modes; only mode 0 (running statistics at inference, which Keras 1
  * kept in running_mean and running_std, the latter holding the variance)
- * is a fixed function of the input.
+ * is a fixed function of the input.  Functional models joined branches
+ * with Merge, whose modes "sum" and "concat" (along concat_axis) are
+ * Keras 2's Add and Concatenate; the layer is renamed to those.
  */
 #include "keras_internal.h"
 
@@ -81,6 +83,27 @@ static snn_status check_batchnorm(const keras_ctx *c, const char *name,
                          (long long)json_integer_value(mode));
 }
 
+static snn_status translate_merge(const keras_ctx *c, const char *name,
+                                  json_t *layer, json_t *cfg, snn_error *err)
+{
+    const char *mode = json_string_value(json_object_get(cfg, "mode"));
+    const char *type = json_string_value(json_object_get(cfg, "mode_type"));
+    int sum = mode && strcmp(mode, "sum") == 0;
+    int concat = mode && strcmp(mode, "concat") == 0;
+    if ((type && strcmp(type, "raw") != 0) || (!sum && !concat))
+        return snn_error_set(err, SNN_E_UNSUPPORTED,
+                             "%s: layer '%s' of type 'Merge': mode '%s' is "
+                             "not supported (sum and concat are)", c->path,
+                             name, mode && (!type || !strcmp(type, "raw"))
+                                       ? mode
+                                       : "<a Python function>");
+    if (concat)
+        rename_key(cfg, "concat_axis", "axis");
+    json_object_set_new(layer, "class_name",
+                        json_string(sum ? "Add" : "Concatenate"));
+    return SNN_OK;
+}
+
 snn_status snn_keras1_translate(const keras_ctx *c, json_t *layer,
                                 snn_error *err)
 {
@@ -96,5 +119,7 @@ snn_status snn_keras1_translate(const keras_ctx *c, json_t *layer,
     snn_status st = translate_ordering(c, name, cfg, err);
     if (st == SNN_OK && strcmp(cls, "BatchNormalization") == 0)
         st = check_batchnorm(c, name, cfg, err);
+    if (st == SNN_OK && strcmp(cls, "Merge") == 0)
+        st = translate_merge(c, name, layer, cfg, err);
     return st;
 }
