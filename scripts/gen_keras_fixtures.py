@@ -316,6 +316,8 @@ if __name__ == "__main__" and sys.argv[1:] == ["layers"]:
 #   bad_shape.keras: cnn3.keras whose Dense claims 9 units (kernel has 8)
 #   bad_names.keras: cnn3.keras whose two Dense layers' weight groups are
 #       swapped (each vars group names the other layer)
+#   bad_unknown.keras: cnn3.keras whose first Conv2D claims to be a Conv3D
+# (`gen_keras_fixtures.py keras3-bad` rewrites only the bad_* files.)
 
 def seq1d():
     return keras.Sequential([
@@ -401,6 +403,10 @@ def main_keras3():
     model = gap1d()
     randomize(model, rng)
     save_keras(model, "gap1d", rng)
+    main_keras3_bad()
+
+
+def main_keras3_bad():
     good = os.path.join(OUT, "cnn3.keras")
     rewrite_keras(good, os.path.join(OUT, "bad_noweights.keras"),
                   lambda n, d: None if n == "model.weights.h5" else d)
@@ -410,10 +416,15 @@ def main_keras3():
     rewrite_keras(good, os.path.join(OUT, "bad_names.keras"),
                   lambda n, d: swap_dense_vars(d)
                   if n == "model.weights.h5" else d)
+    rewrite_keras(good, os.path.join(OUT, "bad_unknown.keras"),
+                  lambda n, d: d.replace(b'"Conv2D"', b'"Conv3D"', 1)
+                  if n == "config.json" else d)
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["keras3"]:
     main_keras3()
+elif __name__ == "__main__" and sys.argv[1:] == ["keras3-bad"]:
+    main_keras3_bad()
 
 
 # ---- models nested in models ------------------------------------------------

@@ -369,6 +369,9 @@ static void test_keras_archive_broken(void **state)
     parse_fails(tu_fixture(src, sizeof src, "keras/bad_shape.keras"),
                 SNN_E_SHAPE, "bad_shape.keras: layer 'dense'",
                 "kernel (16, 8) does not match");
+    parse_fails(tu_fixture(src, sizeof src, "keras/bad_unknown.keras"),
+                SNN_E_UNSUPPORTED, "bad_unknown.keras: ",
+                "layer 'conv' of type 'Conv3D' is not supported");
     parse_fails(tu_fixture(src, sizeof src, "keras/bad_names.keras"),
                 SNN_E_FORMAT, "bad_names.keras:model.weights.h5: ",
                 "group layers/dense/vars holds the weights of layer 'out', "
