@@ -22,6 +22,8 @@ Per model <name>: <name>.h5, <name>_x.npy (the model's own layout),
   func.h5: a Keras 1 functional Model (inbound_nodes [[[name, 0, 0]]])
   merge.h5 (+ _x, _x_nchw, _y): branches joined by Merge sum and concat
   mergemul.h5: merge.h5 whose sum is a mul
+  seq.h5 (+ _x, _x_nchw (N, C, 1, steps), _y): Convolution1D (kernel
+      (filter_length, 1, input_dim, nb_filter)), MaxPooling1D, Flatten
   lstm.h5: th.h5 with an LSTM layer inserted (unknown to snntb)
   bnmode2.h5: th.h5 whose BatchNormalization uses mode 2
 """
@@ -303,11 +305,67 @@ def merging(rng, mode="sum"):
     return (6,), config, weights, forward
 
 
+def sequence(rng):
+    """Convolution1D same + MaxPooling1D + Convolution1D strided + Flatten +
+    Dense softmax, on 12 steps of 2 channels ((steps, channels), as the
+    TensorFlow backend held sequences)."""
+    w1, b1 = rand(rng, 4, 2, 1, 3), rand(rng, 4)     # (out, in, 1, k)
+    w2, b2 = rand(rng, 3, 4, 1, 3), rand(rng, 3)
+    w3, b3 = rand(rng, 6, 3), rand(rng, 3)
+
+    def stored(w):
+        return w.transpose(3, 2, 1, 0)                # (k, 1, in, out)
+
+    def conv1d_config(name, nb_filter, length, border_mode, subsample,
+                      first_shape=None):
+        cfg = {"name": name, "trainable": True, "nb_filter": nb_filter,
+               "filter_length": length, "init": "uniform",
+               "activation": "relu", "border_mode": border_mode,
+               "subsample_length": subsample, "W_regularizer": None,
+               "b_regularizer": None, "activity_regularizer": None,
+               "W_constraint": None, "b_constraint": None, "bias": True,
+               "input_dim": None, "input_length": None}
+        if first_shape:
+            cfg["batch_input_shape"] = [None] + list(first_shape)
+            cfg["input_dtype"] = "float32"
+        return {"class_name": "Convolution1D", "config": cfg}
+    config = [
+        conv1d_config("convolution1d_1", 4, 3, "same", 1, (12, 2)),
+        simple("MaxPooling1D", "maxpooling1d_1", stride=2, pool_length=2,
+               border_mode="valid"),
+        conv1d_config("convolution1d_2", 3, 3, "valid", 2),
+        simple("Flatten", "flatten_1"),
+        dense_config("dense_1", 3, "softmax", 6),
+    ]
+    weights = [
+        ("convolution1d_1", [("convolution1d_1_W", stored(w1)),
+                             ("convolution1d_1_b", b1)]),
+        ("maxpooling1d_1", []),
+        ("convolution1d_2", [("convolution1d_2_W", stored(w2)),
+                             ("convolution1d_2_b", b2)]),
+        ("flatten_1", []),
+        ("dense_1", [("dense_1_W", w3), ("dense_1_b", b3)]),
+    ]
+
+    def forward(x_nchw):                              # (N, C, 1, steps)
+        x = relu(conv(x_nchw, w1, b1, (1, 1), "same"))
+        x = pool(x, (1, 2), (1, 2), "valid", "max")
+        x = relu(conv(x, w2, b2, (1, 2), "valid"))
+        flat = x.transpose(0, 2, 3, 1)                # (steps, channels)
+        return softmax(flat.reshape(len(x), -1) @ w3 + b3)
+    return (12, 2), config, weights, forward
+
+
 def save(name, model, rng, th):
     shape, config, weights, forward = model
     class_name = "Model" if isinstance(config, dict) else "Sequential"
     x = rng.uniform(0, 1, (N_SAMPLES,) + shape).astype(np.float32)
-    x_nchw = x if th or x.ndim == 2 else x.transpose(0, 3, 1, 2)
+    if th or x.ndim == 2:
+        x_nchw = x
+    elif x.ndim == 3:                                 # (N, steps, C)
+        x_nchw = x.transpose(0, 2, 1)[:, :, None, :]
+    else:
+        x_nchw = x.transpose(0, 3, 1, 2)
     y = forward(x_nchw.astype(np.float64)).astype(np.float32)
     base = os.path.join(OUT, name)
     write_model(base + ".h5", class_name, config, weights)
@@ -335,6 +393,7 @@ def main():
     save("merge", merging(rng), rng, False)
     _, config, weights, _ = merging(rng, "mul")
     write_model(os.path.join(OUT, "mergemul.h5"), "Model", config, weights)
+    save("seq", sequence(rng), rng, False)
 
 
 if __name__ == "__main__":

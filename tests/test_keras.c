@@ -389,6 +389,8 @@ static void test_keras1_outputs(void **state)
     check_outputs("keras1/th.h5", "keras1/th");
     check_outputs("keras1/tf.h5", "keras1/tf");
     check_outputs("keras1/func.h5", "keras1/func");
+    /* Convolution1D's (length, 1, in, out) kernels, MaxPooling1D */
+    check_outputs("keras1/seq.h5", "keras1/seq");
     /* Merge sum and concat: Add and Concatenate */
     check_outputs("keras1/merge.h5", "keras1/merge");
     snn_graph g;

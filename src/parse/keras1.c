@@ -8,7 +8,8 @@
  * nb_col, subsample, border_mode; Dense output_dim; dim_ordering 'th' or
  * 'tf' for data_format; bias for use_bias) but stored the same weights in
  * the same order, with one exception the converters handle themselves:
- * a 'th' convolution kernel is (out, in, rows, cols).  BatchNormalization
+ * a 'th' convolution kernel is (out, in, rows, cols), a Convolution1D
+ * kernel (length, 1, in, out).  BatchNormalization
  * had modes; only mode 0 (running statistics at inference, which Keras 1
  * kept in running_mean and running_std, the latter holding the variance)
  * is a fixed function of the input.  Functional models joined branches
@@ -26,6 +27,8 @@ static const struct {
     {"border_mode", "padding"},  {"subsample", "strides"},
     {"bias", "use_bias"},        {"output_dim", "units"},
     {"nb_filter", "filters"},    {"atrous_rate", "dilation_rate"},
+    {"filter_length", "kernel_size"}, {"subsample_length", "strides"},
+    {"pool_length", "pool_size"},     {"stride", "strides"},
 };
 
 static void rename_key(json_t *cfg, const char *from, const char *to)

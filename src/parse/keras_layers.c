@@ -469,6 +469,17 @@ static snn_status wio_to_oihw(const snn_tensor *k, snn_tensor *out,
     return st;
 }
 
+/* Keras 1's (k, 1, in, out): the same values as (k, in, out). */
+static snn_status k1io_to_oihw(const snn_tensor *k, snn_tensor *out,
+                               snn_error *err)
+{
+    snn_tensor view = *k;
+    view.ndim = 3;
+    view.dims[1] = k->dims[2];
+    view.dims[2] = k->dims[3];
+    return wio_to_oihw(&view, out, err);
+}
+
 /* Conv1D as a convolution over a one-row image.  "causal" padding pads
  * only the start of the sequence, by the dilated kernel's reach. */
 static snn_status conv1d(keras_ctx *c, json_t *cfg, snn_layer *l,
@@ -501,7 +512,12 @@ static snn_status conv1d(keras_ctx *c, json_t *cfg, snn_layer *l,
                               err);
     if (st != SNN_OK)
         return st;
-    size_t expect[3] = {(size_t)l->win.kernel[1], 0, (size_t)filters};
+    size_t k = (size_t)l->win.kernel[1];
+    if (c->version[0] == 1) {
+        size_t k1io[4] = {k, 1, 0, (size_t)filters};
+        return load_kernel(c, l, use_bias, 4, k1io, k1io_to_oihw, err);
+    }
+    size_t expect[3] = {k, 0, (size_t)filters};
     return load_kernel(c, l, use_bias, 3, expect, wio_to_oihw, err);
 }
 
@@ -927,6 +943,7 @@ static const struct {
     {"Convolution2D", SNN_OP_CONV2D, conv2d},
     {"AtrousConvolution2D", SNN_OP_CONV2D, conv2d},
     {"Conv1D", SNN_OP_CONV2D, conv1d},
+    {"Convolution1D", SNN_OP_CONV2D, conv1d},
     {"MaxPooling1D", SNN_OP_MAXPOOL2D, pool1d},
     {"MaxPool1D", SNN_OP_MAXPOOL2D, pool1d},
     {"AveragePooling1D", SNN_OP_AVGPOOL2D, pool1d},
