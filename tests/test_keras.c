@@ -14,6 +14,7 @@
 
 #include "snntb/ann.h"
 #include "snntb/dataset.h"
+#include "parse/keras_internal.h"
 #include "snntb/parse.h"
 #include "testutil.h"
 
@@ -319,6 +320,38 @@ static void test_nested_models(void **state)
     assert_int_equal(tu_layer(&g, "out")->inputs[0],
                      snn_graph_find(&g, "idense"));
     snn_graph_free(&g);
+}
+
+/* Where Keras 3's saver puts a layer's variables: the class name as
+ * keras.src.utils.naming.to_snake_case (Keras 3.15.1) gives it, numbered
+ * from the second of its class. */
+static void test_keras3_vars_paths(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *prefix, *cls;
+        int n;
+        const char *path;
+    } cases[] = {
+        {"", "Conv2DTranspose", 0, "layers/conv2d_transpose/vars"},
+        {"", "ReLU", 0, "layers/re_lu/vars"},
+        {"", "PReLU", 0, "layers/p_re_lu/vars"},
+        {"", "DepthwiseConv2D", 0, "layers/depthwise_conv2d/vars"},
+        {"", "UpSampling2D", 0, "layers/up_sampling2d/vars"},
+        {"", "GlobalAveragePooling1D", 0,
+         "layers/global_average_pooling1d/vars"},
+        {"", "MaxPool2D", 0, "layers/max_pool2d/vars"},
+        {"", "ABCDef", 0, "layers/abc_def/vars"},
+        {"", "XYZ", 0, "layers/xyz/vars"},
+        {"layers/sequential/", "Dense", 2,
+         "layers/sequential/layers/dense_2/vars"},
+    };
+    char buf[KERAS_VARS_MAX];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snn_keras_vars_path(cases[i].prefix, cases[i].cls, cases[i].n, buf,
+                            sizeof buf);
+        assert_string_equal(buf, cases[i].path);
+    }
 }
 
 static void test_keras_archive_broken(void **state)
@@ -746,6 +779,7 @@ int main(void)
         cmocka_unit_test(test_outputs_match_keras),
         cmocka_unit_test(test_keras_archive_outputs),
         cmocka_unit_test(test_nested_models),
+        cmocka_unit_test(test_keras3_vars_paths),
         cmocka_unit_test(test_keras_archive_broken),
         cmocka_unit_test(test_keras1_outputs),
         cmocka_unit_test(test_keras1_structure),
