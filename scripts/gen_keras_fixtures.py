@@ -482,3 +482,21 @@ def main_nested():
 
 if __name__ == "__main__" and sys.argv[1:] == ["nested"]:
     main_nested()
+
+
+# ---- Keras 3 architecture + weights pair -----------------------------------
+#
+# Written by `gen_keras_fixtures.py pair3` from the committed cnn3.keras:
+#   cnn3_pair.json (model.to_json()) + cnn3_pair.weights.h5
+#       (model.save_weights: the .keras archive's weights layout)
+
+def main_pair3():
+    model = keras.saving.load_model(os.path.join(OUT, "cnn3.keras"))
+    base = os.path.join(OUT, "cnn3_pair")
+    with open(base + ".json", "w") as f:
+        f.write(model.to_json())
+    model.save_weights(base + ".weights.h5")
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["pair3"]:
+    main_pair3()

@@ -287,13 +287,16 @@ static void test_outputs_match_keras(void **state)
 
 /* ---- Keras 3 .keras archives ------------------------------------------- */
 
-/* The same layers as cnn.h5, Sequential; and the Functional DAG, whose
- * repeated classes (two Conv2D) must find their numbered variable groups. */
+/* The same layers as cnn.h5, Sequential (also as .json + .weights.h5);
+ * and the Functional DAG, whose repeated classes (two Conv2D) must find
+ * their numbered variable groups. */
 static void test_keras_archive_outputs(void **state)
 {
     (void)state;
     check_outputs("keras/cnn3.keras", "keras/cnn3");
     check_outputs("keras/dag3.keras", "keras/dag3");
+    /* Keras 3's to_json() + save_weights() pair (.weights.h5) */
+    check_outputs("keras/cnn3_pair.json", "keras/cnn3");
     snn_graph g;
     parse_fixture("keras/cnn3.keras", &g);
     check_layers(&g, CNN_LAYERS, N_CNN);

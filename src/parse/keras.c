@@ -1,8 +1,8 @@
 /*
  * keras.c - reads a Keras model into the graph: a legacy HDF5 model file
  * (model_config + model_weights), a .json architecture with a
- * weights-only .h5 of the same stem beside it, or a Keras 3 .keras archive
- * (keras_zip.c).
+ * weights-only .h5 or Keras 3 .weights.h5 of the same stem beside it, or a
+ * Keras 3 .keras archive (keras_zip.c).
  *
  * This half handles files and topology: Sequential models in their three
  * JSON shapes (Keras 1/early 2 list, Keras 2 dict, Keras 3 with
@@ -31,7 +31,8 @@ typedef struct keras_sources {
     hid_t weights;    /* its group of per-layer groups */
     char wpath[4096]; /* that file's name */
     char version[32]; /* a .keras archive's keras_version, or "" */
-    int zip;          /* a .keras archive: variables by saver path */
+    int zip;          /* variables by saver path (layers/.../vars): a
+                         .keras archive or a Keras 3 .weights.h5 */
 } keras_sources;
 
 /* Progress through one model's layer list (the top model's, or that of a
@@ -81,19 +82,29 @@ static snn_status load_json_file(const char *path, json_t **out,
     return SNN_OK;
 }
 
+/* The weights beside a .json: <stem>.h5 as Keras 1/2 save_weights wrote
+ * it (a group per layer), or Keras 3's <stem>.weights.h5, laid out as in
+ * a .keras archive. */
 static snn_status open_json_pair(const char *path, keras_sources *s,
                                  snn_error *err)
 {
     size_t stem = strlen(path) - strlen(".json");
-    if (stem + sizeof ".h5" > sizeof s->wpath)
+    if (stem + sizeof ".weights.h5" > sizeof s->wpath)
         return snn_error_set(err, SNN_E_INVALID, "%s: path too long", path);
-    snprintf(s->wpath, sizeof s->wpath, "%.*s.h5", (int)stem, path);
+    snprintf(s->wpath, sizeof s->wpath, "%.*s.weights.h5", (int)stem, path);
+    FILE *f = fopen(s->wpath, "rb");
+    if (f)
+        fclose(f);
+    else
+        snprintf(s->wpath, sizeof s->wpath, "%.*s.h5", (int)stem, path);
     snn_status st = load_json_file(path, &s->model, err);
     if (st == SNN_OK)
         st = snn_h5_open(s->wpath, &s->file, err);
     if (st == SNN_OK && (s->weights = H5Gopen2(s->file, "/", H5P_DEFAULT)) < 0)
         st = snn_error_set(err, SNN_E_FORMAT, "%s: no root group",
                            s->wpath);
+    s->zip = st == SNN_OK && snn_h5_has(s->file, "layers") &&
+             H5Aexists(s->file, "layer_names") <= 0;
     return st;
 }
 
