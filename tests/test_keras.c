@@ -648,6 +648,36 @@ static const char *write_json_pair(const char *dir, json_t *root,
     return buf;
 }
 
+/* 100 Sequential models, each the only layer of the one around it: a
+ * clear error, not a stack overflow. */
+static void test_nested_too_deep(void **state)
+{
+    (void)state;
+    char dir[256], path[512];
+    json_t *model = json_pack("{s:s, s:{s:s, s:[{s:s, s:{s:s}}]}}",
+                              "class_name", "Sequential", "config", "name",
+                              "m100", "layers", "class_name", "Flatten",
+                              "config", "name", "f");
+    for (int depth = 99; depth > 0; depth--) {
+        char name[16];
+        snprintf(name, sizeof name, "m%d", depth);
+        model = json_pack("{s:s, s:{s:s, s:[o]}}", "class_name",
+                          "Sequential", "config", "name", name, "layers",
+                          model);
+    }
+    json_t *root = json_pack(
+        "{s:s, s:{s:s, s:[{s:s, s:{s:s, s:[n, i]}}, o]}}", "class_name",
+        "Sequential", "config", "name", "top", "layers", "class_name",
+        "InputLayer", "config", "name", "in", "batch_shape", 4, model);
+    assert_non_null(root);
+    tu_tempdir(dir, sizeof dir);
+    write_json_pair(dir, root, "keras/cnn_pair.h5", path, sizeof path);
+    parse_fails(path, SNN_E_UNSUPPORTED, "m.json: model 'm",
+                "is nested too deeply");
+    json_decref(root);
+    tu_rmtree(dir);
+}
+
 /* Keras 2.0-2.2.2 Sequential: the config is the layer list itself and the
  * first layer carries batch_input_shape (no InputLayer). */
 static void test_keras2_sequential_list(void **state)
@@ -782,6 +812,7 @@ int main(void)
         cmocka_unit_test(test_outputs_match_keras),
         cmocka_unit_test(test_keras_archive_outputs),
         cmocka_unit_test(test_nested_models),
+        cmocka_unit_test(test_nested_too_deep),
         cmocka_unit_test(test_keras3_vars_paths),
         cmocka_unit_test(test_keras_archive_broken),
         cmocka_unit_test(test_keras1_outputs),

@@ -486,6 +486,11 @@ static snn_status visit_model(keras_ctx *c, keras_walk *w, json_t *layers,
         st = snn_error_set(err, SNN_E_UNSUPPORTED,
                            "%s: nested model '%s' takes %d inputs; one is "
                            "supported", c->path, c->name, n_in);
+    /* The saver path also bounds the recursion on a hostile file. */
+    if (st == SNN_OK && strlen(w->vars) + 1 >= sizeof w->vars)
+        st = snn_error_set(err, SNN_E_UNSUPPORTED,
+                           "%s: model '%s' is nested too deeply", c->path,
+                           c->name);
     if (st != SNN_OK)
         return st;
     /* w->vars is <prefix>layers/<name>/vars: its models' layers are under
