@@ -480,7 +480,7 @@ static snn_status visit_model(keras_ctx *c, keras_walk *w, json_t *layers,
     if (functional) {
         int inputs[SNN_MAX_INPUTS];
         st = functional_inputs(c, layers, i, w, inputs, &n_in, err);
-        feed = inputs[0];
+        feed = st == SNN_OK ? inputs[0] : -1;
     }
     if (st == SNN_OK && n_in != 1)
         st = snn_error_set(err, SNN_E_UNSUPPORTED,
