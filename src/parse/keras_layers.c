@@ -216,9 +216,9 @@ static snn_status read_vars(const keras_ctx *c, snn_tensor *w,
     H5G_info_t info;
     memset(&info, 0, sizeof info);
     snn_status st = SNN_OK;
-    if (H5Aexists(grp, "name") > 0 &&
-        snn_h5_attr_string(grp, "name", c->wpath, &owner, err) == SNN_OK &&
-        strcmp(owner, c->name) != 0)
+    if (H5Aexists(grp, "name") > 0)
+        st = snn_h5_attr_string(grp, "name", c->wpath, &owner, err);
+    if (st == SNN_OK && owner && strcmp(owner, c->name) != 0)
         st = snn_error_set(err, SNN_E_FORMAT,
                            "%s: group %s holds the weights of layer '%s', "
                            "not of layer '%s'", c->wpath, c->vars, owner,
