@@ -10,6 +10,8 @@ so the reader is checked against software that is not ours.
 Needs: protoc (Debian protobuf-compiler), and in the venv numpy, protobuf,
 opencv-python-headless<5 (OpenCV 5 dropped the Caffe importer).
 Run: .venv/bin/python scripts/gen_caffe_fixtures.py [SHARED_DIR]
+Appending nets at the end of main() leaves the earlier fixtures as they
+were (one random stream, drawn in order).
 With the shared LeNet present it also records OpenCV's predictions on the
 shared MNIST test set (lenet_opencv_pred.npy).
 """
@@ -119,6 +121,53 @@ layers { name: "ip" type: INNER_PRODUCT bottom: "pool" top: "ip"
 layers { name: "prob" type: SOFTMAX bottom: "ip" top: "prob" }
 """
 
+# Branches joined by Eltwise SUM (with coefficients, and without) and
+# Concat; conv1's output (after an in-place ReLU) feeds four layers.
+DAG = """
+name: "dag"
+layer { name: "data" type: "Input" top: "data"
+        input_param { shape { dim: 2 dim: 3 dim: 8 dim: 8 } } }
+layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1"
+        convolution_param { num_output: 4 kernel_size: 3 pad: 1 } }
+layer { name: "relu1" type: "ReLU" bottom: "conv1" top: "conv1" }
+layer { name: "conv2a" type: "Convolution" bottom: "conv1" top: "conv2a"
+        convolution_param { num_output: 4 kernel_size: 3 pad: 1 } }
+layer { name: "conv2b" type: "Convolution" bottom: "conv1" top: "conv2b"
+        convolution_param { num_output: 4 kernel_size: 1 } }
+layer { name: "sum" type: "Eltwise" bottom: "conv2a" bottom: "conv2b"
+        bottom: "conv1" top: "sum"
+        eltwise_param { operation: SUM coeff: 1 coeff: -0.5 coeff: 2 } }
+layer { name: "relu2" type: "ReLU" bottom: "sum" top: "sum" }
+layer { name: "plain" type: "Eltwise" bottom: "sum" bottom: "conv2b"
+        top: "plain" }
+layer { name: "cat" type: "Concat" bottom: "plain" bottom: "conv1"
+        top: "cat" concat_param { axis: 1 } }
+layer { name: "pool" type: "Pooling" bottom: "cat" top: "pool"
+        pooling_param { pool: AVE global_pooling: true } }
+layer { name: "ip" type: "InnerProduct" bottom: "pool" top: "ip"
+        inner_product_param { num_output: 3 } }
+layer { name: "prob" type: "Softmax" bottom: "ip" top: "prob" }
+"""
+
+# The same joins in legacy V1 form (concat_dim, enum types).
+V1DAG = """
+name: "v1dag"
+input: "data"
+input_dim: 1 input_dim: 2 input_dim: 5 input_dim: 5
+layers { name: "a" type: CONVOLUTION bottom: "data" top: "a"
+         convolution_param { num_output: 2 kernel_size: 3 } }
+layers { name: "b" type: CONVOLUTION bottom: "data" top: "b"
+         convolution_param { num_output: 3 kernel_size: 3 } }
+layers { name: "cat" type: CONCAT bottom: "a" bottom: "b" top: "cat"
+         concat_param { concat_dim: 1 } }
+layers { name: "c" type: CONVOLUTION bottom: "cat" top: "c"
+         convolution_param { num_output: 5 kernel_size: 1 } }
+layers { name: "sum" type: ELTWISE bottom: "c" bottom: "cat" top: "sum"
+         eltwise_param { coeff: 0.5 coeff: 1.5 } }
+layers { name: "ip" type: INNER_PRODUCT bottom: "sum" top: "ip"
+         inner_product_param { num_output: 3 } }
+"""
+
 
 def layer_list(net):
     return net.layers if len(net.layers) else net.layer
@@ -138,6 +187,14 @@ def shapes_of(net):
                    "ip": [(4, 3), (4,)]},
         "v1": {"conv": [(3, 1, 3, 3), (3,)],
                "ip": [(3, 3 * 2 * 2), (3,)]},
+        "dag": {"conv1": [(4, 3, 3, 3), (4,)],
+                "conv2a": [(4, 4, 3, 3), (4,)],
+                "conv2b": [(4, 4, 1, 1), (4,)],
+                "ip": [(3, 8), (3,)]},
+        "v1dag": {"a": [(2, 2, 3, 3), (2,)],
+                  "b": [(3, 2, 3, 3), (3,)],
+                  "c": [(5, 5, 1, 1), (5,)],
+                  "ip": [(3, 5 * 3 * 3), (3,)]},
     }[net.name]
 
 
@@ -226,6 +283,8 @@ def main():
     transposed_copy("mix", "mix_t")
     write_net(GLOBAL, "global", 2)
     write_net(V1, "v1", 2)
+    write_net(DAG, "dag", 2)
+    write_net(V1DAG, "v1dag", 2)
     shared_lenet(sys.argv[1] if len(sys.argv) > 1
                  else os.path.join(ROOT, "..", "shared"))
 

@@ -7,6 +7,8 @@ the repository root with the project venv:
 
     .venv/bin/python scripts/gen_keras_fixtures.py         # the first set
     .venv/bin/python scripts/gen_keras_fixtures.py layers  # DAGs, new layers
+    .venv/bin/python scripts/gen_keras_fixtures.py keras3  # .keras, 1-D
+    .venv/bin/python scripts/gen_keras_fixtures.py nested  # nested models
 
 Per model <name>:
   <name>.h5          legacy full-model HDF5 (model.save)
@@ -298,3 +300,203 @@ def main_layers():
 
 if __name__ == "__main__" and sys.argv[1:] == ["layers"]:
     main_layers()
+
+
+# ---- Keras 3 native .keras archives and 1-D layers (issue 3) ---------------
+#
+# Written by `gen_keras_fixtures.py keras3`, which touches only these files:
+#   cnn3.keras, dag3.keras: the cnn and dag models above saved as .keras (a
+#       zip of config.json, metadata.json and model.weights.h5 whose layer
+#       variables sit under layers/<class_name_snake_case>[_N]/vars/<i>)
+#   seq1d.keras/.h5: Conv1D (same, causal with dilation, strided),
+#       MaxPooling1D, AveragePooling1D, Flatten of a sequence
+#   gap1d.keras: Conv1D then GlobalAveragePooling1D
+#   <name>_x.npy (N, steps, channels) and <name>_x_nchw.npy (N, C, 1, steps)
+#   bad_noweights.keras: cnn3.keras without model.weights.h5
+#   bad_shape.keras: cnn3.keras whose Dense claims 9 units (kernel has 8)
+#   bad_names.keras: cnn3.keras whose two Dense layers' weight groups are
+#       swapped (each vars group names the other layer)
+#   bad_unknown.keras: cnn3.keras whose first Conv2D claims to be a Conv3D
+# (`gen_keras_fixtures.py keras3-bad` rewrites only the bad_* files.)
+
+def seq1d():
+    return keras.Sequential([
+        keras.Input((16, 3), name="signal"),
+        layers.Conv1D(4, 3, padding="same", activation="relu", name="c_same"),
+        layers.MaxPooling1D(2, name="maxpool"),
+        layers.Conv1D(5, 3, padding="causal", dilation_rate=2,
+                      activation="relu", name="c_causal"),
+        layers.Conv1D(4, 2, strides=2, name="c_stride"),
+        layers.AveragePooling1D(2, strides=1, name="avgpool"),
+        layers.Flatten(name="flatten"),
+        layers.Dense(3, activation="softmax", name="out"),
+    ])
+
+
+def gap1d():
+    return keras.Sequential([
+        keras.Input((12, 2), name="signal"),
+        layers.Conv1D(6, 3, strides=2, padding="same", activation="relu",
+                      name="conv"),
+        layers.AveragePooling1D(3, strides=1, padding="same", name="avg"),
+        layers.GlobalAveragePooling1D(name="gap"),
+        layers.Dense(2, name="out"),
+    ])
+
+
+def save_keras(model, name, rng, legacy_h5=False):
+    """<name>.keras with fixed inputs and Keras' outputs on them."""
+    shape = (N_SAMPLES,) + tuple(model.input_shape[1:])
+    x = rng.uniform(0, 1, shape).astype(np.float32)
+    y = model.predict(x, verbose=0)
+    if x.ndim == 4:
+        x_nchw = x.transpose(0, 3, 1, 2)
+    elif x.ndim == 3:
+        x_nchw = x.transpose(0, 2, 1)[:, :, None, :]
+    else:
+        x_nchw = x
+    base = os.path.join(OUT, name)
+    model.save(base + ".keras")
+    if legacy_h5:
+        model.save(base + ".h5")
+    np.save(base + "_x.npy", x)
+    np.save(base + "_x_nchw.npy", np.ascontiguousarray(x_nchw))
+    np.save(base + "_y.npy", y)
+    return base
+
+
+def rewrite_keras(src, dst, edit):
+    """Copies the archive src to dst, member by member, through edit(name,
+    bytes) -> bytes or None (dropped)."""
+    import zipfile
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for info in zin.infolist():
+            data = edit(info.filename, zin.read(info.filename))
+            if data is not None:
+                zout.writestr(info, data)
+
+
+def swap_dense_vars(data):
+    """model.weights.h5 with the vars of dense and dense_1 exchanged."""
+    import io
+    buf = io.BytesIO(data)
+    with h5py.File(buf, "r+") as f:
+        f.move("layers/dense", "layers/tmp")
+        f.move("layers/dense_1", "layers/dense")
+        f.move("layers/tmp", "layers/dense_1")
+    return buf.getvalue()
+
+
+def main_keras3():
+    keras.utils.set_random_seed(7)
+    rng = np.random.default_rng(7)
+    model = cnn("channels_last")
+    randomize(model, rng)
+    randomize_batchnorm(model, rng)
+    save_keras(model, "cnn3", rng)
+    model = dag()
+    randomize(model, rng)
+    save_keras(model, "dag3", rng)
+    model = seq1d()
+    randomize(model, rng)
+    save_keras(model, "seq1d", rng, legacy_h5=True)
+    model = gap1d()
+    randomize(model, rng)
+    save_keras(model, "gap1d", rng)
+    main_keras3_bad()
+
+
+def main_keras3_bad():
+    good = os.path.join(OUT, "cnn3.keras")
+    rewrite_keras(good, os.path.join(OUT, "bad_noweights.keras"),
+                  lambda n, d: None if n == "model.weights.h5" else d)
+    rewrite_keras(good, os.path.join(OUT, "bad_shape.keras"),
+                  lambda n, d: d.replace(b'"units": 8', b'"units": 9')
+                  if n == "config.json" else d)
+    rewrite_keras(good, os.path.join(OUT, "bad_names.keras"),
+                  lambda n, d: swap_dense_vars(d)
+                  if n == "model.weights.h5" else d)
+    rewrite_keras(good, os.path.join(OUT, "bad_unknown.keras"),
+                  lambda n, d: d.replace(b'"Conv2D"', b'"Conv3D"', 1)
+                  if n == "config.json" else d)
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["keras3"]:
+    main_keras3()
+elif __name__ == "__main__" and sys.argv[1:] == ["keras3-bad"]:
+    main_keras3_bad()
+
+
+# ---- models nested in models ------------------------------------------------
+#
+# Written by `gen_keras_fixtures.py nested`, which touches only these files:
+#   nested.keras/.h5 (+ _x, _x_nchw, _y): a Functional model using a
+#       Sequential (Conv2D, BatchNormalization, ReLU, Flatten, Dense) as a
+#       layer; legacy HDF5 keeps all of its weights in one group, the
+#       BatchNormalization's moving statistics after every trainable weight
+#   nested_seq.keras/.h5: a Sequential using a Functional block as a layer
+
+def nested():
+    inner = keras.Sequential([
+        keras.Input((6, 6, 4)),
+        layers.Conv2D(3, 3, name="ic"),
+        layers.BatchNormalization(name="ibn"),
+        layers.ReLU(name="irelu"),
+        layers.Flatten(name="iflat"),
+        layers.Dense(5, activation="relu", name="idense"),
+    ], name="inner")
+    x_in = keras.Input((6, 6, 2), name="image")
+    a = layers.Conv2D(4, 3, padding="same", activation="relu",
+                      name="conv")(x_in)
+    out = layers.Dense(3, activation="softmax", name="out")(inner(a))
+    return keras.Model(x_in, out)
+
+
+def nested_seq():
+    b_in = keras.Input((8,), name="block_in")
+    b = layers.Dense(6, activation="relu", name="block_dense")(b_in)
+    block = keras.Model(b_in, b, name="block")
+    return keras.Sequential([keras.Input((8,), name="vec"), block,
+                             layers.Dense(2, name="out")])
+
+
+def randomize_nested(model, rng):
+    """randomize and randomize_batchnorm, inside nested models too."""
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            randomize_nested(layer, rng)
+        elif layer.get_weights():
+            layer.set_weights([rng.normal(0, 0.4, w.shape).astype("f4")
+                               for w in layer.get_weights()])
+    randomize_batchnorm(model, rng)
+
+
+def main_nested():
+    keras.utils.set_random_seed(9)
+    rng = np.random.default_rng(9)
+    for name, make in (("nested", nested), ("nested_seq", nested_seq)):
+        model = make()
+        randomize_nested(model, rng)
+        save_keras(model, name, rng, legacy_h5=True)
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["nested"]:
+    main_nested()
+
+
+# ---- Keras 3 architecture + weights pair -----------------------------------
+#
+# Written by `gen_keras_fixtures.py pair3` from the committed cnn3.keras:
+#   cnn3_pair.json (model.to_json()) + cnn3_pair.weights.h5
+#       (model.save_weights: the .keras archive's weights layout)
+
+def main_pair3():
+    model = keras.saving.load_model(os.path.join(OUT, "cnn3.keras"))
+    base = os.path.join(OUT, "cnn3_pair")
+    with open(base + ".json", "w") as f:
+        f.write(model.to_json())
+    model.save_weights(base + ".weights.h5")
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["pair3"]:
+    main_pair3()

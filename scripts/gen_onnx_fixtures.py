@@ -9,7 +9,8 @@ written with the onnx package itself.
 
 Needs torch and onnx in the venv.  Run: .venv/bin/python
 scripts/gen_onnx_fixtures.py (add `layers` to write only res_*, the
-residual/concat/upsample/transposed-convolution model).
+residual/concat/upsample/transposed-convolution model, or `seq` for seq_*,
+the 1-D convolution and pooling model).
 """
 import os
 import sys
@@ -96,7 +97,7 @@ MODELS = {"cnn": (Cnn, (3, 3, 9, 9)), "gap": (Gap, (3, 2, 7, 6)),
 
 def randomize_bn(model, gen):
     for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
+        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
             n = m.num_features
             m.running_mean.copy_(torch.randn(n, generator=gen) * 0.3)
             m.running_var.copy_(torch.rand(n, generator=gen) + 0.5)
@@ -232,7 +233,35 @@ def write_layers():
     write_models()
 
 
+class Seq(nn.Module):
+    """1-D layers: Conv1d (padded; strided and dilated), BatchNorm1d,
+    MaxPool1d, AvgPool1d, Flatten, Linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv1d(3, 4, 3, padding=1)
+        self.bn1 = nn.BatchNorm1d(4)
+        self.pool1 = nn.MaxPool1d(2)
+        self.conv2 = nn.Conv1d(4, 6, 3, stride=2, dilation=2, padding=2)
+        self.pool2 = nn.AvgPool1d(2, stride=1)
+        self.fc = nn.Linear(6 * 3, 3)
+
+    def forward(self, x):
+        x = self.pool1(torch.relu(self.bn1(self.conv1(x))))
+        x = self.pool2(torch.relu(self.conv2(x)))
+        return self.fc(torch.flatten(x, 1))
+
+
+def write_seq():
+    """Only the 1-D model seq_*: `gen_onnx_fixtures.py seq`."""
+    global MODELS
+    MODELS = {"seq": (Seq, (3, 3, 16))}
+    write_models()
+
+
 if __name__ == "__main__" and sys.argv[1:] == ["layers"]:
     write_layers()
+elif __name__ == "__main__" and sys.argv[1:] == ["seq"]:
+    write_seq()
 elif __name__ == "__main__":
     main()

@@ -1,8 +1,9 @@
 /*
  * test_caffe.c - the Caffe reader against an independent implementation:
  * fixture nets (scripts/gen_caffe_fixtures.py) whose outputs OpenCV's dnn
- * module computed, the shared LeNet whose MNIST accuracy OpenCV measured,
- * and broken or unsupported files that must fail with a clear error.
+ * module computed (chains, and branches joined by Eltwise and Concat), the
+ * shared LeNet whose MNIST accuracy OpenCV measured, and broken or
+ * unsupported files that must fail with a clear error.
  */
 #include "testutil.h"
 
@@ -67,6 +68,43 @@ static void test_outputs_match_opencv(void **state)
     check_outputs("mix_t", "mix");
     check_outputs("global", "global");
     check_outputs("v1", "v1");
+    check_outputs("dag", "dag");
+    check_outputs("v1dag", "v1dag");
+}
+
+/* dag.prototxt: Eltwise SUM of three branches with coeff 1, -0.5, 2 (a
+ * scale layer for each coefficient that is not 1), a plain Eltwise, and a
+ * Concat; conv1 (its ReLU fused) feeds four layers. */
+static void test_dag_structure(void **state)
+{
+    (void)state;
+    char proto[512], model[512];
+    snn_graph g;
+    fixture_pair("dag", proto, model, sizeof proto);
+    parse_ok(proto, model, &g);
+    int conv1 = snn_graph_find(&g, "conv1");
+    assert_int_equal(g.layers[conv1].act, SNN_ACT_RELU);
+    assert_int_equal(snn_graph_consumers(&g, conv1), 4);
+    assert_int_equal(snn_graph_find(&g, "sum_coeff0"), -1);
+    const snn_layer *c1 = tu_layer(&g, "sum_coeff1");
+    const snn_layer *c2 = tu_layer(&g, "sum_coeff2");
+    assert_true(c1->gamma.data[3] == -0.5f && c2->gamma.data[0] == 2.0f);
+    assert_int_equal(c1->inputs[0], snn_graph_find(&g, "conv2b"));
+    assert_int_equal(c2->inputs[0], conv1);
+    const snn_layer *sum = tu_layer(&g, "sum");
+    assert_int_equal(sum->op, SNN_OP_ADD);
+    assert_int_equal(sum->n_inputs, 3);
+    assert_int_equal(sum->inputs[0], snn_graph_find(&g, "conv2a"));
+    assert_int_equal(sum->inputs[1], snn_graph_find(&g, "sum_coeff1"));
+    assert_int_equal(sum->inputs[2], snn_graph_find(&g, "sum_coeff2"));
+    const snn_layer *plain = tu_layer(&g, "plain");
+    assert_int_equal(plain->n_inputs, 2);
+    assert_int_equal(plain->inputs[0], snn_graph_find(&g, "relu2"));
+    const snn_layer *cat = tu_layer(&g, "cat");
+    assert_int_equal(cat->op, SNN_OP_CONCAT);
+    assert_int_equal(cat->inputs[1], conv1);
+    assert_int_equal(cat->shape.dims[0], 8);
+    snn_graph_free(&g);
 }
 
 /* What the reader made of mix.prototxt: BatchNorm took the Scale's gamma
@@ -174,12 +212,14 @@ static void expect_error(const char *proto, const char *model,
     assert_int_equal(g.n_layers, 0);
 }
 
-/* mix.prototxt with its text edited: from -> to. */
-static void edited_prototxt(const char *dir, const char *from, const char *to,
-                            char *out, size_t n)
+/* <stem>.prototxt with its text edited: from -> to. */
+static void edited_prototxt(const char *stem, const char *dir,
+                            const char *from, const char *to, char *out,
+                            size_t n)
 {
-    char src[512];
-    FILE *f = fopen(tu_fixture(src, sizeof src, "caffe/mix.prototxt"), "rb");
+    char src[512], rel[128];
+    snprintf(rel, sizeof rel, "caffe/%s.prototxt", stem);
+    FILE *f = fopen(tu_fixture(src, sizeof src, rel), "rb");
     assert_non_null(f);
     char text[8192];
     size_t len = fread(text, 1, sizeof text - 1, f);
@@ -215,15 +255,15 @@ static void test_broken_files(void **state)
     expect_error(proto, "/nonexistent/x.caffemodel", SNN_E_IO, "cannot open",
                  NULL);
 
-    edited_prototxt(dir, "top: \"pool2\"\n        pooling",
+    edited_prototxt("mix", dir, "top: \"pool2\"\n        pooling",
                     "top: \"pool2\" {\n        pooling", bad, sizeof bad);
     expect_error(bad, model, SNN_E_FORMAT, "edited.prototxt:", NULL);
 
-    edited_prototxt(dir, "dropout_ratio: 0.3 } }", "dropout_ratio: 0.3 }",
+    edited_prototxt("mix", dir, "dropout_ratio: 0.3 } }", "dropout_ratio: 0.3 }",
                     bad, sizeof bad);
     expect_error(bad, model, SNN_E_FORMAT, "missing closing bracket", NULL);
 
-    edited_prototxt(dir, "kernel_size: 3 pad: 1", "kernel_size: three pad: 1",
+    edited_prototxt("mix", dir, "kernel_size: 3 pad: 1", "kernel_size: three pad: 1",
                     bad, sizeof bad);
     expect_error(bad, model, SNN_E_FORMAT, "kernel_size", NULL);
     tu_rmtree(dir);
@@ -236,18 +276,18 @@ static void test_weights_that_do_not_fit(void **state)
     fixture_pair("mix", proto, model, sizeof proto);
     tu_tempdir(dir, sizeof dir);
 
-    edited_prototxt(dir, "num_output: 6", "num_output: 5", bad, sizeof bad);
+    edited_prototxt("mix", dir, "num_output: 6", "num_output: 5", bad, sizeof bad);
     expect_error(bad, model, SNN_E_SHAPE, "conv1", "weights", NULL);
 
     /* An absurd layer size must be refused before anything is allocated. */
-    edited_prototxt(dir, "num_output: 7", "num_output: 4000000000", bad,
+    edited_prototxt("mix", dir, "num_output: 7", "num_output: 4000000000", bad,
                     sizeof bad);
     expect_error(bad, model, SNN_E_SHAPE, "ip1", NULL);
 
-    edited_prototxt(dir, "name: \"ip2\"", "name: \"ip9\"", bad, sizeof bad);
+    edited_prototxt("mix", dir, "name: \"ip2\"", "name: \"ip9\"", bad, sizeof bad);
     expect_error(bad, model, SNN_E_FORMAT, "ip9", "missing", NULL);
 
-    edited_prototxt(dir, "bottom: \"ip1\" top: \"ip2\"",
+    edited_prototxt("mix", dir, "bottom: \"ip1\" top: \"ip2\"",
                     "bottom: \"ip0\" top: \"ip2\"", bad, sizeof bad);
     expect_error(bad, model, SNN_E_FORMAT, "'ip0'", NULL);
     tu_rmtree(dir);
@@ -260,21 +300,21 @@ static void test_unsupported_layers(void **state)
     fixture_pair("mix", proto, model, sizeof proto);
     tu_tempdir(dir, sizeof dir);
 
-    edited_prototxt(dir, "type: \"Dropout\"", "type: \"LRN\"", bad,
+    edited_prototxt("mix", dir, "type: \"Dropout\"", "type: \"LRN\"", bad,
                     sizeof bad);
     expect_error(bad, model, SNN_E_UNSUPPORTED, "'drop'", "LRN", NULL);
 
-    edited_prototxt(dir, "type: \"ReLU\" bottom: \"conv2\"",
+    edited_prototxt("mix", dir, "type: \"ReLU\" bottom: \"conv2\"",
                     "type: \"ReLU\" relu_param { negative_slope: 0.1 } "
                     "bottom: \"conv2\"", bad, sizeof bad);
     expect_error(bad, model, SNN_E_UNSUPPORTED, "relu2", "integrate-and-fire",
                  NULL);
 
-    edited_prototxt(dir, "type: \"Input\" top: \"data\"",
+    edited_prototxt("mix", dir, "type: \"Input\" top: \"data\"",
                     "type: \"Data\" top: \"data\"", bad, sizeof bad);
     expect_error(bad, model, SNN_E_UNSUPPORTED, "Input layer", NULL);
 
-    edited_prototxt(dir, "pool: AVE", "pool: STOCHASTIC", bad, sizeof bad);
+    edited_prototxt("mix", dir, "pool: AVE", "pool: STOCHASTIC", bad, sizeof bad);
     expect_error(bad, model, SNN_E_UNSUPPORTED, "pool1", "stochastic", NULL);
     tu_rmtree(dir);
 }
@@ -339,11 +379,42 @@ static void test_model_load(void **state)
     assert_non_null(strstr(err.msg, "caffe/nothing.caffemodel"));
 }
 
+static void test_unsupported_joins(void **state)
+{
+    (void)state;
+    char proto[512], model[512], dir[256], bad[512];
+    fixture_pair("dag", proto, model, sizeof proto);
+    tu_tempdir(dir, sizeof dir);
+    edited_prototxt("dag", dir, "operation: SUM", "operation: PROD", bad,
+                    sizeof bad);
+    expect_error(bad, model, SNN_E_UNSUPPORTED, "layer 'sum' (Eltwise)",
+                 "only operation SUM", NULL);
+    edited_prototxt("dag", dir, "coeff: -0.5 coeff: 2", "coeff: -0.5", bad,
+                    sizeof bad);
+    expect_error(bad, model, SNN_E_FORMAT, "layer 'sum' (Eltwise)",
+                 "has 2 coeff for 3 bottoms", NULL);
+    edited_prototxt("dag", dir, "concat_param { axis: 1 }",
+                    "concat_param { axis: 2 }", bad, sizeof bad);
+    expect_error(bad, model, SNN_E_UNSUPPORTED, "layer 'cat' (Concat)",
+                 "concatenating along axis 2 is not supported", NULL);
+    edited_prototxt("dag", dir, "bottom: \"plain\" bottom: \"conv1\"",
+                    "bottom: \"plain\"", bad, sizeof bad);
+    expect_error(bad, model, SNN_E_UNSUPPORTED, "layer 'cat' (Concat)",
+                 "has 1 bottoms", NULL);
+    /* Branches whose shapes disagree. */
+    edited_prototxt("dag", dir, "num_output: 4 kernel_size: 1",
+                    "num_output: 5 kernel_size: 1", bad, sizeof bad);
+    expect_error(bad, model, SNN_E_SHAPE, "conv2b", NULL);
+    tu_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_outputs_match_opencv),
         cmocka_unit_test(test_mix_structure),
+        cmocka_unit_test(test_dag_structure),
+        cmocka_unit_test(test_unsupported_joins),
         cmocka_unit_test(test_shared_lenet),
         cmocka_unit_test(test_broken_files),
         cmocka_unit_test(test_weights_that_do_not_fit),

@@ -5,6 +5,7 @@
  * parsed graph against model.predict, and the errors for broken or
  * unsupported files.
  */
+#define _GNU_SOURCE /* memmem */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "snntb/ann.h"
 #include "snntb/dataset.h"
+#include "parse/keras_internal.h"
 #include "snntb/parse.h"
 #include "testutil.h"
 
@@ -244,15 +246,17 @@ static void test_other_encodings_match(void **state)
 
 /* ---- outputs against Keras' model.predict ------------------------------ */
 
+/* Runs model on <stem>_x_nchw.npy and compares with <stem>_y.npy (stems
+ * relative to tests/fixtures). */
 static void check_outputs_of(const char *model, const char *stem)
 {
     char rel[256];
     snn_graph g;
     snn_tensor x, y;
     parse_ok(model, &g);
-    snprintf(rel, sizeof rel, "keras/%s_x_nchw.npy", stem);
+    snprintf(rel, sizeof rel, "%s_x_nchw.npy", stem);
     tu_load_npy(rel, &x);
-    snprintf(rel, sizeof rel, "keras/%s_y.npy", stem);
+    snprintf(rel, sizeof rel, "%s_y.npy", stem);
     tu_load_npy(rel, &y);
     snn_tensor out;
     tu_ann_output(&g, &x, &out, model);
@@ -272,13 +276,211 @@ static void check_outputs(const char *rel, const char *stem)
 static void test_outputs_match_keras(void **state)
 {
     (void)state;
-    check_outputs("keras/cnn.h5", "cnn");
-    check_outputs("keras/cnn_pair.json", "cnn");
-    check_outputs("keras/cnn_chunked.h5", "cnn");
-    check_outputs("keras/cnn_cf.h5", "cnn_cf");
-    check_outputs("keras/cnn_cf_pair.json", "cnn_cf");
-    check_outputs("keras/func.h5", "func");
-    check_outputs("keras/func_pair.json", "func");
+    check_outputs("keras/cnn.h5", "keras/cnn");
+    check_outputs("keras/cnn_pair.json", "keras/cnn");
+    check_outputs("keras/cnn_chunked.h5", "keras/cnn");
+    check_outputs("keras/cnn_cf.h5", "keras/cnn_cf");
+    check_outputs("keras/cnn_cf_pair.json", "keras/cnn_cf");
+    check_outputs("keras/func.h5", "keras/func");
+    check_outputs("keras/func_pair.json", "keras/func");
+}
+
+/* ---- Keras 3 .keras archives ------------------------------------------- */
+
+/* The same layers as cnn.h5, Sequential (also as .json + .weights.h5);
+ * and the Functional DAG, whose repeated classes (two Conv2D) must find
+ * their numbered variable groups. */
+static void test_keras_archive_outputs(void **state)
+{
+    (void)state;
+    check_outputs("keras/cnn3.keras", "keras/cnn3");
+    check_outputs("keras/dag3.keras", "keras/dag3");
+    /* Keras 3's to_json() + save_weights() pair (.weights.h5) */
+    check_outputs("keras/cnn3_pair.json", "keras/cnn3");
+    snn_graph g;
+    parse_fixture("keras/cnn3.keras", &g);
+    check_layers(&g, CNN_LAYERS, N_CNN);
+    assert_string_equal(g.source, "keras 3.15.1");
+    snn_graph_free(&g);
+}
+
+/* A Sequential used as a layer of a Functional model and the reverse,
+ * from .keras (variables under the nested model's path) and legacy HDF5
+ * (all of a nested model's weights in its group, a BatchNormalization's
+ * moving statistics after every trainable weight). */
+static void test_nested_models(void **state)
+{
+    (void)state;
+    check_outputs("keras/nested.keras", "keras/nested");
+    check_outputs("keras/nested.h5", "keras/nested");
+    check_outputs("keras/nested_seq.keras", "keras/nested_seq");
+    check_outputs("keras/nested_seq.h5", "keras/nested_seq");
+    snn_graph g;
+    parse_fixture("keras/nested.h5", &g);
+    assert_int_equal(g.n_layers, 8);
+    assert_int_equal(tu_layer(&g, "ic")->inputs[0],
+                     snn_graph_find(&g, "conv"));
+    assert_int_equal(tu_layer(&g, "out")->inputs[0],
+                     snn_graph_find(&g, "idense"));
+    snn_graph_free(&g);
+}
+
+/* Where Keras 3's saver puts a layer's variables: the class name as
+ * keras.src.utils.naming.to_snake_case (Keras 3.15.1) gives it, numbered
+ * from the second of its class. */
+static void test_keras3_vars_paths(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *prefix, *cls;
+        int n;
+        const char *path;
+    } cases[] = {
+        {"", "Conv2DTranspose", 0, "layers/conv2d_transpose/vars"},
+        {"", "ReLU", 0, "layers/re_lu/vars"},
+        {"", "PReLU", 0, "layers/p_re_lu/vars"},
+        {"", "DepthwiseConv2D", 0, "layers/depthwise_conv2d/vars"},
+        {"", "UpSampling2D", 0, "layers/up_sampling2d/vars"},
+        {"", "GlobalAveragePooling1D", 0,
+         "layers/global_average_pooling1d/vars"},
+        {"", "MaxPool2D", 0, "layers/max_pool2d/vars"},
+        {"", "ABCDef", 0, "layers/abc_def/vars"},
+        {"", "XYZ", 0, "layers/xyz/vars"},
+        {"layers/sequential/", "Dense", 2,
+         "layers/sequential/layers/dense_2/vars"},
+    };
+    char buf[KERAS_VARS_MAX];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snn_keras_vars_path(cases[i].prefix, cases[i].cls, cases[i].n, buf,
+                            sizeof buf);
+        assert_string_equal(buf, cases[i].path);
+    }
+}
+
+static void test_keras_archive_broken(void **state)
+{
+    (void)state;
+    char src[512], dir[256], path[512];
+    size_t len;
+    char *bytes = read_all(tu_fixture(src, sizeof src, "keras/cnn3.keras"),
+                           &len);
+    tu_tempdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/cut.keras", dir);
+    /* Cut inside the weights member, then inside the central directory. */
+    tu_write_file(path, bytes, len / 2);
+    parse_fails(path, SNN_E_FORMAT, "cut.keras: ", "archive");
+    tu_write_file(path, bytes, len - 30);
+    parse_fails(path, SNN_E_FORMAT, "cut.keras: ", "archive");
+    static const char fake[] = "PK\3\4 not really";
+    tu_write_file(path, fake, sizeof fake - 1);
+    parse_fails(path, SNN_E_FORMAT, "cut.keras: ", "archive");
+    /* The central directory claims 4 GiB for the weights member: refused
+     * before anything is allocated. */
+    char *copy = malloc(len);
+    assert_non_null(copy);
+    memcpy(copy, bytes, len);
+    for (char *p = copy; (p = memmem(p, len - (size_t)(p - copy),
+                                     "PK\1\2", 4)); p += 4)
+        if (memcmp(p + 46, "model.weights.h5", 16) == 0)
+            memcpy(p + 24, "\0\xff\xff\xff", 4);
+    tu_write_file(path, copy, len);
+    free(copy);
+    parse_fails(path, SNN_E_FORMAT, "cut.keras: member model.weights.h5",
+                "claims 4294967040 bytes from 32080 stored bytes");
+    /* Zeroes over the weights file's superblock, the archive intact. */
+    char *hdf = memmem(bytes, len, "\x89HDF", 4);
+    assert_non_null(hdf);
+    memset(hdf, 0, 200);
+    tu_write_file(path, bytes, len);
+    parse_fails(path, SNN_E_FORMAT, "cut.keras: member model.weights.h5",
+                "CRC error");
+    free(bytes);
+    tu_rmtree(dir);
+
+    parse_fails(tu_fixture(src, sizeof src, "keras/absent.keras"), SNN_E_IO,
+                "absent.keras", "cannot open");
+    parse_fails(tu_fixture(src, sizeof src, "keras/bad_noweights.keras"),
+                SNN_E_FORMAT, "bad_noweights.keras: ",
+                "no model.weights.h5 in the archive");
+    parse_fails(tu_fixture(src, sizeof src, "keras/bad_shape.keras"),
+                SNN_E_SHAPE, "bad_shape.keras: layer 'dense'",
+                "kernel (16, 8) does not match");
+    parse_fails(tu_fixture(src, sizeof src, "keras/bad_unknown.keras"),
+                SNN_E_UNSUPPORTED, "bad_unknown.keras: ",
+                "layer 'conv' of type 'Conv3D' is not supported");
+    parse_fails(tu_fixture(src, sizeof src, "keras/bad_names.keras"),
+                SNN_E_FORMAT, "bad_names.keras:model.weights.h5: ",
+                "group layers/dense/vars holds the weights of layer 'out', "
+                "not of layer 'dense'");
+}
+
+/* ---- Keras 1.2.2 files (scripts/gen_keras1_fixtures.py) ---------------- */
+
+/* Outputs of an independent numpy forward pass: 'th' (kernels stored
+ * (out, in, rows, cols), flattened as (C, H, W)) and 'tf' orderings, and a
+ * functional Model. */
+static void test_keras1_outputs(void **state)
+{
+    (void)state;
+    check_outputs("keras1/th.h5", "keras1/th");
+    check_outputs("keras1/tf.h5", "keras1/tf");
+    check_outputs("keras1/func.h5", "keras1/func");
+    /* Convolution1D's (length, 1, in, out) kernels, MaxPooling1D */
+    check_outputs("keras1/seq.h5", "keras1/seq");
+    /* Merge sum and concat: Add and Concatenate */
+    check_outputs("keras1/merge.h5", "keras1/merge");
+    snn_graph g;
+    parse_fixture("keras1/merge.h5", &g);
+    assert_int_equal(tu_layer(&g, "merge_1")->op, SNN_OP_ADD);
+    assert_int_equal(tu_layer(&g, "merge_2")->op, SNN_OP_CONCAT);
+    assert_int_equal(tu_layer(&g, "merge_2")->n_inputs, 2);
+    snn_graph_free(&g);
+}
+
+static const expect_layer KERAS1_TH[] = {
+    {"convolution2d_1_input", SNN_OP_INPUT, SNN_ACT_LINEAR, 3, {2, 14, 14}},
+    {"convolution2d_1", SNN_OP_CONV2D, SNN_ACT_LINEAR, 3, {4, 12, 12}},
+    {"batchnormalization_1", SNN_OP_BATCHNORM, SNN_ACT_LINEAR, 3,
+     {4, 12, 12}},
+    {"activation_1", SNN_OP_ACTIVATION, SNN_ACT_RELU, 3, {4, 12, 12}},
+    {"maxpooling2d_1", SNN_OP_MAXPOOL2D, SNN_ACT_LINEAR, 3, {4, 6, 6}},
+    {"convolution2d_2", SNN_OP_CONV2D, SNN_ACT_RELU, 3, {3, 3, 3}},
+    {"averagepooling2d_1", SNN_OP_AVGPOOL2D, SNN_ACT_LINEAR, 3, {3, 2, 2}},
+    {"flatten_1", SNN_OP_FLATTEN, SNN_ACT_LINEAR, 1, {12}},
+    {"dense_1", SNN_OP_DENSE, SNN_ACT_RELU, 1, {5}},
+    {"dense_2", SNN_OP_DENSE, SNN_ACT_SOFTMAX, 1, {3}},
+};
+
+static void test_keras1_structure(void **state)
+{
+    (void)state;
+    snn_graph g;
+    parse_fixture("keras1/th.h5", &g);
+    check_layers(&g, KERAS1_TH, 10);
+    assert_false(tu_layer(&g, "flatten_1")->flatten_hwc);
+    assert_int_equal(tu_layer(&g, "convolution2d_2")->win.stride[1], 2);
+    assert_string_equal(g.source, "keras 1.2.2");
+    snn_graph_free(&g);
+    parse_fixture("keras1/tf.h5", &g);
+    assert_true(tu_layer(&g, "flatten_1")->flatten_hwc);
+    snn_graph_free(&g);
+}
+
+static void test_keras1_refused(void **state)
+{
+    (void)state;
+    char path[512];
+    parse_fails(tu_fixture(path, sizeof path, "keras1/lstm.h5"),
+                SNN_E_UNSUPPORTED, "lstm.h5: ",
+                "layer 'lstm_1' of type 'LSTM' is not supported");
+    parse_fails(tu_fixture(path, sizeof path, "keras1/bnmode2.h5"),
+                SNN_E_UNSUPPORTED,
+                "bnmode2.h5: layer 'batchnormalization_1'",
+                "mode 2 normalizes with the statistics of each batch");
+    parse_fails(tu_fixture(path, sizeof path, "keras1/mergemul.h5"),
+                SNN_E_UNSUPPORTED, "mergemul.h5: layer 'merge_1' of type "
+                                   "'Merge'",
+                "mode 'mul' is not supported (sum and concat are)");
 }
 
 /* ---- the shared Keras 2.2.4 LeNet (channels_first, no InputLayer) ------ */
@@ -446,6 +648,36 @@ static const char *write_json_pair(const char *dir, json_t *root,
     return buf;
 }
 
+/* 100 Sequential models, each the only layer of the one around it: a
+ * clear error, not a stack overflow. */
+static void test_nested_too_deep(void **state)
+{
+    (void)state;
+    char dir[256], path[512];
+    json_t *model = json_pack("{s:s, s:{s:s, s:[{s:s, s:{s:s}}]}}",
+                              "class_name", "Sequential", "config", "name",
+                              "m100", "layers", "class_name", "Flatten",
+                              "config", "name", "f");
+    for (int depth = 99; depth > 0; depth--) {
+        char name[16];
+        snprintf(name, sizeof name, "m%d", depth);
+        model = json_pack("{s:s, s:{s:s, s:[o]}}", "class_name",
+                          "Sequential", "config", "name", name, "layers",
+                          model);
+    }
+    json_t *root = json_pack(
+        "{s:s, s:{s:s, s:[{s:s, s:{s:s, s:[n, i]}}, o]}}", "class_name",
+        "Sequential", "config", "name", "top", "layers", "class_name",
+        "InputLayer", "config", "name", "in", "batch_shape", 4, model);
+    assert_non_null(root);
+    tu_tempdir(dir, sizeof dir);
+    write_json_pair(dir, root, "keras/cnn_pair.h5", path, sizeof path);
+    parse_fails(path, SNN_E_UNSUPPORTED, "m.json: model 'm",
+                "is nested too deeply");
+    json_decref(root);
+    tu_rmtree(dir);
+}
+
 /* Keras 2.0-2.2.2 Sequential: the config is the layer list itself and the
  * first layer carries batch_input_shape (no InputLayer). */
 static void test_keras2_sequential_list(void **state)
@@ -472,7 +704,7 @@ static void test_keras2_sequential_list(void **state)
     e[0].name = "conv_input";
     check_layers(&g, e, N_CNN);
     snn_graph_free(&g);
-    check_outputs_of(path, "cnn");
+    check_outputs_of(path, "keras/cnn");
     json_decref(root);
     tu_rmtree(dir);
 }
@@ -511,7 +743,7 @@ static void test_keras2_functional(void **state)
     tu_tempdir(dir, sizeof dir);
     check_outputs_of(write_json_pair(dir, root, "keras/func_pair.h5", path,
                                      sizeof path),
-                     "func");
+                     "keras/func");
     json_decref(root);
     tu_rmtree(dir);
 }
@@ -552,10 +784,17 @@ static void test_model_load(void **state)
         snn_graph_free(&g);
     }
 
+    /* Neither cnn3.json nor cnn3.h5: the Keras 3 archive. */
+    if (snn_model_load(dir, "cnn3", "keras", &g, &err) != SNN_OK)
+        fail_msg("cnn3: %s", err.msg);
+    check_layers(&g, CNN_LAYERS, N_CNN);
+    snn_graph_free(&g);
+
     assert_int_equal(snn_model_load(dir, "nothing", "keras", &g, &err),
                      SNN_E_IO);
     assert_non_null(strstr(err.msg, "keras/nothing.json"));
     assert_non_null(strstr(err.msg, "keras/nothing.h5"));
+    assert_non_null(strstr(err.msg, "keras/nothing.keras"));
 
     assert_int_equal(snn_model_load(dir, "cnn", "theano", &g, &err),
                      SNN_E_UNSUPPORTED);
@@ -571,6 +810,14 @@ int main(void)
         cmocka_unit_test(test_kernel_layout),
         cmocka_unit_test(test_other_encodings_match),
         cmocka_unit_test(test_outputs_match_keras),
+        cmocka_unit_test(test_keras_archive_outputs),
+        cmocka_unit_test(test_nested_models),
+        cmocka_unit_test(test_nested_too_deep),
+        cmocka_unit_test(test_keras3_vars_paths),
+        cmocka_unit_test(test_keras_archive_broken),
+        cmocka_unit_test(test_keras1_outputs),
+        cmocka_unit_test(test_keras1_structure),
+        cmocka_unit_test(test_keras1_refused),
         cmocka_unit_test(test_shared_lenet),
         cmocka_unit_test(test_truncated_file),
         cmocka_unit_test(test_missing_and_weights_only),

@@ -2,8 +2,9 @@
  * test_layers_keras.c - Keras Functional DAGs and the layers beyond a
  * linear chain (Add, Concatenate, depthwise/separable/transposed
  * convolutions, padding, cropping, upsampling, reshape, global pooling,
- * clipped ReLUs), read from files Keras wrote (scripts/gen_keras_fixtures.py
- * layers) and run against Keras' own outputs; and the clear refusals.
+ * clipped ReLUs, 1-D convolution and pooling), read from files Keras wrote
+ * (scripts/gen_keras_fixtures.py layers, keras3) and run against Keras' own
+ * outputs; and the clear refusals.
  */
 #include <math.h>
 #include <stdio.h>
@@ -60,6 +61,16 @@ static void test_shape_layers_match_keras(void **state)
     check_outputs("keras/shapes.h5", "shapes");
 }
 
+/* Conv1D (same, causal + dilated, strided), 1-D pooling, Flatten of a
+ * sequence and GlobalAveragePooling1D, as a (C, 1, steps) image. */
+static void test_sequence_layers_match_keras(void **state)
+{
+    (void)state;
+    check_outputs("keras/seq1d.keras", "seq1d");
+    check_outputs("keras/seq1d.h5", "seq1d");
+    check_outputs("keras/gap1d.keras", "gap1d");
+}
+
 typedef struct expect_layer {
     const char *name;
     snn_op op;
@@ -86,6 +97,49 @@ static const expect_layer DAG[] = {
     {"gap", SNN_OP_FLATTEN, 1, {7, 0, 0}},
     {"out", SNN_OP_DENSE, 1, {3, 0, 0}},
 };
+
+/* seq1d's layers, shapes worked out by hand from the generator's model
+ * (16 steps, 3 channels). */
+static const expect_layer SEQ1D[] = {
+    {"signal", SNN_OP_INPUT, 0, {3, 1, 16}},
+    {"c_same", SNN_OP_CONV2D, 1, {4, 1, 16}},
+    {"maxpool", SNN_OP_MAXPOOL2D, 1, {4, 1, 8}},
+    {"c_causal", SNN_OP_CONV2D, 1, {5, 1, 8}},
+    {"c_stride", SNN_OP_CONV2D, 1, {4, 1, 4}},
+    {"avgpool", SNN_OP_AVGPOOL2D, 1, {4, 1, 3}},
+    {"flatten", SNN_OP_FLATTEN, 1, {12, 0, 0}},
+    {"out", SNN_OP_DENSE, 1, {3, 0, 0}},
+};
+
+static void test_sequence_structure(void **state)
+{
+    (void)state;
+    snn_graph g;
+    parse_fixture("keras/seq1d.keras", &g);
+    int n = (int)(sizeof SEQ1D / sizeof SEQ1D[0]);
+    assert_int_equal(g.n_layers, n);
+    for (int i = 0; i < n; i++) {
+        const snn_layer *l = &g.layers[i];
+        assert_string_equal(l->name, SEQ1D[i].name);
+        assert_int_equal(l->op, SEQ1D[i].op);
+        for (int d = 0; d < l->shape.ndim; d++)
+            assert_int_equal(l->shape.dims[d], SEQ1D[i].dims[d]);
+    }
+    /* causal: (3 - 1) * 2 cells before the sequence, none after */
+    const snn_layer *causal = &g.layers[3];
+    assert_int_equal(causal->win.pad[1], 4);
+    assert_int_equal(causal->win.pad[3], 0);
+    assert_int_equal(causal->win.dilation[1], 2);
+    assert_true(g.layers[6].flatten_hwc);
+    /* No new op: the spiking net takes it as it takes images. */
+    snn_net net;
+    snn_error err = {0};
+    snn_convert_opts o = {1.0f, SNN_RESET_SUBTRACT, 1.0f};
+    if (snn_convert(&g, &o, &net, &err) != SNN_OK)
+        fail_msg("seq1d: %s", err.msg);
+    snn_net_free(&net);
+    snn_graph_free(&g);
+}
 
 static void test_dag_structure(void **state)
 {
@@ -163,6 +217,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dag_outputs_match_keras),
         cmocka_unit_test(test_shape_layers_match_keras),
+        cmocka_unit_test(test_sequence_layers_match_keras),
+        cmocka_unit_test(test_sequence_structure),
         cmocka_unit_test(test_dag_structure),
         cmocka_unit_test(test_mismatched_add),
         cmocka_unit_test(test_hidden_sigmoid),

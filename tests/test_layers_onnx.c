@@ -1,8 +1,9 @@
 /*
  * test_layers_onnx.c - ONNX files from torch.onnx.export (opsets 11 to the
- * newest, both exporters; scripts/gen_onnx_fixtures.py layers) with a
- * residual Add, ReLU6, Concat, nearest Resize and ConvTranspose: the graph
- * they become and its output against PyTorch's.
+ * newest, both exporters; scripts/gen_onnx_fixtures.py layers, seq) with a
+ * residual Add, ReLU6, Concat, nearest Resize and ConvTranspose, and with
+ * 1-D Conv and pooling: the graph they become and its output against
+ * PyTorch's.
  */
 #include <math.h>
 #include <stdio.h>
@@ -77,11 +78,42 @@ static void test_res_structure(void **state)
     }
 }
 
+static const char *const SEQ_FILES[] = {
+    "onnx/seq_o11.onnx", "onnx/seq_o13.onnx", "onnx/seq_o17.onnx",
+    "onnx/seq_o23.onnx", "onnx/seq_o28_dynamo.onnx",
+};
+
+/* Conv1d, BatchNorm1d, MaxPool1d, AvgPool1d on a (C, 1, L) sequence; the
+ * samples (N, C, L) are the same values as (N, C, 1, L). */
+static void test_seq_outputs_match_pytorch(void **state)
+{
+    (void)state;
+    snn_tensor x, y;
+    tu_load_npy("onnx/seq_x.npy", &x);
+    tu_load_npy("onnx/seq_y.npy", &y);
+    assert_int_equal(x.ndim, 3);
+    x.dims[3] = x.dims[2];
+    x.dims[2] = 1;
+    x.ndim = 4;
+    for (size_t i = 0; i < sizeof SEQ_FILES / sizeof SEQ_FILES[0]; i++) {
+        check_outputs(SEQ_FILES[i], &x, &y);
+        snn_graph g;
+        parse_fixture(SEQ_FILES[i], &g);
+        assert_int_equal(g.layers[0].shape.dims[0], 3);
+        assert_int_equal(g.layers[0].shape.dims[1], 1);
+        assert_int_equal(g.layers[0].shape.dims[2], 16);
+        snn_graph_free(&g);
+    }
+    snn_tensor_free(&x);
+    snn_tensor_free(&y);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_res_outputs_match_pytorch),
         cmocka_unit_test(test_res_structure),
+        cmocka_unit_test(test_seq_outputs_match_pytorch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

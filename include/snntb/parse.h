@@ -10,9 +10,10 @@
 #include "snntb/graph.h"
 #include "snntb/status.h"
 
-/* A Keras model: a legacy HDF5 file (model_config + model_weights), or a
- * .json architecture whose weights are in the .h5 of the same stem.  The
- * result has its shapes inferred. */
+/* A Keras model: a legacy HDF5 file (model_config + model_weights; Keras
+ * 1.x, 2.x and 3), a .json architecture whose weights are in the .h5 (or
+ * Keras 3's .weights.h5) of the same stem, or a Keras 3 .keras archive.  The result has its shapes
+ * inferred.  Reads HDF5: not from two threads at once. */
 snn_status snn_parse_keras(const char *path, snn_graph *g, snn_error *err);
 
 /* A Caffe model: the net's structure from a .prototxt (text format, current

@@ -49,6 +49,8 @@ static void view_from_layer(caffe_view *v, const Caffe__LayerParameter *l)
     v->flatten = l->flatten_param;
     v->bn = l->batch_norm_param;
     v->scale = l->scale_param;
+    v->concat = l->concat_param;
+    v->eltwise = l->eltwise_param;
 }
 
 /* Legacy enum types under the names current Caffe gives them; others keep
@@ -106,6 +108,8 @@ static void view_from_v1(caffe_view *v, const Caffe__V1LayerParameter *l)
     v->memory = l->memory_data_param;
     v->relu = l->relu_param;
     v->softmax = l->softmax_param;
+    v->concat = l->concat_param;
+    v->eltwise = l->eltwise_param;
 }
 
 static int rule_is_test(const Caffe__NetStateRule *r)

@@ -28,6 +28,8 @@ typedef struct caffe_view {
     Caffe__FlattenParameter *flatten;
     Caffe__BatchNormParameter *bn;
     Caffe__ScaleParameter *scale;
+    Caffe__ConcatParameter *concat;
+    Caffe__EltwiseParameter *eltwise;
 } caffe_view;
 
 /* A named blob and the graph layer whose output it is now (in-place

@@ -6,7 +6,8 @@
  * (an explicit Flatten with flatten_hwc = 0 is inserted); pooling rounds
  * output sizes up and its average counts the padding; BatchNorm stores
  * mean and variance multiplied by a scale factor (third blob) and leaves
- * gamma and beta to a following Scale layer.
+ * gamma and beta to a following Scale layer; Eltwise SUM weighs its
+ * inputs by coeff (a per-input scale layer where a coefficient is not 1).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -592,6 +593,96 @@ static snn_status scale(caffe_ctx *c, size_t i, snn_error *err)
     return define_top(c, i, src, err);
 }
 
+/* ---- joining branches --------------------------------------------------- */
+
+/* The graph layers holding the view's bottoms, at least two. */
+static snn_status bottoms(caffe_ctx *c, size_t i, int *inputs,
+                          snn_error *err)
+{
+    size_t n = c->views[i].n_bottom;
+    if (n < 2 || n > SNN_MAX_INPUTS)
+        return layer_error(c, i, err, SNN_E_UNSUPPORTED,
+                           "has %zu bottoms; 2 to %d are supported", n,
+                           SNN_MAX_INPUTS);
+    snn_status st = SNN_OK;
+    for (size_t k = 0; st == SNN_OK && k < n; k++)
+        st = snn_caffe_bottom(c, i, k, &inputs[k], err);
+    return st;
+}
+
+/* Multiplies the output of *src by coeff: a per-channel scale layer,
+ * which becomes *src. */
+static snn_status weigh(caffe_ctx *c, size_t i, size_t k, float coeff,
+                        int *src, snn_error *err)
+{
+    snn_layer l;
+    size_t ch = shape_of(c, *src)->dims[0];
+    snn_layer_defaults(&l, SNN_OP_BATCHNORM, c->views[i].name,
+                       c->views[i].type);
+    snprintf(l.name, sizeof l.name, "%.100s_coeff%zu", c->views[i].name, k);
+    l.eps = 0.0f;
+    l.inputs[0] = *src;
+    l.n_inputs = 1;
+    snn_tensor *ts[] = {&l.gamma, &l.beta, &l.mean, &l.var};
+    snn_status st = SNN_OK;
+    for (size_t t = 0; st == SNN_OK && t < 4; t++)
+        st = snn_tensor_init(ts[t], 1, &ch, err);
+    for (size_t j = 0; st == SNN_OK && j < ch; j++) {
+        l.gamma.data[j] = coeff;
+        l.var.data[j] = 1.0f;
+    }
+    if (st != SNN_OK) {
+        snn_pg_release(&l);
+        return st;
+    }
+    return snn_pg_add(c->g, &l, src, err);
+}
+
+static snn_status eltwise(caffe_ctx *c, size_t i, snn_error *err)
+{
+    const Caffe__EltwiseParameter *p = c->views[i].eltwise;
+    size_t n = c->views[i].n_bottom;
+    if (p && p->has_operation &&
+        p->operation != CAFFE__ELTWISE_PARAMETER__ELTWISE_OP__SUM)
+        return layer_error(c, i, err, SNN_E_UNSUPPORTED,
+                           "only operation SUM is supported (PROD and MAX "
+                           "are not)");
+    if (p && p->n_coeff && p->n_coeff != n)
+        return layer_error(c, i, err, SNN_E_FORMAT,
+                           "has %zu coeff for %zu bottoms", p->n_coeff, n);
+    snn_layer l;
+    snn_layer_defaults(&l, SNN_OP_ADD, c->views[i].name, c->views[i].type);
+    snn_status st = bottoms(c, i, l.inputs, err);
+    for (size_t k = 0; st == SNN_OK && p && k < p->n_coeff; k++)
+        if (p->coeff[k] != 1.0f)
+            st = weigh(c, i, k, p->coeff[k], &l.inputs[k], err);
+    if (st != SNN_OK)
+        return st;
+    l.n_inputs = (int)n;
+    return add_and_define(c, i, &l, err);
+}
+
+/* Concatenation along the channels (axis 1 of Caffe's (N, C, ...)). */
+static snn_status concat(caffe_ctx *c, size_t i, snn_error *err)
+{
+    const Caffe__ConcatParameter *p = c->views[i].concat;
+    long axis = !p ? 1 : p->has_axis ? p->axis
+                     : p->has_concat_dim ? (long)p->concat_dim : 1;
+    snn_layer l;
+    snn_layer_defaults(&l, SNN_OP_CONCAT, c->views[i].name, c->views[i].type);
+    snn_status st = bottoms(c, i, l.inputs, err);
+    if (st != SNN_OK)
+        return st;
+    /* A negative axis counts from the end of the blob, batch included. */
+    long rank = shape_of(c, l.inputs[0])->ndim + 1;
+    if (axis != 1 && axis + rank != 1)
+        return layer_error(c, i, err, SNN_E_UNSUPPORTED,
+                           "concatenating along axis %ld is not supported "
+                           "(only the channels, axis 1)", axis);
+    l.n_inputs = (int)c->views[i].n_bottom;
+    return add_and_define(c, i, &l, err);
+}
+
 /* ---- dispatch ----------------------------------------------------------- */
 
 typedef snn_status (*caffe_fn)(caffe_ctx *c, size_t i, snn_error *err);
@@ -615,6 +706,8 @@ static const struct {
     {"Flatten", flatten},
     {"BatchNorm", batchnorm},
     {"Scale", scale},
+    {"Eltwise", eltwise},
+    {"Concat", concat},
     {"Accuracy", training_only},
     {"Silence", training_only},
 };

@@ -1,13 +1,15 @@
 /*
  * keras.c - reads a Keras model into the graph: a legacy HDF5 model file
- * (model_config + model_weights) or a .json architecture with a
- * weights-only .h5 of the same stem beside it.
+ * (model_config + model_weights), a .json architecture with a
+ * weights-only .h5 or Keras 3 .weights.h5 of the same stem beside it, or a
+ * Keras 3 .keras archive (keras_zip.c).
  *
  * This half handles files and topology: Sequential models in their three
  * JSON shapes (Keras 1/early 2 list, Keras 2 dict, Keras 3 with
  * InputLayer), Functional models (DAGs: branches, a tensor feeding several
  * layers, Add and Concatenate joining them; each layer applied once), and
- * the model's data format.  keras_layers.c converts each layer.
+ * the model's data format.  keras_layers.c converts each layer, after
+ * keras1.c has rewritten a Keras 1 layer into its Keras 2 form.
  *
  * HDF5 prints its own error stack by default; our messages replace it, so
  * the whole read runs inside H5E_BEGIN_TRY/H5E_END_TRY, which restores the
@@ -28,16 +30,27 @@ typedef struct keras_sources {
     hid_t file;       /* the HDF5 file holding the weights */
     hid_t weights;    /* its group of per-layer groups */
     char wpath[4096]; /* that file's name */
+    char version[32]; /* a .keras archive's keras_version, or "" */
+    int zip;          /* variables by saver path (layers/.../vars): a
+                         .keras archive or a Keras 3 .weights.h5 */
 } keras_sources;
 
-/* Progress through the layer list.  Per Keras layer i: out[i], the graph
- * layer carrying its output (a Dropout passes its input's on).  Per graph
- * layer: rank of its output. */
+/* Progress through one model's layer list (the top model's, or that of a
+ * model nested in it).  Per Keras layer i: out[i], the graph layer
+ * carrying its output (a Dropout passes its input's on).  Per graph layer:
+ * rank of its output. */
 typedef struct keras_walk {
     int *out;
-    int *rank;
-    size_t cap; /* entries of rank */
-    int last;   /* output of the previous Keras layer */
+    int *rank;          /* shared by the walks of nested models */
+    size_t cap;         /* entries of rank */
+    int last;           /* output of the previous Keras layer */
+    int feed;           /* a nested model: the graph layer its input layer
+                           stands for; -1 for the top model */
+    const char *prefix; /* .keras: where this model's layers' variables
+                           live ("" or "layers/sequential/") */
+    const char *wgroup; /* legacy HDF5: the top-level group that holds a
+                           nested model's weights; NULL for the top model */
+    char vars[KERAS_VARS_MAX]; /* .keras: the current layer's variables */
 } keras_walk;
 
 /* The layers feeding one node, by name. */
@@ -69,16 +82,41 @@ static snn_status load_json_file(const char *path, json_t **out,
     return SNN_OK;
 }
 
+/* The weights beside a .json: <stem>.h5 as Keras 1/2 save_weights wrote
+ * it (a group per layer), or Keras 3's <stem>.weights.h5, laid out as in
+ * a .keras archive. */
 static snn_status open_json_pair(const char *path, keras_sources *s,
                                  snn_error *err)
 {
     size_t stem = strlen(path) - strlen(".json");
-    if (stem + sizeof ".h5" > sizeof s->wpath)
+    if (stem + sizeof ".weights.h5" > sizeof s->wpath)
         return snn_error_set(err, SNN_E_INVALID, "%s: path too long", path);
-    snprintf(s->wpath, sizeof s->wpath, "%.*s.h5", (int)stem, path);
+    snprintf(s->wpath, sizeof s->wpath, "%.*s.weights.h5", (int)stem, path);
+    FILE *f = fopen(s->wpath, "rb");
+    if (f)
+        fclose(f);
+    else
+        snprintf(s->wpath, sizeof s->wpath, "%.*s.h5", (int)stem, path);
     snn_status st = load_json_file(path, &s->model, err);
     if (st == SNN_OK)
         st = snn_h5_open(s->wpath, &s->file, err);
+    if (st == SNN_OK && (s->weights = H5Gopen2(s->file, "/", H5P_DEFAULT)) < 0)
+        st = snn_error_set(err, SNN_E_FORMAT, "%s: no root group",
+                           s->wpath);
+    s->zip = st == SNN_OK && snn_h5_has(s->file, "layers") &&
+             H5Aexists(s->file, "layer_names") <= 0;
+    return st;
+}
+
+static snn_status open_archive(const char *path, keras_sources *s,
+                               snn_error *err)
+{
+    if (strlen(path) + sizeof ":model.weights.h5" > sizeof s->wpath)
+        return snn_error_set(err, SNN_E_INVALID, "%s: path too long", path);
+    snprintf(s->wpath, sizeof s->wpath, "%s:model.weights.h5", path);
+    s->zip = 1;
+    snn_status st = snn_keras_zip_open(path, &s->model, s->version, &s->file,
+                                       err);
     if (st == SNN_OK && (s->weights = H5Gopen2(s->file, "/", H5P_DEFAULT)) < 0)
         st = snn_error_set(err, SNN_E_FORMAT, "%s: no root group",
                            s->wpath);
@@ -133,6 +171,8 @@ static void read_version(keras_ctx *c, const keras_sources *s)
     const char *v = json_string_value(json_object_get(s->model,
                                                       "keras_version"));
     char *attr = NULL;
+    if (!v && s->version[0])
+        v = s->version;
     if (!v && H5Aexists(s->file, "keras_version") > 0 &&
         snn_h5_attr_string(s->file, "keras_version", s->wpath, &attr,
                            NULL) == SNN_OK)
@@ -145,6 +185,54 @@ static void read_version(keras_ctx *c, const keras_sources *s)
 
 /* ---- topology ----------------------------------------------------------- */
 
+static int is_model(const char *cls)
+{
+    return cls && (strcmp(cls, "Sequential") == 0 ||
+                   strcmp(cls, "Functional") == 0 ||
+                   strcmp(cls, "Model") == 0);
+}
+
+static const char *class_of(json_t *layer)
+{
+    return json_string_value(json_object_get(layer, "class_name"));
+}
+
+/* The layer list of a model entry {class_name, config}: the config itself
+ * (Keras 1 and early 2 Sequential) or its "layers". */
+static json_t *model_layers(json_t *model)
+{
+    json_t *config = json_object_get(model, "config");
+    return json_is_array(config) ? config : json_object_get(config, "layers");
+}
+
+/* Layers of the model and of the models nested in it. */
+static size_t count_layers(json_t *layers)
+{
+    size_t n = 0, i;
+    json_t *layer;
+    json_array_foreach(layers, i, layer)
+        n += is_model(class_of(layer)) ? count_layers(model_layers(layer))
+                                       : 1;
+    return n;
+}
+
+/* Keras 1 configs, nested models' included, in Keras 2's terms. */
+static snn_status translate_keras1(keras_ctx *c, json_t *layers,
+                                   snn_error *err)
+{
+    snn_status st = SNN_OK;
+    size_t i;
+    json_t *layer;
+    json_array_foreach(layers, i, layer) {
+        st = is_model(class_of(layer))
+                 ? translate_keras1(c, model_layers(layer), err)
+                 : snn_keras1_translate(c, layer, err);
+        if (st != SNN_OK)
+            break;
+    }
+    return st;
+}
+
 static const char *layer_name(json_t *layer)
 {
     const char *name = json_string_value(
@@ -152,35 +240,60 @@ static const char *layer_name(json_t *layer)
     return name ? name : json_string_value(json_object_get(layer, "name"));
 }
 
-/* The model-wide image layout: that of the first layer which states one.
- * Flatten only says in which order it flattens, so it counts only when no
- * other layer states a layout. */
-static snn_status detect_layout(keras_ctx *c, json_t *layers, snn_error *err)
+/* The layouts the layers state: the first non-Flatten one with the layer
+ * stating it, and the first Flatten's. */
+typedef struct keras_layout {
+    const char *layout, *who, *flat;
+} keras_layout;
+
+static snn_status scan_layout(keras_ctx *c, json_t *layers, keras_layout *k,
+                              snn_error *err)
 {
-    const char *layout = NULL, *flat = NULL, *who = NULL;
     size_t i;
     json_t *layer;
     json_array_foreach(layers, i, layer) {
         json_t *cfg = json_object_get(layer, "config");
         const char *df = json_string_value(json_object_get(cfg,
                                                            "data_format"));
-        const char *cls = json_string_value(json_object_get(layer,
-                                                            "class_name"));
+        const char *cls = class_of(layer);
+        if (is_model(cls)) {
+            snn_status st = scan_layout(c, model_layers(layer), k, err);
+            if (st != SNN_OK)
+                return st;
+            continue;
+        }
+        if (cls && strlen(cls) > 2 && strcmp(cls + strlen(cls) - 2, "1D") == 0)
+            c->sequence = 1;
         if (!df)
             continue;
         if (cls && strcmp(cls, "Flatten") == 0) {
-            flat = flat ? flat : df;
-        } else if (!layout) {
-            layout = df;
-            who = layer_name(layer);
-        } else if (strcmp(layout, df) != 0) {
+            k->flat = k->flat ? k->flat : df;
+        } else if (!k->layout) {
+            k->layout = df;
+            k->who = layer_name(layer);
+        } else if (strcmp(k->layout, df) != 0) {
             return snn_error_set(err, SNN_E_UNSUPPORTED,
                                  "%s: layer '%s' uses %s but layer '%s' uses "
                                  "%s; mixed data formats are not supported",
-                                 c->path, layer_name(layer), df, who, layout);
+                                 c->path, layer_name(layer), df, k->who,
+                                 k->layout);
         }
     }
-    layout = layout ? layout : flat ? flat : "channels_last";
+    return SNN_OK;
+}
+
+/* The model-wide image layout: that of the first layer which states one.
+ * Flatten only says in which order it flattens, so it counts only when no
+ * other layer states a layout.  A model with a 1-D layer (Conv1D,
+ * MaxPooling1D, ...) works on sequences. */
+static snn_status detect_layout(keras_ctx *c, json_t *layers, snn_error *err)
+{
+    keras_layout k = {NULL, NULL, NULL};
+    snn_status st = scan_layout(c, layers, &k, err);
+    if (st != SNN_OK)
+        return st;
+    const char *layout = k.layout ? k.layout : k.flat ? k.flat
+                                                      : "channels_last";
     if (strcmp(layout, "channels_last") && strcmp(layout, "channels_first"))
         return snn_error_set(err, SNN_E_UNSUPPORTED,
                              "%s: data_format '%s' is not supported", c->path,
@@ -263,6 +376,10 @@ static snn_status functional_inputs(const keras_ctx *c, json_t *layers,
 static snn_status add_input(keras_ctx *c, keras_walk *w, json_t *cfg,
                             const char *name, snn_graph *g, snn_error *err)
 {
+    if (w->feed >= 0) {
+        w->last = w->feed; /* a nested model's input: what feeds it */
+        return SNN_OK;
+    }
     if (g->n_layers > 0)
         return snn_error_set(err, SNN_E_UNSUPPORTED,
                              "%s: layer '%s': models with more than one input "
@@ -331,6 +448,63 @@ static snn_status add_layer(keras_ctx *c, keras_walk *w, json_t *cfg,
     return append(c, w, ls, n, inputs, n_in, g, err);
 }
 
+/* Where a .keras archive keeps layer i's variables: Keras' saver numbers
+ * the layers of each class in model.layers order, which for a Sequential
+ * leaves out its InputLayer. */
+static void vars_path(keras_walk *w, json_t *layers, size_t i,
+                      int functional, const char *cls)
+{
+    int n = 0;
+    for (size_t j = 0; j < i; j++) {
+        const char *other = class_of(json_array_get(layers, j));
+        n += other && strcmp(other, cls) == 0 &&
+             (functional || strcmp(cls, "InputLayer") != 0);
+    }
+    snn_keras_vars_path(w->prefix, cls, n, w->vars, sizeof w->vars);
+}
+
+static snn_status walk(keras_ctx *c, keras_walk *w, json_t *model,
+                       snn_graph *g, int *result, snn_error *err);
+
+/* A model used as a layer of this one: its layers join the graph, its
+ * input layer standing for what feeds it.  Keras saves its variables
+ * under its own path (.keras) or, legacy, all in the group of the
+ * outermost nested model. */
+static snn_status visit_model(keras_ctx *c, keras_walk *w, json_t *layers,
+                              size_t i, int functional, snn_graph *g,
+                              snn_error *err)
+{
+    char prefix[KERAS_VARS_MAX];
+    int feed = g->n_layers ? w->last : -1, n_in = 1;
+    snn_status st = SNN_OK;
+    if (functional) {
+        int inputs[SNN_MAX_INPUTS];
+        st = functional_inputs(c, layers, i, w, inputs, &n_in, err);
+        feed = st == SNN_OK ? inputs[0] : -1;
+    }
+    if (st == SNN_OK && n_in != 1)
+        st = snn_error_set(err, SNN_E_UNSUPPORTED,
+                           "%s: nested model '%s' takes %d inputs; one is "
+                           "supported", c->path, c->name, n_in);
+    /* The saver path also bounds the recursion on a hostile file. */
+    if (st == SNN_OK && strlen(w->vars) + 1 >= sizeof w->vars)
+        st = snn_error_set(err, SNN_E_UNSUPPORTED,
+                           "%s: model '%s' is nested too deeply", c->path,
+                           c->name);
+    if (st != SNN_OK)
+        return st;
+    /* w->vars is <prefix>layers/<name>/vars: its models' layers are under
+     * <prefix>layers/<name>/. */
+    snprintf(prefix, sizeof prefix, "%.*s", (int)(strlen(w->vars) - 4),
+             w->vars);
+    keras_walk inner = {NULL, w->rank, w->cap, feed, feed, prefix,
+                        w->wgroup ? w->wgroup : c->name, ""};
+    int out = -1;
+    st = walk(c, &inner, json_array_get(layers, i), g, &out, err);
+    w->last = out;
+    return st;
+}
+
 static snn_status visit(keras_ctx *c, keras_walk *w, json_t *layers, size_t i,
                         int functional, snn_graph *g, snn_error *err)
 {
@@ -342,8 +516,13 @@ static snn_status visit(keras_ctx *c, keras_walk *w, json_t *layers, size_t i,
         return snn_error_set(err, SNN_E_FORMAT,
                              "%s: layer %zu has no name or class_name",
                              c->path, i);
+    vars_path(w, layers, i, functional, c->cls);
+    c->vars = c->vars ? w->vars : NULL;
+    c->wgroup = w->wgroup;
     snn_status st = SNN_OK;
-    if (strcmp(c->cls, "InputLayer") == 0) {
+    if (is_model(c->cls)) {
+        st = visit_model(c, w, layers, i, functional, g, err);
+    } else if (strcmp(c->cls, "InputLayer") == 0) {
         st = add_input(c, w, cfg, c->name, g, err);
     } else if (functional) {
         int inputs[SNN_MAX_INPUTS], n_in = 0;
@@ -365,26 +544,37 @@ static snn_status visit(keras_ctx *c, keras_walk *w, json_t *layers, size_t i,
     return st;
 }
 
-/* A Functional model must have one input and one output, and every layer
- * must lead to that output (the graph's last layer), so that nothing
- * computed is left dangling. */
-static snn_status check_ends(const keras_ctx *c, json_t *config,
-                             json_t *layers, const keras_walk *w,
-                             const snn_graph *g, snn_error *err)
+/* A Functional model must have one input and one output; *out is the
+ * graph layer carrying the output. */
+static snn_status functional_output(const keras_ctx *c, json_t *config,
+                                    json_t *layers, const keras_walk *w,
+                                    int *out, snn_error *err)
 {
-    keras_srcs in = {{NULL}, 0}, out = {{NULL}, 0};
-    collect_sources(json_object_get(config, "input_layers"), &in);
-    collect_sources(json_object_get(config, "output_layers"), &out);
-    if (in.n != 1 || out.n != 1)
+    keras_srcs ins = {{NULL}, 0}, outs = {{NULL}, 0};
+    collect_sources(json_object_get(config, "input_layers"), &ins);
+    collect_sources(json_object_get(config, "output_layers"), &outs);
+    if (ins.n != 1 || outs.n != 1)
         return snn_error_set(err, SNN_E_UNSUPPORTED,
                              "%s: a model with %zu inputs and %zu outputs is "
-                             "not supported (one of each is)", c->path, in.n,
-                             out.n);
-    if (output_of(layers, json_array_size(layers), w, out.name[0]) !=
-        g->n_layers - 1)
+                             "not supported (one of each is)", c->path, ins.n,
+                             outs.n);
+    *out = output_of(layers, json_array_size(layers), w, outs.name[0]);
+    if (*out < 0)
+        return snn_error_set(err, SNN_E_FORMAT,
+                             "%s: output layer '%s' is not a layer of the "
+                             "model", c->path, outs.name[0]);
+    return SNN_OK;
+}
+
+/* The model's output must be the graph's last layer, and every layer must
+ * lead to it, so that nothing computed is left dangling. */
+static snn_status check_ends(const keras_ctx *c, int out, const snn_graph *g,
+                             snn_error *err)
+{
+    if (out != g->n_layers - 1)
         return snn_error_set(err, SNN_E_UNSUPPORTED,
                              "%s: output layer '%s' is not the last layer "
-                             "computed", c->path, out.name[0]);
+                             "computed", c->path, g->layers[out].name);
     for (int k = 0; k + 1 < g->n_layers; k++)
         if (snn_graph_consumers(g, k) == 0)
             return snn_error_set(err, SNN_E_UNSUPPORTED,
@@ -394,13 +584,13 @@ static snn_status check_ends(const keras_ctx *c, json_t *config,
     return SNN_OK;
 }
 
-static snn_status build(keras_ctx *c, json_t *model, snn_graph *g,
-                        snn_error *err)
+/* Adds the layers of model (the top model, or one nested in it) to the
+ * graph; *result is the graph layer carrying its output. */
+static snn_status walk(keras_ctx *c, keras_walk *w, json_t *model,
+                       snn_graph *g, int *result, snn_error *err)
 {
-    const char *cls = json_string_value(json_object_get(model, "class_name"));
-    json_t *config = json_object_get(model, "config");
-    json_t *layers = json_is_array(config) ? config
-                                           : json_object_get(config, "layers");
+    const char *cls = class_of(model);
+    json_t *layers = model_layers(model);
     size_t n = json_array_size(layers);
     if (!cls || n == 0)
         return snn_error_set(err, SNN_E_FORMAT,
@@ -412,29 +602,53 @@ static snn_status build(keras_ctx *c, json_t *model, snn_graph *g,
         return snn_error_set(err, SNN_E_UNSUPPORTED,
                              "%s: model class '%s' is not supported "
                              "(Sequential and Functional are)", c->path, cls);
-    snn_status st = detect_layout(c, layers, err);
-    if (st != SNN_OK)
-        return st;
-    size_t cap = KERAS_MAX_LAYERS * n + 1;
-    keras_walk w = {calloc(n, sizeof(int)), calloc(cap, sizeof(int)), cap, 0};
-    if (!w.out || !w.rank)
+    snn_status st = SNN_OK;
+    w->out = calloc(n, sizeof(int));
+    if (!w->out)
         st = snn_error_set(err, SNN_E_NOMEM, "%s: %zu layers", c->path, n);
     for (size_t i = 0; st == SNN_OK && i < n; i++)
-        st = visit(c, &w, layers, i, functional, g, err);
+        st = visit(c, w, layers, i, functional, g, err);
+    *result = w->last;
     if (st == SNN_OK && functional)
-        st = check_ends(c, config, layers, &w, g, err);
-    free(w.out);
+        st = functional_output(c, json_object_get(model, "config"), layers, w,
+                               result, err);
+    free(w->out);
+    w->out = NULL;
+    return st;
+}
+
+static snn_status build(keras_ctx *c, json_t *model, snn_graph *g,
+                        snn_error *err)
+{
+    json_t *layers = model_layers(model);
+    snn_status st = c->version[0] == 1 ? translate_keras1(c, layers, err)
+                                       : SNN_OK;
+    if (st == SNN_OK)
+        st = detect_layout(c, layers, err);
+    if (st != SNN_OK)
+        return st;
+    size_t cap = KERAS_MAX_LAYERS * count_layers(layers) + 1;
+    keras_walk w = {NULL, calloc(cap, sizeof(int)), cap, 0, -1, "", NULL, ""};
+    int out = -1;
+    if (!w.rank)
+        st = snn_error_set(err, SNN_E_NOMEM, "%s: %zu layers", c->path, cap);
+    if (st == SNN_OK)
+        st = walk(c, &w, model, g, &out, err);
+    if (st == SNN_OK)
+        st = check_ends(c, out, g, err);
     free(w.rank);
     return st;
 }
 
 static snn_status parse(const char *path, snn_graph *g, snn_error *err)
 {
-    keras_sources src = {NULL, -1, -1, ""};
-    snn_status st = has_suffix(path, ".json") ? open_json_pair(path, &src, err)
-                                              : open_model_h5(path, &src, err);
-    keras_ctx c = {path, src.wpath, src.weights, {0, 0, 0}, 0, 0, NULL, NULL,
-                   NULL, 0, 0};
+    keras_sources src = {NULL, -1, -1, "", "", 0};
+    snn_status st = has_suffix(path, ".json")    ? open_json_pair(path, &src, err)
+                    : has_suffix(path, ".keras") ? open_archive(path, &src, err)
+                                                 : open_model_h5(path, &src,
+                                                                 err);
+    keras_ctx c = {path, src.wpath, src.weights, {0, 0, 0}, 0, 0, 0,
+                   src.zip ? "" : NULL, NULL, NULL, NULL, NULL, 0, 0};
     if (st == SNN_OK) {
         read_version(&c, &src);
         st = build(&c, src.model, g, err);

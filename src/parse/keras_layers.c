@@ -92,6 +92,23 @@ static snn_status cfg_pair(const keras_ctx *c, json_t *cfg, const char *key,
     return SNN_OK;
 }
 
+/* A 1-D window size: an integer or a one-element list.  dflt 0 makes it
+ * required. */
+static snn_status cfg_single(const keras_ctx *c, json_t *cfg, const char *key,
+                             int dflt, int *out, snn_error *err)
+{
+    json_t *v = json_object_get(cfg, key);
+    *out = dflt;
+    if ((!v || json_is_null(v)) && dflt > 0)
+        return SNN_OK;
+    if (json_is_array(v) && json_array_size(v) == 1)
+        v = json_array_get(v, 0);
+    if (!int_in(v, 1, DIM_MAX, out))
+        return bad_config(c, key, "a positive integer or a list of one",
+                          err);
+    return SNN_OK;
+}
+
 static snn_status cfg_bool(const keras_ctx *c, json_t *cfg, const char *key,
                            int dflt, int *out, snn_error *err)
 {
@@ -178,22 +195,101 @@ static snn_status parse_padding(const keras_ctx *c, json_t *cfg,
     return SNN_OK;
 }
 
+static void free_all(snn_tensor *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        snn_tensor_free(&w[i]);
+}
+
+/* A .keras archive's variables group c->vars: datasets 0, 1, ... in the
+ * order the layer creates them, and (Keras >= 3.10) the layer's name,
+ * which must be this layer's. */
+static snn_status read_vars(const keras_ctx *c, snn_tensor *w,
+                            size_t expected, snn_error *err)
+{
+    hid_t grp = H5Gopen2(c->weights, c->vars, H5P_DEFAULT);
+    if (grp < 0)
+        return snn_error_set(err, SNN_E_FORMAT,
+                             "%s: no weights for layer '%s' (expected group "
+                             "%s)", c->wpath, c->name, c->vars);
+    char *owner = NULL;
+    H5G_info_t info;
+    memset(&info, 0, sizeof info);
+    snn_status st = SNN_OK;
+    if (H5Aexists(grp, "name") > 0)
+        st = snn_h5_attr_string(grp, "name", c->wpath, &owner, err);
+    if (st == SNN_OK && owner && strcmp(owner, c->name) != 0)
+        st = snn_error_set(err, SNN_E_FORMAT,
+                           "%s: group %s holds the weights of layer '%s', "
+                           "not of layer '%s'", c->wpath, c->vars, owner,
+                           c->name);
+    free(owner);
+    if (st == SNN_OK && (H5Gget_info(grp, &info) < 0 ||
+                         info.nlinks != expected))
+        st = snn_error_set(err, SNN_E_FORMAT,
+                           "%s: layer '%s' stores %llu weight arrays in %s, "
+                           "expected %zu", c->wpath, c->name,
+                           (unsigned long long)info.nlinks, c->vars,
+                           expected);
+    size_t done = 0;
+    for (; st == SNN_OK && done < expected; done++) {
+        char key[24];
+        snprintf(key, sizeof key, "%zu", done);
+        st = snn_h5_read_floats(grp, key, c->wpath, &w[done], err);
+    }
+    if (st != SNN_OK)
+        free_all(w, done);
+    H5Gclose(grp);
+    return st;
+}
+
+/* Whether the weight path name ("inner/dense/kernel", "dense/kernel:0")
+ * has a directory called layer. */
+static int in_layer(const char *name, const char *layer)
+{
+    size_t n = strlen(layer);
+    for (const char *p = name; (p = strstr(p, layer)); p++)
+        if ((p == name || p[-1] == '/') && p[n] == '/')
+            return 1;
+    return 0;
+}
+
+/* Keeps the names of layer's weights, in their order: a nested model's
+ * group lists all its layers' weights (trainable ones first, so a layer's
+ * own stay in order). */
+static void keep_layer_names(snn_h5_strings *names, const char *layer)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < names->n; i++) {
+        if (in_layer(names->s[i], layer))
+            names->s[kept++] = names->s[i];
+        else
+            free(names->s[i]);
+    }
+    names->n = kept;
+}
+
 /* Reads the layer's weight arrays, in the order Keras lists them. */
 static snn_status read_weights(const keras_ctx *c, snn_tensor *w,
                                size_t expected, snn_error *err)
 {
-    if (!snn_h5_has(c->weights, c->name))
+    const char *group = c->wgroup ? c->wgroup : c->name;
+    if (c->vars)
+        return read_vars(c, w, expected, err);
+    if (!snn_h5_has(c->weights, group))
         return snn_error_set(err, SNN_E_FORMAT,
                              "%s: no weights for layer '%s'", c->wpath,
-                             c->name);
-    hid_t grp = H5Gopen2(c->weights, c->name, H5P_DEFAULT);
+                             group);
+    hid_t grp = H5Gopen2(c->weights, group, H5P_DEFAULT);
     if (grp < 0)
         return snn_error_set(err, SNN_E_FORMAT,
                              "%s: weights of layer '%s' are not a group",
-                             c->wpath, c->name);
+                             c->wpath, group);
     snn_h5_strings names;
     snn_status st = snn_h5_attr_strings(grp, "weight_names", c->wpath, &names,
                                         err);
+    if (st == SNN_OK && c->wgroup)
+        keep_layer_names(&names, c->name);
     if (st == SNN_OK && names.n != expected)
         st = snn_error_set(err, SNN_E_FORMAT,
                            "%s: layer '%s' stores %zu weight arrays, "
@@ -208,12 +304,6 @@ static snn_status read_weights(const keras_ctx *c, snn_tensor *w,
     snn_h5_strings_free(&names);
     H5Gclose(grp);
     return st;
-}
-
-static void free_all(snn_tensor *w, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        snn_tensor_free(&w[i]);
 }
 
 /* (kh, kw, in, out) -> (out, in, kh, kw). */
@@ -337,6 +427,14 @@ static snn_status conv_window(keras_ctx *c, json_t *cfg, snn_layer *l,
     return st;
 }
 
+/* A kernel already in canonical layout. */
+static snn_status as_stored(const snn_tensor *k, snn_tensor *out,
+                            snn_error *err)
+{
+    return snn_tensor_copy(out, k, err);
+}
+
+/* Keras 1 stored a channels_first ('th') kernel as (out, in, kh, kw). */
 static snn_status conv2d(keras_ctx *c, json_t *cfg, snn_layer *l,
                          snn_error *err)
 {
@@ -348,9 +446,79 @@ static snn_status conv2d(keras_ctx *c, json_t *cfg, snn_layer *l,
         st = conv_window(c, cfg, l, &use_bias, err);
     if (st != SNN_OK)
         return st;
-    size_t expect[4] = {(size_t)l->win.kernel[0], (size_t)l->win.kernel[1], 0,
-                        (size_t)filters};
+    size_t kh = (size_t)l->win.kernel[0], kw = (size_t)l->win.kernel[1];
+    if (c->version[0] == 1 && c->channels_first) {
+        size_t oihw[4] = {(size_t)filters, 0, kh, kw};
+        return load_kernel(c, l, use_bias, 4, oihw, as_stored, err);
+    }
+    size_t expect[4] = {kh, kw, 0, (size_t)filters};
     return load_kernel(c, l, use_bias, 4, expect, hwio_to_oihw, err);
+}
+
+/* (k, in, out) -> (out, in, 1, k): a sequence is a (C, 1, steps) image. */
+static snn_status wio_to_oihw(const snn_tensor *k, snn_tensor *out,
+                              snn_error *err)
+{
+    size_t kw = k->dims[0], ci = k->dims[1], co = k->dims[2];
+    size_t dims[4] = {co, ci, 1, kw};
+    snn_status st = snn_tensor_init(out, 4, dims, err);
+    for (size_t w = 0; st == SNN_OK && w < kw; w++)
+        for (size_t i = 0; i < ci; i++)
+            for (size_t o = 0; o < co; o++)
+                out->data[(o * ci + i) * kw + w] = k->data[(w * ci + i) * co + o];
+    return st;
+}
+
+/* Keras 1's (k, 1, in, out): the same values as (k, in, out). */
+static snn_status k1io_to_oihw(const snn_tensor *k, snn_tensor *out,
+                               snn_error *err)
+{
+    snn_tensor view = *k;
+    view.ndim = 3;
+    view.dims[1] = k->dims[2];
+    view.dims[2] = k->dims[3];
+    return wio_to_oihw(&view, out, err);
+}
+
+/* Conv1D as a convolution over a one-row image.  "causal" padding pads
+ * only the start of the sequence, by the dilated kernel's reach. */
+static snn_status conv1d(keras_ctx *c, json_t *cfg, snn_layer *l,
+                         snn_error *err)
+{
+    int filters, use_bias;
+    json_t *padding = json_object_get(cfg, "padding");
+    const char *p = json_string_value(padding);
+    int causal = p && strcmp(p, "causal") == 0;
+    if (c->rank != 2)
+        return layer_error(c, err, SNN_E_UNSUPPORTED,
+                           "needs a sequence input (steps, channels)");
+    snn_status st = cfg_int(c, cfg, "filters", -1, &filters, err);
+    if (st == SNN_OK)
+        st = cfg_int(c, cfg, "groups", 1, &l->groups, err);
+    if (st == SNN_OK)
+        st = cfg_single(c, cfg, "kernel_size", 0, &l->win.kernel[1], err);
+    if (st == SNN_OK)
+        st = cfg_single(c, cfg, "strides", 1, &l->win.stride[1], err);
+    if (st == SNN_OK)
+        st = cfg_single(c, cfg, "dilation_rate", 1, &l->win.dilation[1], err);
+    if (st == SNN_OK && causal)
+        l->win.pad[1] = (l->win.kernel[1] - 1) * l->win.dilation[1];
+    else if (st == SNN_OK)
+        st = parse_padding(c, cfg, &l->win, err);
+    if (st == SNN_OK)
+        st = cfg_bool(c, cfg, "use_bias", 1, &use_bias, err);
+    if (st == SNN_OK)
+        st = parse_activation(c, json_object_get(cfg, "activation"), 2, l,
+                              err);
+    if (st != SNN_OK)
+        return st;
+    size_t k = (size_t)l->win.kernel[1];
+    if (c->version[0] == 1) {
+        size_t k1io[4] = {k, 1, 0, (size_t)filters};
+        return load_kernel(c, l, use_bias, 4, k1io, k1io_to_oihw, err);
+    }
+    size_t expect[3] = {k, 0, (size_t)filters};
+    return load_kernel(c, l, use_bias, 3, expect, wio_to_oihw, err);
 }
 
 /* A grouped convolution with one group per input channel. */
@@ -471,6 +639,23 @@ static snn_status pool2d(keras_ctx *c, json_t *cfg, snn_layer *l,
     return st;
 }
 
+static snn_status pool1d(keras_ctx *c, json_t *cfg, snn_layer *l,
+                         snn_error *err)
+{
+    json_t *strides = json_object_get(cfg, "strides");
+    if (c->rank != 2)
+        return layer_error(c, err, SNN_E_UNSUPPORTED,
+                           "needs a sequence input (steps, channels)");
+    snn_status st = cfg_single(c, cfg, "pool_size", 2, &l->win.kernel[1],
+                               err);
+    l->win.stride[1] = l->win.kernel[1];
+    if (st == SNN_OK && strides && !json_is_null(strides))
+        st = cfg_single(c, cfg, "strides", 0, &l->win.stride[1], err);
+    if (st == SNN_OK)
+        st = parse_padding(c, cfg, &l->win, err);
+    return st;
+}
+
 /* Keras >= 2.2.3 flattens channels_first data in channels_last order (the
  * layer's data_format says so); older Keras had no data_format here and
  * flattened the tensor as stored.  channels_last data is always (H, W, C)
@@ -491,7 +676,7 @@ static snn_status flatten(keras_ctx *c, json_t *cfg, snn_layer *l,
                   (c->version[1] > 2 ||
                    (c->version[1] == 2 && c->version[2] >= 3)));
     int permutes = df && strcmp(df, "channels_first") == 0 && modern;
-    l->flatten_hwc = c->rank == 3 && (!c->channels_first || permutes);
+    l->flatten_hwc = c->rank >= 2 && (!c->channels_first || permutes);
     c->rank = 1;
     return SNN_OK;
 }
@@ -568,7 +753,8 @@ static int is_channel_axis(const keras_ctx *c, json_t *v)
     json_int_t a = json_integer_value(v);
     if (c->rank == 1)
         return a == 1 || a == -1;
-    return c->channels_first ? a == 1 || a == -3 : a == 3 || a == -1;
+    return c->channels_first ? a == 1 || a == -1 - c->rank
+                             : a == c->rank || a == -1;
 }
 
 /* Add and Concatenate: graph shape inference checks the inputs agree. */
@@ -754,6 +940,18 @@ static const struct {
     convert_fn fn;
 } CONVERTERS[] = {
     {"Conv2D", SNN_OP_CONV2D, conv2d},
+    {"Convolution2D", SNN_OP_CONV2D, conv2d},
+    {"AtrousConvolution2D", SNN_OP_CONV2D, conv2d},
+    {"Conv1D", SNN_OP_CONV2D, conv1d},
+    {"Convolution1D", SNN_OP_CONV2D, conv1d},
+    {"MaxPooling1D", SNN_OP_MAXPOOL2D, pool1d},
+    {"MaxPool1D", SNN_OP_MAXPOOL2D, pool1d},
+    {"AveragePooling1D", SNN_OP_AVGPOOL2D, pool1d},
+    {"AvgPool1D", SNN_OP_AVGPOOL2D, pool1d},
+    {"GlobalAveragePooling1D", SNN_OP_AVGPOOL2D, global_pool2d},
+    {"GlobalAvgPool1D", SNN_OP_AVGPOOL2D, global_pool2d},
+    {"GlobalMaxPooling1D", SNN_OP_MAXPOOL2D, global_pool2d},
+    {"GlobalMaxPool1D", SNN_OP_MAXPOOL2D, global_pool2d},
     {"Dense", SNN_OP_DENSE, dense},
     {"MaxPooling2D", SNN_OP_MAXPOOL2D, pool2d},
     {"MaxPool2D", SNN_OP_MAXPOOL2D, pool2d},
@@ -836,7 +1034,8 @@ snn_status snn_keras_layer(keras_ctx *c, json_t *cfg,
 
 /* Keras writes the batch dimension first (null); an image comes as
  * (H, W, C) or (C, H, W) by data format, a plain (H, W) image as from
- * Input((28, 28)) has one channel. */
+ * Input((28, 28)) has one channel.  In a model with 1-D layers a rank-2
+ * input is a sequence, held as a (C, 1, steps) image. */
 snn_status snn_keras_input(keras_ctx *c, json_t *cfg, const char *name,
                            snn_layer *l, snn_error *err)
 {
@@ -853,15 +1052,20 @@ snn_status snn_keras_input(keras_ctx *c, json_t *cfg, const char *name,
                              "%s: layer '%s' has no usable input shape "
                              "(batch_shape or batch_input_shape with known "
                              "sizes)", c->path, name);
-    if (n == 3 && c->channels_first)
+    if (n == 3 && c->channels_first && !c->sequence)
         return snn_error_set(err, SNN_E_UNSUPPORTED,
                              "%s: layer '%s': a channels_first input without "
                              "a channel axis is not supported", c->path, name);
     snn_layer_defaults(l, SNN_OP_INPUT, name, "InputLayer");
-    c->rank = n == 2 ? 1 : 3;
-    l->shape.ndim = c->rank;
+    c->rank = n == 2 ? 1 : n == 3 && c->sequence ? 2 : 3;
+    l->shape.ndim = c->rank == 1 ? 1 : 3;
     if (n == 2) {
         l->shape.dims[0] = (size_t)d[0];
+    } else if (c->rank == 2) {
+        /* (steps, channels), or (channels, steps) when channels_first */
+        l->shape.dims[0] = (size_t)d[c->channels_first ? 0 : 1];
+        l->shape.dims[1] = 1;
+        l->shape.dims[2] = (size_t)d[c->channels_first ? 1 : 0];
     } else if (n == 3 || !c->channels_first) {
         l->shape.dims[0] = (size_t)(n == 3 ? 1 : d[2]);
         l->shape.dims[1] = (size_t)d[0];

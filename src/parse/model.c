@@ -5,7 +5,8 @@
  * For Keras the original loads <filename_ann>.json + <filename_ann>.h5 when
  * the .json exists and <filename_ann>.h5 as a full model otherwise; we try
  * the same, in the same order (a .h5 next to a .json holds only weights),
- * and then filename_ann itself when it already carries an extension.
+ * then the Keras 3 archive <filename_ann>.keras, and then filename_ann
+ * itself when it already carries an extension.
  */
 #include "snntb/parse.h"
 
@@ -36,9 +37,9 @@ static int has_extension(const char *file)
 static snn_status load_keras(const char *path_wd, const char *filename_ann,
                              snn_graph *g, snn_error *err)
 {
-    static const char *const exts[] = {".json", ".h5", ""};
-    char tried[3][PATH_CAP];
-    size_t n = has_extension(filename_ann) ? 3 : 2;
+    static const char *const exts[] = {".json", ".h5", ".keras", ""};
+    char tried[4][PATH_CAP];
+    size_t n = has_extension(filename_ann) ? 4 : 3;
     for (size_t i = 0; i < n; i++) {
         join(tried[i], path_wd, filename_ann, exts[i]);
         if (access(tried[i], F_OK) == 0)
@@ -46,9 +47,9 @@ static snn_status load_keras(const char *path_wd, const char *filename_ann,
     }
     snn_graph_init(g);
     return snn_error_set(err, SNN_E_IO,
-                         "no Keras model '%s' found: tried %s, %s%s%s",
-                         filename_ann, tried[0], tried[1], n > 2 ? ", " : "",
-                         n > 2 ? tried[2] : "");
+                         "no Keras model '%s' found: tried %s, %s, %s%s%s",
+                         filename_ann, tried[0], tried[1], tried[2],
+                         n > 3 ? ", " : "", n > 3 ? tried[3] : "");
 }
 
 /* Caffe: <stem>.prototxt + <stem>.caffemodel, as the original names them;

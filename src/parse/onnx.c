@@ -155,8 +155,9 @@ static int is_initializer(const Onnx__GraphProto *gr, const char *name)
     return 0;
 }
 
-/* Per-sample shape of a graph input: (N, C, H, W) -> (C, H, W), (N, F) ->
- * (F); the batch size may be symbolic. */
+/* Per-sample shape of a graph input: (N, C, H, W) -> (C, H, W), a
+ * sequence (N, C, L) -> (C, 1, L), (N, F) -> (F); the batch size may be
+ * symbolic. */
 static snn_status input_shape(onnx_ctx *c, const Onnx__ValueInfoProto *in,
                               snn_shape *s, snn_error *err)
 {
@@ -165,11 +166,12 @@ static snn_status input_shape(onnx_ctx *c, const Onnx__ValueInfoProto *in,
         t && t->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE &&
                 t->tensor_type ? t->tensor_type->shape : NULL;
     size_t nd = sh ? sh->n_dim : 0;
-    if (nd != 4 && nd != 2)
+    if (nd < 2 || nd > 4)
         return snn_onnx_error(c, err, SNN_E_UNSUPPORTED,
                               "graph input '%s' has rank %zu; expected (N, "
-                              "C, H, W) or (N, F)", in->name, nd);
-    s->ndim = (int)nd - 1;
+                              "C, H, W), (N, C, L) or (N, F)", in->name, nd);
+    s->ndim = nd == 2 ? 1 : 3;
+    s->dims[1] = 1;
     for (size_t k = 1; k < nd; k++) {
         const Onnx__TensorShapeProto__Dimension *d = sh->dim[k];
         int fixed = d->value_case ==
@@ -179,7 +181,7 @@ static snn_status input_shape(onnx_ctx *c, const Onnx__ValueInfoProto *in,
                                   "graph input '%s': dimension %zu must be a "
                                   "fixed size between 1 and %lld", in->name,
                                   k, (long long)INPUT_DIM_MAX);
-        s->dims[k - 1] = (size_t)d->dim_value;
+        s->dims[nd == 3 && k == 2 ? 2 : k - 1] = (size_t)d->dim_value;
     }
     return SNN_OK;
 }

@@ -95,25 +95,35 @@ static int int_range(int64_t v, int64_t lo, int64_t hi)
 }
 
 /* kernel_shape, strides, dilations, pads, auto_pad, for an input of shape
- * in; kernel comes from the weights when have_kernel. */
+ * in; kernel comes from the weights when have_kernel.  A 1-D window
+ * (one_d: one value per attribute, pads (begin, end)) runs along the
+ * width of a (C, 1, L) sequence. */
 static snn_status window_attrs(onnx_ctx *c, const snn_shape *in,
-                               snn_window *w, int have_kernel, snn_error *err)
+                               snn_window *w, int have_kernel, int one_d,
+                               snn_error *err)
 {
     int64_t k[2] = {w->kernel[0], w->kernel[1]}, s[2] = {1, 1},
             d[2] = {1, 1}, p[4] = {0, 0, 0, 0};
+    size_t n = one_d ? 1 : 2, at = 2 - n;
     int found_k = 0, found;
-    if (in->ndim != 3)
+    if (in->ndim != 3 || (one_d && in->dims[1] != 1))
         return snn_onnx_error(c, err, SNN_E_UNSUPPORTED,
-                              "needs a (N, C, H, W) input");
-    snn_status st = snn_onnx_attr_ints(c, "kernel_shape", 2, k, &found_k, err);
+                              one_d ? "needs a (N, C, L) input"
+                                    : "needs a (N, C, H, W) input");
+    snn_status st = snn_onnx_attr_ints(c, "kernel_shape", n, k + at, &found_k,
+                                       err);
     if (st == SNN_OK)
-        st = snn_onnx_attr_ints(c, "strides", 2, s, &found, err);
+        st = snn_onnx_attr_ints(c, "strides", n, s + at, &found, err);
     if (st == SNN_OK)
-        st = snn_onnx_attr_ints(c, "dilations", 2, d, &found, err);
+        st = snn_onnx_attr_ints(c, "dilations", n, d + at, &found, err);
     if (st == SNN_OK)
-        st = snn_onnx_attr_ints(c, "pads", 4, p, &found, err);
+        st = snn_onnx_attr_ints(c, "pads", 2 * n, p + at, &found, err);
     if (st != SNN_OK)
         return st;
+    if (one_d) {
+        p[3] = p[2];
+        p[2] = 0;
+    }
     if (!found_k && !have_kernel)
         return snn_onnx_error(c, err, SNN_E_FORMAT,
                               "kernel_shape is missing");
@@ -196,16 +206,23 @@ static snn_status conv_common(onnx_ctx *c, snn_op op, snn_error *err)
     int64_t groups = snn_onnx_attr_int(c, "group", 1);
     l.groups = int_range(groups, 1, 1 << 20) ? (int)groups : 0;
     st = snn_onnx_floats(c, wt, &l.weight, err);
+    int one_d = st == SNN_OK && l.weight.ndim == 3 && op == SNN_OP_CONV2D;
+    if (one_d) {
+        /* (F, C/g, k) -> (F, C/g, 1, k): the same values */
+        l.weight.dims[3] = l.weight.dims[2];
+        l.weight.dims[2] = 1;
+        l.weight.ndim = 4;
+    }
     if (st == SNN_OK && l.weight.ndim != 4)
         st = snn_onnx_error(c, err, SNN_E_UNSUPPORTED,
-                            "weights of rank %d; only 2-D convolution is "
-                            "supported", l.weight.ndim);
+                            "weights of rank %d; only 1-D and 2-D "
+                            "convolution are supported", l.weight.ndim);
     if (st == SNN_OK && op == SNN_OP_CONV2D_T)
         st = transpose_attrs(c, &l, err);
     if (st == SNN_OK) {
         l.win.kernel[0] = (int)l.weight.dims[2];
         l.win.kernel[1] = (int)l.weight.dims[3];
-        st = window_attrs(c, shape_of(c, x->layer), &l.win, 1, err);
+        st = window_attrs(c, shape_of(c, x->layer), &l.win, 1, one_d, err);
     }
     if (st == SNN_OK && has_pad(x) &&
         (op == SNN_OP_CONV2D_T ||
@@ -488,8 +505,10 @@ static snn_status pool(onnx_ctx *c, snn_op op, snn_error *err)
     if (st != SNN_OK)
         return st;
     snn_layer l;
+    const Onnx__AttributeProto *k = snn_onnx_attr(c, "kernel_shape");
     layer_init(c, &l, op, x->layer);
-    st = window_attrs(c, shape_of(c, x->layer), &l.win, 0, err);
+    st = window_attrs(c, shape_of(c, x->layer), &l.win, 0,
+                      k && k->n_ints == 1, err);
     if (st != SNN_OK)
         return st;
     l.win.ceil_mode = (int)snn_onnx_attr_int(c, "ceil_mode", 0);
