@@ -67,6 +67,9 @@ typedef struct snn_sim_opts {
                               not cover (a first layer that is not a neuron
                               layer) run on REFERENCE */
     snn_sim_record *record; /* NULL: record nothing, at no cost */
+    /* NULL, or asked (with progress_user) after each batch but the last:
+     * non-zero ends the simulation with an error saying so (a GUI's Stop). */
+    int (*stop)(void *user);
 } snn_sim_opts;
 
 /* Parses "auto", "event", "dense" or "reference"; -1 otherwise. */
