@@ -183,7 +183,17 @@ static int ends_with(const char *s, const char *tail)
     return n >= m && strcmp(s + n - m, tail) == 0;
 }
 
-/* The names in folder dir ending in tail, sorted. */
+static int is_dir(const char *dir, const struct dirent *d)
+{
+    char path[PATH_MAX];
+    struct stat sb;
+    if (d->d_type != DT_UNKNOWN)
+        return d->d_type == DT_DIR;
+    return snn_path_join(path, sizeof path, dir, d->d_name, NULL) == SNN_OK &&
+           stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/* The names in folder dir ending in tail, sorted: folders or files. */
 static json_t *list_names(const char *dir, const char *tail, int dirs)
 {
     json_t *a = json_array();
@@ -191,8 +201,8 @@ static json_t *list_names(const char *dir, const char *tail, int dirs)
     int n = scandir(dir, &names, NULL, alphasort);
     for (int i = 0; i < n; i++) {
         const char *name = names[i]->d_name;
-        int is_dir = names[i]->d_type == DT_DIR;
-        if (name[0] != '.' && ends_with(name, tail) && is_dir == dirs)
+        int folder = is_dir(dir, names[i]);
+        if (name[0] != '.' && ends_with(name, tail) && folder == dirs)
             json_array_append_new(a, json_string(name));
         free(names[i]);
     }

@@ -220,7 +220,10 @@
 
   function showRun(s) {
     $('run-state').textContent = s.state + (s.stop_asked && s.state === 'running' ? ' (stopping)' : '');
-    $('run-stage').textContent = s.state === 'idle' ? '' : s.stage;
+    // Normalization and conversion report no progress of their own.
+    var between = s.state === 'running' && s.stage === 'ANN' && s.total && s.done === s.total;
+    $('run-stage').textContent = s.state === 'idle' ? '' :
+      between ? 'ANN tested; normalizing and converting' : s.stage;
     $('run-bar').value = s.total ? s.done / s.total : 0;
     $('run-count').textContent = s.total ? s.done + ' / ' + s.total + ' samples' : '';
     $('run-accuracy').textContent = s.done ? pct(s.accuracy) + ' (' + s.correct + ' correct)' : '';
