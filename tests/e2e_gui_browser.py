@@ -2,7 +2,8 @@
 
 Run by tests/e2e_gui_browser.sh.  Checks what a user does: change the
 duration, save, reload and find it kept (and in the INI file the server
-wrote); type an invalid value and see it marked and refused; run the
+wrote); type an invalid value and see it marked and refused; see a run
+without a model fail with the reason on the page; run the
 shared Keras LeNet on 100 MNIST samples and watch progress and the final
 accuracy (compared with the run's results.json); open the results and pick
 two layers to see side by side.  Screenshots of each step go to --shots.
@@ -106,6 +107,16 @@ def check_settings(d, url, wd, shot):
         fail("the invalid duration replaced the saved one")
     print("invalid duration marked (%s) and refused (%s)" % (err, status))
 
+    # The defaults name no model: the run fails, the page says why, and the
+    # server keeps serving.
+    d.find_element(By.ID, "tab-run").click()
+    d.find_element(By.ID, "run-start").click()
+    msg = wait_text(d, "run-error", "failed")
+    if "filename_ann is not set" not in msg or d.find_element(By.ID, "run-state").text != "failed":
+        fail("a run without a model shows %r" % msg)
+    shot("03_failed_run")
+    print("a run without a model is reported: %s" % msg)
+
 
 def run_lenet(d, url, wd, model, data, shot):
     os.symlink(model, os.path.join(wd, "99.14.h5"))
@@ -128,7 +139,7 @@ def run_lenet(d, url, wd, model, data, shot):
             seen.append(row)
         if (state.startswith("running") and row[1] == "SNN" and not shot_taken
                 and re.match(r"[1-9]\d* / 100", row[2])):
-            shot("03_run_progress")
+            shot("04_run_progress")
             shot_taken = True
         if state in ("done", "failed", "stopped"):
             break
@@ -139,7 +150,7 @@ def run_lenet(d, url, wd, model, data, shot):
         fail("the run ended %r: %s" % (seen[-1][0], d.find_element(By.ID, "run-error").text))
     if not any(r[0] == "running" and re.match(r"\d+ / 100 samples", r[2]) for r in seen):
         fail("no progress was shown while running")
-    shot("04_run_done")
+    shot("05_run_done")
     table = d.find_element(By.ID, "run-results-table").text
     m = re.search(r"SNN accuracy ([\d.]+) %", table)
     if not m:
@@ -174,7 +185,9 @@ def check_results(d, shot):
         if n != 4:
             fail("layer %s shows %d plots, not the 4 comparison plots" % (layer, n))
     d.set_window_size(1500, 2400)
-    shot("05_results_two_layers")
+    shot("06_results_two_layers")
+    d.execute_script("window.scrollTo(0, 0)")
+    shot("07_results_runs")
     print("results: layers %s; shown side by side: %s" % (names, shown))
 
 

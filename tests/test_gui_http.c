@@ -23,6 +23,9 @@
 #include "snntb/dataset.h"
 
 #define MAX_BODY 4096
+/* Runs are polled every 50 ms, for at most 5 minutes (sanitizer builds on
+ * a loaded machine are slow). */
+#define WAIT_POLLS 6000
 #define REPLY_MAX (1 << 20)
 
 typedef struct env {
@@ -431,7 +434,7 @@ static void test_config_files(void **state)
 /* Polls /api/run until its state is not "running"; returns the state. */
 static json_t *wait_run(env *e)
 {
-    for (int i = 0; i < 1200; i++) {
+    for (int i = 0; i < WAIT_POLLS; i++) {
         assert_int_equal(get(e, "/api/run"), 200);
         json_t *j = body_json(e);
         if (strcmp(json_string_value(json_object_get(j, "state")), "running"))
@@ -439,14 +442,14 @@ static json_t *wait_run(env *e)
         json_decref(j);
         usleep(50000);
     }
-    fail_msg("the run did not end within 60 s");
+    fail_msg("the run did not end within %d s", WAIT_POLLS / 20);
     return NULL;
 }
 
 /* Polls /api/run until the run has simulated a sample in stage. */
 static void wait_stage(env *e, const char *stage)
 {
-    for (int i = 0; i < 1200; i++) {
+    for (int i = 0; i < WAIT_POLLS; i++) {
         assert_int_equal(get(e, "/api/run"), 200);
         json_t *j = body_json(e);
         int there = !strcmp(json_string_value(json_object_get(j, "stage")), stage) &&
@@ -456,7 +459,8 @@ static void wait_stage(env *e, const char *stage)
             return;
         usleep(50000);
     }
-    fail_msg("the run did not reach stage %s within 60 s", stage);
+    fail_msg("the run did not reach stage %s within %d s", stage,
+             WAIT_POLLS / 20);
 }
 
 static void test_failing_run_reported(void **state)
@@ -523,7 +527,7 @@ static void test_one_run_at_a_time_and_stop(void **state)
 {
     env *e = *state;
     write_run_inputs(e, 100);
-    set_run(e, "20000", "400");
+    set_run(e, "5000", "400");
     assert_int_equal(post(e, "/api/run", "{}"), 202);
     assert_int_equal(post(e, "/api/run", "{}"), 409);
     assert_error_mentions(e, "a run is already going");

@@ -229,6 +229,7 @@
     $('run-accuracy').textContent = s.done ? pct(s.accuracy) + ' (' + s.correct + ' correct)' : '';
     $('run-time').textContent = s.state === 'idle' ? '' : secs(s.elapsed_s) + (s.state === 'running' ? ' / ETA ' + secs(s.eta_s) : '');
     $('run-log').textContent = s.log.join('\n');
+    if (s.state !== 'running') status('run-message', '');
     $('run-start').disabled = s.state === 'running';
     $('run-stop').disabled = s.state !== 'running' || s.stop_asked;
     $('run-error').hidden = !s.error;
