@@ -217,7 +217,9 @@ def main():
     finally:
         d.quit()
         proc.terminate()
-        proc.wait(timeout=30)
+        proc.wait(timeout=60)
+    if proc.returncode != 0:
+        fail("snntb gui exited with %d after SIGTERM: %s" % (proc.returncode, proc.stderr.read()))
     return 0
 
 

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "gui/gui.h"
@@ -62,16 +63,26 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Sends raw bytes, reads the reply to the end; returns the status. */
-static int http_raw(env *e, const char *req, size_t len)
+/* A socket connected to the server; reads give up after 60 s, so that a
+ * server that does not answer fails the test instead of hanging it. */
+static int connect_server(const env *e)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa = {0};
+    struct timeval limit = {60, 0};
     sa.sin_family = AF_INET;
     sa.sin_port = htons(snn_gui_port(e->gui));
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     assert_true(fd >= 0);
+    assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit), 0);
     assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    return fd;
+}
+
+/* Sends raw bytes, reads the reply to the end; returns the status. */
+static int http_raw(env *e, const char *req, size_t len)
+{
+    int fd = connect_server(e);
     for (size_t off = 0; off < len;) {
         ssize_t w = send(fd, req + off, len - off, MSG_NOSIGNAL);
         if (w <= 0)
@@ -577,11 +588,52 @@ static void test_finished_run_listed(void **state)
     assert_int_equal(get(e, "/api/runs/nope"), 404);
 }
 
+/* The first server-sent event of /api/run/events: the current state. */
+static void test_events_stream(void **state)
+{
+    env *e = *state;
+    char req[256];
+    int fd = connect_server(e);
+    int n = snprintf(req, sizeof req, "GET /api/run/events HTTP/1.1\r\nHost: x\r\n"
+                     "Cookie: snntb_token=%s\r\n\r\n", snn_gui_token(e->gui));
+    assert_int_equal(send(fd, req, (size_t)n, MSG_NOSIGNAL), n);
+    size_t got = 0;
+    const char *data = NULL;
+    while (!(data && strstr(data, "\n\n")) && got < REPLY_MAX - 1) {
+        ssize_t r = recv(fd, e->reply + got, REPLY_MAX - 1 - got, 0);
+        assert_true(r > 0);
+        got += (size_t)r;
+        e->reply[got] = '\0';
+        data = strstr(e->reply, "data: ");
+    }
+    close(fd);
+    assert_non_null(strstr(e->reply, "Content-Type: text/event-stream"));
+    json_t *j = json_loadb(data + 6, strcspn(data + 6, "\n"), 0, NULL);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "state")), "idle");
+    json_decref(j);
+}
+
+static void test_cli_refuses_bad_arguments(void **state)
+{
+    char errtext[1024];
+    (void)state;
+    assert_int_equal(tu_run_cli("gui --port 70000", errtext, sizeof errtext), 2);
+    assert_non_null(strstr(errtext, "--port 70000: not a port number"));
+    assert_int_equal(tu_run_cli("gui --bind localhost.example", errtext,
+                                sizeof errtext), 1);
+    assert_non_null(strstr(errtext, "not an IPv4 address"));
+    assert_int_equal(tu_run_cli("gui --port 0 /nonexistent/x.ini", errtext,
+                                sizeof errtext), 1);
+    assert_non_null(strstr(errtext, "/nonexistent/x.ini"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tooltips_match_schema),
         cmocka_unit_test(test_schema_agrees_with_validator),
+        cmocka_unit_test(test_cli_refuses_bad_arguments),
         cmocka_unit_test_setup_teardown(test_schema_lists_every_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_token_required, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paths_confined, setup, teardown),
@@ -592,6 +644,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_settings_kept_across_starts, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_config_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failing_run_reported, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_run_at_a_time_and_stop, setup,
                                         teardown),

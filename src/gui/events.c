@@ -36,14 +36,15 @@ static int next_event(stream *s)
         if (!gui_job_wait(s->job, s->seen, KEEPALIVE_MS))
             return 0;
     }
-    s->first = 0;
     unsigned long version;
     json_t *state = gui_job_state(s->job, &version);
     char *text = state ? json_dumps(state, JSON_COMPACT) : NULL;
     json_decref(state);
     if (!text)
         return 0;
-    int fresh = version != s->seen;
+    /* The first event tells the state as it is. */
+    int fresh = s->first || version != s->seen;
+    s->first = 0;
     s->seen = version;
     size_t n = strlen(text);
     s->pending = malloc(n + 16);
