@@ -129,6 +129,12 @@ def run_lenet(d, url, wd, model, data, shot):
     type_into(d, "output", "plot_vars", "{'all'}")
     d.find_element(By.ID, "tab-run").click()
     d.find_element(By.ID, "run-start").click()
+    # The page shows the last run's end until this one has started.
+    WebDriverWait(d, 120).until(
+        lambda d: d.find_element(By.ID, "run-state").text.startswith("running")
+        or "bad" in d.find_element(By.ID, "run-message").get_attribute("class"))
+    if not d.find_element(By.ID, "run-state").text.startswith("running"):
+        fail("the run did not start: " + d.find_element(By.ID, "run-message").text)
     seen, shot_taken, t0 = [], False, time.time()
     while time.time() - t0 < TIMEOUT:
         state = d.find_element(By.ID, "run-state").text
