@@ -169,11 +169,15 @@ def run_lenet(d, url, wd, model, data, shot):
     if res["num_samples"] != 100 or res["snn_top1"] < 0.95:
         fail("LeNet on 100 samples: %r" % res)
     print("run done: SNN accuracy %s %% on the page and in results.json" % want)
+    return want
 
 
-def check_results(d, shot):
+def check_results(d, shot, snn_pct):
     d.find_element(By.ID, "tab-results").click()
     WebDriverWait(d, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#runrow-test .open-run"))
+    row = d.find_element(By.ID, "runrow-test").text
+    if "%s %%" % snn_pct not in row or " 100 " not in " %s " % row:
+        fail("the past runs table shows %r, not 100 samples at %s %%" % (row, snn_pct))
     d.find_element(By.CSS_SELECTOR, "#runrow-test .open-run").click()
     WebDriverWait(d, 30).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".layer-pick")) >= 2)
     picks = d.find_elements(By.CSS_SELECTOR, ".layer-pick")
@@ -194,7 +198,7 @@ def check_results(d, shot):
     shot("06_results_two_layers")
     d.execute_script("window.scrollTo(0, 0)")
     shot("07_results_runs")
-    print("results: layers %s; shown side by side: %s" % (names, shown))
+    print("results: run listed as %r; layers %s; shown side by side: %s" % (row, names, shown))
 
 
 def main():
@@ -218,8 +222,8 @@ def main():
         if not (os.path.exists(model) and os.path.exists(os.path.join(data, "x_test.npz"))):
             print("skipping: the LeNet run needs %s and %s (settings checks passed)" % (model, data))
             return 77
-        run_lenet(d, url, args.wd, model, data, shot)
-        check_results(d, shot)
+        snn_pct = run_lenet(d, url, args.wd, model, data, shot)
+        check_results(d, shot, snn_pct)
     finally:
         d.quit()
         proc.terminate()

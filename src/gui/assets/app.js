@@ -292,8 +292,9 @@
         tr.appendChild(el('td', {'class': 'l'}, run.label));
         tr.appendChild(el('td', {'class': 'l'}, new Date(run.mtime * 1000).toLocaleString()));
         tr.appendChild(el('td', {}, r.num_samples === undefined ? '' : String(r.num_samples)));
-        tr.appendChild(el('td', {}, r.ann_evaluated ? pct(r.ann_top1) : '—'));
-        tr.appendChild(el('td', {}, r.simulated ? pct(r.snn_top1) : '—'));
+        // results.json has null for a stage that did not run.
+        tr.appendChild(el('td', {}, typeof r.ann_top1 === 'number' ? pct(r.ann_top1) : '—'));
+        tr.appendChild(el('td', {}, typeof r.snn_top1 === 'number' ? pct(r.snn_top1) : '—'));
         var td = el('td');
         var b = el('button', {'class': 'open-run'}, run.report ? 'plots' : 'details');
         b.addEventListener('click', function () { openRun(run.label); });
