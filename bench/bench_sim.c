@@ -156,7 +156,7 @@ static snn_status bench_snn(bench *b, snn_error *err)
                              "SNNTB_ENGINE=%s: use auto, event, dense or "
                              "reference", e);
     snn_sim_opts so = {b->steps, b->batch, 1, 0x5eed, NULL, NULL,
-                       (snn_sim_engine)engine, NULL};
+                       (snn_sim_engine)engine, NULL, NULL};
     snn_sim_result sr;
     double t0 = snn_now_seconds(), c0 = cpu_seconds();
     st = snn_simulate(&b->net, &b->data.x, &b->data.y, b->n, &so, &sr, err);

@@ -69,4 +69,22 @@ snn_status snn_config_get_path(const snn_config *cfg, const char *section,
 int snn_config_is_set(const snn_config *cfg, const char *section,
                       const char *key);
 
+/* The known keys, as the parser validates them (for a settings editor;
+ * the GUI builds its form from this table). */
+typedef struct snn_config_key {
+    const char *section, *key, *def;
+    /* "str", "bool", "int", "float", "choice", "dict", "int_list",
+     * "num_list", "name_set" (a set of choices) or "size" (None or a
+     * tuple of integers) */
+    const char *kind;
+    const char *rule;           /* "", "> 0", ">= 1" or "(0, 100]" */
+    const char *const *choices; /* NULL-terminated, or NULL */
+    int empty_ok;               /* an empty value is allowed */
+} snn_config_key;
+
+size_t snn_config_schema_count(void);
+/* Key i, for i < snn_config_schema_count(), in the order of the
+ * original's config_defaults. */
+void snn_config_schema_at(size_t i, snn_config_key *out);
+
 #endif

@@ -19,6 +19,9 @@ typedef struct snn_run_hooks {
     void (*progress)(void *user, const char *label, size_t done,
                      size_t total, size_t correct);
     void *user;
+    /* NULL, or asked between stages and after each SNN batch: non-zero
+     * ends the run early with an error saying so. */
+    int (*stop)(void *user);
 } snn_run_hooks;
 
 /* Runs what cfg asks.  log receives notes and warnings; hooks may be NULL.

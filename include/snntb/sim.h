@@ -68,6 +68,9 @@ typedef struct snn_sim_opts {
                               layer, snn_sim_event_unsupported) run on
                               REFERENCE */
     snn_sim_record *record; /* NULL: record nothing, at no cost */
+    /* NULL, or asked (with progress_user) after each batch but the last:
+     * non-zero ends the simulation with an error saying so (a GUI's Stop). */
+    int (*stop)(void *user);
 } snn_sim_opts;
 
 /* The option of net->cell that the event engine (engines event and dense)

@@ -164,7 +164,7 @@ int snn_cmd_run(int argc, char **argv)
         st = apply_set(cfg, o.sets[i], &err);
     snn_results res;
     char log_dir[4096] = "";
-    snn_run_hooks hooks = {on_progress, &prog};
+    snn_run_hooks hooks = {on_progress, &prog, NULL};
     if (st == SNN_OK)
         st = snn_run(cfg, &log, &hooks, &res, log_dir, sizeof log_dir, &err);
     snn_progress_finish(&prog.bar);

@@ -12,5 +12,6 @@ int snn_cmd_run(int argc, char **argv);
 int snn_cmd_export(int argc, char **argv);
 int snn_cmd_inspect(int argc, char **argv);
 int snn_cmd_report(int argc, char **argv);
+int snn_cmd_gui(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@ static const command commands[] = {
     {"export", snn_cmd_export, "convert, then write the net for NIR or Brian2"},
     {"inspect", snn_cmd_inspect, "print the layers snntb reads from a model"},
     {"report", snn_cmd_report, "redraw a run's HTML report from its log_vars"},
+    {"gui", snn_cmd_gui, "edit, run and inspect a config in the browser"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

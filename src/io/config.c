@@ -1366,3 +1366,31 @@ void snn_strlist_free(char **items)
         free(items[i]);
     free(items);
 }
+
+/* ---- the schema, for editors ------------------------------------------ */
+
+size_t snn_config_schema_count(void)
+{
+    return N_KNOWN_KEYS;
+}
+
+void snn_config_schema_at(size_t i, snn_config_key *out)
+{
+    static const char *const kinds[] = {
+        [V_STR] = "str",           [V_BOOL] = "bool",
+        [V_INT] = "int",           [V_FLOAT] = "float",
+        [V_CHOICE] = "choice",     [V_DICT] = "dict",
+        [V_INT_LIST] = "int_list", [V_NUM_LIST] = "num_list",
+        [V_NAME_SET] = "name_set", [V_SIZE] = "size"};
+    static const char *const rules[] = {[R_ANY] = "", [R_POSITIVE] = "> 0",
+                                        [R_AT_LEAST_1] = ">= 1",
+                                        [R_PERCENT] = "(0, 100]"};
+    const key_spec *k = &known_keys[i];
+    out->section = k->section;
+    out->key = k->key;
+    out->def = k->def;
+    out->kind = kinds[k->kind];
+    out->rule = rules[k->range];
+    out->choices = k->choices;
+    out->empty_ok = k->empty_ok;
+}

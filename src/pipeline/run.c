@@ -475,6 +475,26 @@ static void sim_progress(void *user, size_t done, size_t total,
     progress(user, "SNN", done, total, correct);
 }
 
+static int stop_asked(const run_ctx *c)
+{
+    return c->hooks && c->hooks->stop && c->hooks->stop(c->hooks->user);
+}
+
+static int sim_stop(void *user)
+{
+    return stop_asked(user);
+}
+
+/* Between stages: ends the run when the caller asked it to stop. */
+static snn_status check_stop(const run_ctx *c, const char *next,
+                             snn_error *err)
+{
+    if (!stop_asked(c))
+        return SNN_OK;
+    return snn_error_set(err, SNN_E_INVALID, "run stopped on request before %s",
+                         next);
+}
+
 /* Fold, normalize and convert: the graph becomes c->net. */
 static snn_status convert_net(run_ctx *c, snn_error *err)
 {
@@ -529,7 +549,7 @@ static snn_status simulate(run_ctx *c, size_t n, snn_results *res,
     snn_status st;
     int steps = (int)(c->s.duration / c->s.dt + 0.5);
     snn_sim_opts so = {steps, c->s.batch_size, c->s.top_k, 0x5eed,
-                       sim_progress, c, c->s.engine, NULL};
+                       sim_progress, c, c->s.engine, NULL, sim_stop};
     snn_sim_result sr;
     if (c->report &&
         (st = snn_report_record(c->report, &c->net, n, &so, err)) != SNN_OK)
@@ -589,14 +609,19 @@ static snn_status run_stages(run_ctx *c, snn_results *res, snn_error *err)
         return st;
     size_t n = samples_to_test(c);
     res->num_samples = n;
+    if ((st = check_stop(c, "the ANN test", err)) != SNN_OK)
+        return st;
     if (s->evaluate_ann && (st = evaluate_ann(c, n, res, err)) != SNN_OK)
         return st;
     if (!s->simulate)
         return SNN_OK;
+    if ((st = check_stop(c, "the conversion", err)) != SNN_OK)
+        return st;
     if ((s->plots || s->logs) &&
         (st = snn_report_new(&c->report, s->plots, err)) != SNN_OK)
         return st;
-    if ((st = convert_net(c, err)) != SNN_OK)
+    if ((st = convert_net(c, err)) != SNN_OK ||
+        (st = check_stop(c, "the simulation", err)) != SNN_OK)
         return st;
     if (strcmp(s->simulator, "INI") != 0 &&
         (st = check_exportable(&c->net, s->simulator, err)) != SNN_OK)

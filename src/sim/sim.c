@@ -533,10 +533,17 @@ snn_status snn_simulate(const snn_net *net, const snn_tensor *x,
         score_batch(net, &s, y, first, b, o->top_k, res);
         if (o->progress)
             o->progress(o->progress_user, res->n, n, res->top1);
+        if (o->stop && res->n < n && o->stop(o->progress_user)) {
+            st = snn_error_set(err, SNN_E_INVALID, "simulation stopped on "
+                               "request after %zu of %zu samples", res->n, n);
+            break;
+        }
     }
     record_finish(&s, o);
     state_free(&s);
-    return SNN_OK;
+    if (st != SNN_OK)
+        snn_sim_result_free(res);
+    return st;
 }
 
 int snn_sim_engine_parse(const char *name)
