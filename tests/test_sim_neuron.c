@@ -103,7 +103,8 @@ static snn_status run_net(const snn_net *net, const float *xv,
     }
     tr->rec = (snn_sim_record){NULL, NULL, NULL, NULL, 0, tr->raster,
                                tr->vmem};
-    snn_sim_opts o = {STEPS, 1, 1, 5, NULL, NULL, engine, &tr->rec};
+    snn_sim_opts o = {.steps = STEPS, .batch_size = 1, .top_k = 1, .seed = 5,
+                      .engine = engine, .record = &tr->rec};
     snn_status st = snn_simulate(net, &x, &y, 1, &o, &tr->res, err);
     snn_tensor_free(&x);
     snn_tensor_free(&y);
@@ -126,7 +127,8 @@ static double batch_spikes(const snn_net *net, float x, size_t n,
         xs.data[j] = x;
         y.data[j * n_out] = 1;
     }
-    snn_sim_opts o = {STEPS, batch, 1, 5, NULL, NULL, engine, NULL};
+    snn_sim_opts o = {.steps = STEPS, .batch_size = batch, .top_k = 1,
+                      .seed = 5, .engine = engine};
     snn_sim_result res;
     assert_int_equal(snn_simulate(net, &xs, &y, n, &o, &res, &err), SNN_OK);
     double spikes = res.spikes;
