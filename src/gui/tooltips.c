@@ -94,6 +94,11 @@ static const char *const tooltips[][3] = {
     {"cell", "reset", "After a spike: Reset by subtraction (lower the potential by the threshold), Reset to zero, or Reset by modulo (below threshold by the smallest multiple of it)."},
     {"cell", "leak", "Experimental: leaky neurons."},
     {"cell", "bias_relaxation", "Relax biases during the simulation."},
+    {"cell", "v_clip", "snntb: clip membrane potentials to [v_clip_min, v_clip_max] every step (the original's hard-wired clip)."},
+    {"cell", "v_clip_min", "snntb: lower bound of the membrane clip when v_clip is on."},
+    {"cell", "v_clip_max", "snntb: upper bound of the membrane clip when v_clip is on."},
+    {"cell", "quantize_format", "snntb: the Qm.f fixed-point format quantize_weights rounds weights to, e.g. Q2.6."},
+    {"cell", "quantize_bias", "snntb: with quantize_weights, quantize the biases too."},
 
     {"parameter_sweep", "param_values", "Values of param_name for which the simulation is repeated."},
     {"parameter_sweep", "param_name", "The parameter a sweep varies, e.g. v_thresh."},
