@@ -1,9 +1,10 @@
 /*
  * export.h - writes a converted spiking net where users deploy it: NIR
  * (the HDF5 exchange format that snnTorch, Norse, Sinabs, Lava and others
- * read), self-contained Brian2 and PyNN scripts, and a dependency-free C
- * program.  Each writer reads the spiking
- * IR only, and refuses (naming the layer) what its target cannot express,
+ * read), self-contained Brian2 and PyNN scripts, a dependency-free C
+ * program (float or fixed point), lava-dl's netx HDF5 for Loihi, and
+ * MegaSim's netlist and module files.  Each writer reads the spiking IR
+ * only, and refuses (naming the layer) what its target cannot express,
  * or applies the original toolbox's documented fallback with a warning.
  *
  * Semantics every target reproduces (those of the native simulator): per

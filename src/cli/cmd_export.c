@@ -186,10 +186,10 @@ static snn_status report_quantization(const snn_config *cfg,
         st = snn_quant_evaluate(net, &qo, &d.x, &d.y, n, steps, log, &ev,
                                 err);
     if (st == SNN_OK)
-        printf("native accuracy on %zu samples: float net %.4f, with the "
-               "target's reset %.4f, quantized (%d-bit weights) %.4f; "
-               "%zu/%zu predictions equal\n", ev.n, ev.float_top1,
-               ev.float_reset_top1, qo.weight_bits, ev.quant_top1, ev.agree,
+        printf("native accuracy on %zu samples: float %.4f, target neurons "
+               "%.4f, quantized %.4f (%d-bit weights); %zu/%zu predictions "
+               "equal to the float net's\n", ev.n, ev.float_top1,
+               ev.float_reset_top1, ev.quant_top1, qo.weight_bits, ev.agree,
                ev.n);
     snn_dataset_free(&d);
     return st;
