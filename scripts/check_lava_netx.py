@@ -64,12 +64,12 @@ def conv_layer(g, name):
     dil = g["dilation"][()][::-1]
     groups = int(g["groups"][()])
 
-    def apply(x):  # x: (X, Y, C) ints
-        t = torch.tensor(x.transpose([2, 1, 0]), dtype=torch.float64)[None]
+    def apply(x):  # x: (N, X, Y, C) ints, N samples side by side
+        t = torch.tensor(x.transpose([0, 3, 2, 1]), dtype=torch.float64)
         y = F.conv2d(t, kernel, stride=stride[::-1].tolist(),
                      padding=pad[::-1].tolist(),
                      dilation=dil[::-1].tolist(), groups=groups)
-        return y[0].numpy().transpose([2, 1, 0]).round().astype(np.int64)
+        return y.numpy().transpose([0, 3, 2, 1]).round().astype(np.int64)
 
     bias = g["bias"][()].astype(int) if "bias" in g else 0
     return shape, apply, bias, read_neuron(g, name)
@@ -84,10 +84,10 @@ def dense_layer(g, name, flatten):
         w = w.reshape(n, -1)
     need(w.shape[0] == n, f"{name}: weight rows {w.shape[0]} != shape {n}")
 
-    def apply(x):
+    def apply(x):  # x: (N, ...)
         if flatten:
-            x = x.transpose([2, 1, 0]).flatten()
-        return w.astype(np.int64) @ x.astype(np.int64)
+            x = x.transpose([0, 3, 2, 1]).reshape(len(x), -1)
+        return x.astype(np.int64) @ w.astype(np.int64).T
 
     bias = g["bias"][()].astype(int) if "bias" in g else 0
     return (n,), apply, bias, read_neuron(g, name)
@@ -116,21 +116,22 @@ def read_net(path):
     return in_shape, net
 
 
-def run(in_shape, net, sample, steps):
-    x = np.clip(sample.astype(np.float32), -1, 1) * np.float32(256)
+def run(in_shape, net, samples, steps):
+    x = np.clip(samples.astype(np.float32), -1, 1) * np.float32(256)
     x = np.rint(x).astype(np.int64)
-    x = x.transpose([2, 1, 0]) if x.ndim == 3 else x  # CHW -> WHC
-    need(x.shape == in_shape, f"sample shape {x.shape} != input {in_shape}")
-    v = [np.zeros(s, dtype=np.int64) for s, _, _, _ in net]
-    counts = np.zeros(net[-1][0], dtype=np.int64)
+    x = x.transpose([0, 3, 2, 1]) if x.ndim == 4 else x  # NCHW -> NWHC
+    need(x.shape[1:] == in_shape,
+         f"sample shape {x.shape[1:]} != input {in_shape}")
+    v = [np.zeros((len(x),) + s, dtype=np.int64) for s, _, _, _ in net]
+    counts = 0
     for _ in range(steps):
         s = x
         for k, (shape, apply, bias, vth) in enumerate(net):
             v[k] = v[k] + apply(s) + bias
             s = (v[k] > vth).astype(np.int64)
             v[k][s > 0] = 0
-        counts += s
-    return counts.reshape(-1)
+        counts = counts + s
+    return counts.reshape(len(x), -1)
 
 
 def main():
@@ -139,7 +140,9 @@ def main():
     in_shape, net = read_net(sys.argv[1])
     xs = np.load(sys.argv[2])["arr_0"]
     steps = int(sys.argv[3])
-    counts = np.stack([run(in_shape, net, s, steps) for s in xs])
+    torch.set_num_threads(1)
+    counts = np.concatenate([run(in_shape, net, xs[j:j + 100], steps)
+                             for j in range(0, len(xs), 100)])
     np.savez(sys.argv[4], counts=counts)
     print(f"{len(xs)} samples, {len(net)} neuron layers: "
           f"{int(counts.sum())} output spikes")
