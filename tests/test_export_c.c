@@ -276,6 +276,32 @@ static void test_c_int8_matches_quantized_simulation(void **state)
     check_fixed_point(f, 8, 60);
 }
 
+/* The small CNN's weights (k/16, k/32), biases and inputs (k/4) are exact
+ * in int16 fixed point, so quantizing changes nothing: snn_quant_evaluate
+ * must report the float net's accuracy for the quantized one and every
+ * prediction equal. */
+static void test_quant_evaluate_exact_in_int16(void **state)
+{
+    fixture *f = *state;
+    tu_small_cnn(&f->net, SNN_OP_MAXPOOL2D, 0, SNN_RESET_SUBTRACT);
+    snn_tensor x = {0}, y = {0};
+    tu_small_cnn_samples(&x, &y, N_SAMPLES);
+    snn_quant_opts qo;
+    snn_quant_eval ev;
+    snn_error err;
+    snn_quant_opts_for(SNN_EXPORT_C, 16, &qo);
+    assert_int_equal(snn_quant_evaluate(&f->net, &qo, &x, &y, N_SAMPLES, 60,
+                                        NULL, &ev, &err), SNN_OK);
+    assert_int_equal(ev.n, N_SAMPLES);
+    assert_int_equal(ev.agree, N_SAMPLES);
+    assert_true(ev.quant_top1 == ev.float_top1);
+    assert_true(ev.float_reset_top1 == ev.float_top1);
+    assert_int_equal(snn_quant_evaluate(&f->net, &qo, &x, &y, N_SAMPLES + 1,
+                                        60, NULL, &ev, &err), SNN_E_INVALID);
+    snn_tensor_free(&x);
+    snn_tensor_free(&y);
+}
+
 static void test_c_refuses_unknown_precision(void **state)
 {
     fixture *f = *state;
@@ -305,6 +331,8 @@ int main(void)
             test_c_int16_matches_quantized_simulation, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_c_int8_matches_quantized_simulation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_quant_evaluate_exact_in_int16,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_c_refuses_unknown_precision,
                                         setup, teardown),
     };

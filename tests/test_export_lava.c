@@ -269,6 +269,30 @@ static void test_lava_refuses_unknown_format_name(void **state)
     assert_int_equal(fmt, SNN_EXPORT_LAVA);
 }
 
+/* Options that do not fit the format are refused before any work. */
+static void test_cli_refuses_misplaced_options(void **state)
+{
+    (void)state;
+    const char *cases[][2] = {
+        {"export --format nir --precision int8 none.ini out",
+         "--precision is for the C export"},
+        {"export --format c --precision int4 none.ini out",
+         "--precision int4 is not known"},
+        {"export --format nir --test 5 none.ini out",
+         "--test is for the lava export"},
+        {"export --format c --test 5 none.ini out",
+         "--test is for the lava export"},
+        {"export --format lava --sample 3 none.ini out",
+         "--sample is for the megasim export"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char msg[1024];
+        assert_int_equal(tu_run_cli(cases[k][0], msg, sizeof msg), 1);
+        if (!strstr(msg, cases[k][1]))
+            fail_msg("%s: %s", cases[k][0], msg);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -277,6 +301,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lava_netx_reader_matches_native,
                                         setup, teardown),
         cmocka_unit_test(test_lava_refuses_unknown_format_name),
+        cmocka_unit_test(test_cli_refuses_misplaced_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -225,9 +225,6 @@ static snn_status export_extras(const snn_config *cfg, const snn_net *net,
         return write_megasim_stim(cfg, net, a, o, err);
     if (!a->test)
         return SNN_OK;
-    if (f != SNN_EXPORT_LAVA && !(f == SNN_EXPORT_C && bits))
-        return snn_error_set(err, SNN_E_INVALID, "--test is for the lava "
-                             "export and the int16 / int8 C export");
     return report_quantization(cfg, net, f, bits, a, o, log, err);
 }
 
@@ -254,6 +251,12 @@ int snn_cmd_export(int argc, char **argv)
         st = parse_precision(a.precision, &bits, &err);
     if (st == SNN_OK && bits && format != SNN_EXPORT_C)
         st = snn_error_set(&err, SNN_E_INVALID, "--precision is for the C "
+                           "export");
+    if (st == SNN_OK && a.test && format != SNN_EXPORT_LAVA && !bits)
+        st = snn_error_set(&err, SNN_E_INVALID, "--test is for the lava "
+                           "export and the int16 / int8 C export");
+    if (st == SNN_OK && a.sample && format != SNN_EXPORT_MEGASIM)
+        st = snn_error_set(&err, SNN_E_INVALID, "--sample is for the megasim "
                            "export");
     if (st == SNN_OK)
         st = snn_config_load(&cfg, a.config, &log, &err);
