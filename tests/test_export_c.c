@@ -291,13 +291,14 @@ static void test_quant_evaluate_exact_in_int16(void **state)
     snn_error err;
     snn_quant_opts_for(SNN_EXPORT_C, 16, &qo);
     assert_int_equal(snn_quant_evaluate(&f->net, &qo, &x, &y, N_SAMPLES, 60,
-                                        NULL, &ev, &err), SNN_OK);
+                                        NULL, &ev, NULL, &err), SNN_OK);
     assert_int_equal(ev.n, N_SAMPLES);
     assert_int_equal(ev.agree, N_SAMPLES);
     assert_true(ev.quant_top1 == ev.float_top1);
     assert_true(ev.float_reset_top1 == ev.float_top1);
     assert_int_equal(snn_quant_evaluate(&f->net, &qo, &x, &y, N_SAMPLES + 1,
-                                        60, NULL, &ev, &err), SNN_E_INVALID);
+                                        60, NULL, &ev, NULL, &err),
+                     SNN_E_INVALID);
     snn_tensor_free(&x);
     snn_tensor_free(&y);
 }

@@ -153,10 +153,13 @@ typedef struct snn_quant_eval {
     size_t agree; /* samples the quantized net classifies as the float one */
 } snn_quant_eval;
 
+/* quant_pred (NULL, or n entries) receives the quantized net's
+ * predictions (-1: no output spike). */
 snn_status snn_quant_evaluate(const snn_net *net, const snn_quant_opts *o,
                               const snn_tensor *x, const snn_tensor *y,
                               size_t n, int steps, const snn_log *log,
-                              snn_quant_eval *ev, snn_error *err);
+                              snn_quant_eval *ev, int *quant_pred,
+                              snn_error *err);
 
 /* The quantization a format implies: lava (8-bit, threshold below 2^17,
  * reset to zero) or the C export at opts->precision 16 or 8. */

@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "core/fsutil.h"
+#include "core/strbuf.h"
 #include "pipeline/dataset_fit.h"
 #include "snntb/config.h"
 #include "snntb/dataset.h"
@@ -18,7 +19,7 @@
 #include "snntb/run.h"
 
 typedef struct export_args {
-    const char *format, *config, *out, *precision;
+    const char *format, *config, *out, *precision, *predictions;
     long test, sample;
     int force, verbosity;
 } export_args;
@@ -51,6 +52,8 @@ static void usage(FILE *out)
             "      --test N         lava, c int16/int8: simulate the float\n"
             "                       and the quantized net natively on the\n"
             "                       first N samples and print both accuracies\n"
+            "      --predictions F  with --test: the quantized net's native\n"
+            "                       predictions, one per line, into F\n"
             "      --sample K       megasim: the sample whose input events\n"
             "                       are written (default 0)\n"
             "      --force          replace an existing OUT\n"
@@ -107,6 +110,10 @@ static int parse_args(int argc, char **argv, export_args *a)
             if (!has_value)
                 return usage_error("--precision needs a value", "");
             a->precision = argv[++i];
+        } else if (!strcmp(s, "--predictions")) {
+            if (!has_value)
+                return usage_error("--predictions needs a file", "");
+            a->predictions = argv[++i];
         } else if (!strcmp(s, "--test") || !strcmp(s, "--sample")) {
             char *end;
             if (!has_value)
@@ -164,6 +171,23 @@ static snn_status load_test_set(const snn_config *cfg, const snn_net *net,
                         : st;
 }
 
+static snn_status write_predictions(const char *path, const int *pred,
+                                    size_t n, snn_error *err)
+{
+    snn_strbuf b = {0};
+    int ok = 1;
+    for (size_t j = 0; ok && j < n; j++) {
+        char line[16];
+        int len = snprintf(line, sizeof line, "%d\n", pred[j]);
+        ok = snn_strbuf_put(&b, line, (size_t)len, (size_t)1 << 30);
+    }
+    snn_status st = ok ? snn_write_atomic(path, b.p, b.len, err)
+                       : snn_error_set(err, SNN_E_NOMEM, "%s: out of memory",
+                                       path);
+    free(b.p);
+    return st;
+}
+
 /* --test N: what the quantization of a lava or fixed-point C export
  * costs, simulated natively. */
 static snn_status report_quantization(const snn_config *cfg,
@@ -182,9 +206,16 @@ static snn_status report_quantization(const snn_config *cfg,
     if (st == SNN_OK && n > snn_dataset_size(&d))
         n = snn_dataset_size(&d);
     int steps = (int)(o->duration / (double)net->dt + 0.5);
+    int *pred = st == SNN_OK && a->predictions ? calloc(n, sizeof *pred)
+                                               : NULL;
+    if (st == SNN_OK && a->predictions && !pred)
+        st = snn_error_set(err, SNN_E_NOMEM, "cannot allocate predictions");
     if (st == SNN_OK)
         st = snn_quant_evaluate(net, &qo, &d.x, &d.y, n, steps, log, &ev,
-                                err);
+                                pred, err);
+    if (st == SNN_OK && pred)
+        st = write_predictions(a->predictions, pred, n, err);
+    free(pred);
     if (st == SNN_OK)
         printf("native accuracy on %zu samples: float %.4f, target neurons "
                "%.4f, quantized %.4f (%d-bit weights); %zu/%zu predictions "
@@ -255,6 +286,8 @@ int snn_cmd_export(int argc, char **argv)
     if (st == SNN_OK && a.test && format != SNN_EXPORT_LAVA && !bits)
         st = snn_error_set(&err, SNN_E_INVALID, "--test is for the lava "
                            "export and the int16 / int8 C export");
+    if (st == SNN_OK && a.predictions && !a.test)
+        st = snn_error_set(&err, SNN_E_INVALID, "--predictions needs --test");
     if (st == SNN_OK && a.sample && format != SNN_EXPORT_MEGASIM)
         st = snn_error_set(&err, SNN_E_INVALID, "--sample is for the megasim "
                            "export");

@@ -61,7 +61,8 @@ static double top1(const snn_sim_result *r)
 snn_status snn_quant_evaluate(const snn_net *net, const snn_quant_opts *o,
                               const snn_tensor *x, const snn_tensor *y,
                               size_t n, int steps, const snn_log *log,
-                              snn_quant_eval *ev, snn_error *err)
+                              snn_quant_eval *ev, int *quant_pred,
+                              snn_error *err)
 {
     memset(ev, 0, sizeof *ev);
     if (n == 0 || n > x->dims[0])
@@ -98,6 +99,8 @@ snn_status snn_quant_evaluate(const snn_net *net, const snn_quant_opts *o,
         ev->quant_top1 = top1(&rq);
         for (size_t j = 0; j < n; j++)
             ev->agree += rf.predictions[j] == rq.predictions[j];
+        if (quant_pred)
+            memcpy(quant_pred, rq.predictions, n * sizeof *quant_pred);
     }
     snn_sim_result_free(&rf);
     snn_sim_result_free(&rr);
