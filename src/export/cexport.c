@@ -18,6 +18,12 @@
  * columns are re-ordered to read its source's channels-first neurons.
  * Sums run in another order than the native engines', so spike counts
  * agree exactly when every sum is exact and up to rounding otherwise.
+ *
+ * With a precision of 16 or 8 bits the same program computes in integers
+ * (the types and per-layer thresholds change, not the loop): the values
+ * are snn_quantize's, and the program matches snn_simulate of the
+ * quantized net exactly while the simulator's float sums of these dyadic
+ * values are exact (magnitudes below 2^24 units of the layer).
  */
 #include "snntb/export.h"
 
@@ -28,9 +34,6 @@
 
 #include "export/export_internal.h"
 #include "export/synapses.h"
-
-/* The native run's seed for stochastic output neurons (run.c). */
-#define NATIVE_SEED 0x5eedULL
 
 /* One entry of the generated layer table: a neuron or gate layer. */
 typedef struct c_layer {
@@ -635,7 +638,7 @@ static int put_constants(snn_strbuf *b, const c_prog *p, int n_entries,
                          n_entries, steps,
                          net->reset == SNN_RESET_ZERO     ? 1
                          : net->reset == SNN_RESET_MODULO ? 2 : 0,
-                         (unsigned long long)NATIVE_SEED) &&
+                         (unsigned long long)SNN_NATIVE_SEED) &&
            (p->precision ? put_fixed_types(b, p)
                          : snn_text_put(b, float_types));
 }

@@ -12,10 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "export/export_internal.h"
 #include "snntb/sim.h"
-
-/* The native run's seed for stochastic output neurons (run.c). */
-#define NATIVE_SEED 0x5eedULL
 
 static snn_status run(const snn_net *net, const snn_tensor *x,
                       const snn_tensor *y, size_t n, int steps,
@@ -26,7 +24,7 @@ static snn_status run(const snn_net *net, const snn_tensor *x,
     so.steps = steps;
     so.batch_size = 100;
     so.top_k = 1;
-    so.seed = NATIVE_SEED;
+    so.seed = SNN_NATIVE_SEED;
     memset(r, 0, sizeof *r);
     return snn_simulate(net, x, y, n, &so, r, err);
 }

@@ -118,12 +118,17 @@ static void as_conv(snn_layer *l, const snn_shape *in, int was_pool)
     l->win.count_pad = 0;
 }
 
-static snn_status fill_tensor(snn_tensor *t, const snn_tensor *like,
-                              size_t n, const size_t *dims4, snn_error *err)
+/* The weight tensor of layer i's quantized forms: its own shape, or
+ * (C, 1, KH, KW) for pooling. */
+static snn_status weight_tensor(snn_tensor *t, const snn_net_layer *nl,
+                                int pool, snn_error *err)
 {
-    if (like && like->ndim)
-        return snn_tensor_init(t, like->ndim, like->dims, err);
-    return snn_tensor_init(t, dims4[1] ? 4 : 1, dims4[1] ? dims4 : &n, err);
+    if (!pool)
+        return snn_tensor_init(t, nl->syn.weight.ndim, nl->syn.weight.dims,
+                               err);
+    size_t d[4] = {nl->in_shape.dims[0], 1, (size_t)nl->syn.win.kernel[0],
+                   (size_t)nl->syn.win.kernel[1]};
+    return snn_tensor_init(t, 4, d, err);
 }
 
 typedef struct qstats {
@@ -155,13 +160,9 @@ static snn_status quantize_layer(const snn_net *net, int i,
     int in_shift = in_fed ? SNN_QUANT_INPUT_SHIFT : 0;
     int k = pick_k(max_abs(u, n), lim, o->max_shift - in_shift);
     int shift = k + in_shift;
-    size_t d4[4] = {nl->in_shape.dims[0], pool ? 1 : 0,
-                    (size_t)nl->syn.win.kernel[0],
-                    (size_t)nl->syn.win.kernel[1]};
-    const snn_tensor *like = pool ? NULL : &nl->syn.weight;
-    snn_status st = fill_tensor(&ql->syn.weight, like, n, d4, err);
+    snn_status st = weight_tensor(&ql->syn.weight, nl, pool, err);
     if (st == SNN_OK)
-        st = fill_tensor(&il->syn.weight, like, n, d4, err);
+        st = weight_tensor(&il->syn.weight, nl, pool, err);
     float wback = in_fed ? net->v_thresh : 1.0f;
     for (size_t j = 0; st == SNN_OK && j < n; j++) {
         long w = lclamp(lrint(ldexp((double)u[j], k)), lim, &qs->w_clipped);
