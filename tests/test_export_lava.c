@@ -269,6 +269,42 @@ static void test_lava_refuses_unknown_format_name(void **state)
     assert_int_equal(fmt, SNN_EXPORT_LAVA);
 }
 
+static char note[2048];
+
+static void keep_warning(void *user, snn_log_level level, const char *msg)
+{
+    (void)user;
+    if (level == SNN_LOG_WARN && strstr(msg, "simulator = loihi"))
+        snprintf(note, sizeof note, "%s", msg);
+}
+
+/* simulator = loihi in a run: <log>/loihi/net.h5 with the samples, and
+ * the native accuracies of the float and the quantized net in the run's
+ * log. */
+static void test_lava_for_simulator(void **state)
+{
+    fixture *f = *state;
+    tu_small_cnn(&f->net, SNN_OP_AVGPOOL2D, 0, SNN_RESET_ZERO);
+    snn_tensor x = {0}, y = {0};
+    tu_small_cnn_samples(&x, &y, N_SAMPLES);
+    snn_export_opts o = {.duration = STEPS};
+    snn_log log = {keep_warning, NULL, SNN_LOG_WARN};
+    snn_error err = {0};
+    note[0] = '\0';
+    assert_int_equal(snn_export_for_simulator(&f->net, "loihi", &o, f->dir,
+                                              &x, &y, N_SAMPLES, &log, &err),
+                     SNN_OK);
+    char p[700];
+    snprintf(p, sizeof p, "%s/loihi/net.h5", f->dir);
+    assert_true(tu_file_exists(p));
+    snprintf(p, sizeof p, "%s/loihi/y_test.npz", f->dir);
+    assert_true(tu_file_exists(p));
+    assert_non_null(strstr(note, "Native accuracy on 24 samples: float "));
+    assert_non_null(strstr(note, ", quantized "));
+    snn_tensor_free(&x);
+    snn_tensor_free(&y);
+}
+
 /* Options that do not fit the format are refused before any work. */
 static void test_cli_refuses_misplaced_options(void **state)
 {
@@ -302,6 +338,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test(test_lava_refuses_unknown_format_name),
         cmocka_unit_test(test_cli_refuses_misplaced_options),
+        cmocka_unit_test_setup_teardown(test_lava_for_simulator, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

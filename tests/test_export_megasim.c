@@ -244,6 +244,37 @@ static void test_megasim_refuses_padding(void **state)
     assert_non_null(strstr(err.msg, "scaling_factor"));
 }
 
+/* simulator = MegaSim in a run: the export in <log>/MegaSim with the
+ * samples and the first sample's input events. */
+static void test_megasim_for_simulator(void **state)
+{
+    fixture *f = *state;
+    build(&f->net, SNN_OP_AVGPOOL2D, SNN_ACT_RELU);
+    snn_tensor x = {0}, y = {0};
+    snn_error err = {0};
+    size_t xd[4] = {2, 1, 4, 4}, yd[2] = {2, 2};
+    assert_int_equal(snn_tensor_init(&x, 4, xd, &err), SNN_OK);
+    assert_int_equal(snn_tensor_init(&y, 2, yd, &err), SNN_OK);
+    x.data[1 * 4 + 2] = 1.0f;
+    snn_export_opts o = {.duration = 3, .scaling_factor = 1000};
+    snn_log log = {count_warning, NULL, SNN_LOG_WARN};
+    warnings = 0;
+    assert_int_equal(snn_export_for_simulator(&f->net, "MegaSim", &o, f->dir,
+                                              &x, &y, 2, &log, &err), SNN_OK);
+    assert_int_equal(warnings, 1);
+    snprintf(f->out, sizeof f->out, "%s/MegaSim", f->dir);
+    assert_file(f, "InputLayer.stim",
+                "0 -1 -1 2 1 1\n1 -1 -1 2 1 1\n2 -1 -1 2 1 1\n");
+    char *sch = tu_read_text(f->out, "megasim.sch");
+    assert_non_null(strstr(sch, "Tmax=3\n"));
+    free(sch);
+    char p[700];
+    snprintf(p, sizeof p, "%s/x_test.npz", f->out);
+    assert_true(tu_file_exists(p));
+    snn_tensor_free(&x);
+    snn_tensor_free(&y);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -254,6 +285,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_megasim_fallbacks_warn, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_megasim_refuses_padding, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_megasim_for_simulator, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

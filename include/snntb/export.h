@@ -64,13 +64,16 @@ snn_status snn_export(const snn_net *net, snn_export_format f,
                       const snn_log *log, snn_error *err);
 
 /* Whether `simulator = NAME` in a config has an export here (brian2,
- * nest, neuron, spiNNaker). */
+ * nest, neuron, spiNNaker, MegaSim, loihi). */
 int snn_export_simulator_known(const char *simulator);
 
 /* What a run does for such a simulator instead of simulating: exports
- * net into <log_dir>/<simulator>/ (replacing an earlier one) with the
- * first n samples of x and labels y as x_test.npz / y_test.npz, and logs
- * (as a warning: the run did not simulate) the command that runs it. */
+ * net into <log_dir>/<simulator>/ (replacing an earlier one; loihi: the
+ * file net.h5 there) with the first n samples of x and labels y as
+ * x_test.npz / y_test.npz, and logs (as a warning: the run did not
+ * simulate) the command that runs it.  MegaSim also gets the input events
+ * of the first sample; loihi the native accuracy of the float and the
+ * quantized net on the n samples. */
 snn_status snn_export_for_simulator(const snn_net *net, const char *simulator,
                                     const snn_export_opts *opts,
                                     const char *log_dir, const snn_tensor *x,
