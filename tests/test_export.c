@@ -118,21 +118,6 @@ static void read_str(hid_t file, const char *path, char *buf, size_t n)
     H5Dclose(ds);
 }
 
-/* Reads a dataset as doubles; returns its element count. */
-static size_t read_num(hid_t file, const char *path, double *out, size_t cap)
-{
-    hid_t ds = H5Dopen2(file, path, H5P_DEFAULT);
-    assert_true(ds >= 0);
-    hid_t space = H5Dget_space(ds);
-    size_t n = (size_t)H5Sget_simple_extent_npoints(space);
-    assert_true(n <= cap);
-    assert_true(H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                        out) >= 0);
-    H5Sclose(space);
-    H5Dclose(ds);
-    return n;
-}
-
 static void export_nir(fixture *f, const char *path, snn_status expect,
                        snn_error *err)
 {
@@ -164,31 +149,31 @@ static void test_nir_graph_and_weights(void **state)
 
     double v[64];
     /* The conv sees the sample: weights unscaled, bias times dt. */
-    assert_int_equal(read_num(file, "/node/nodes/conv/weight", v, 64), 18);
+    assert_int_equal(tu_h5_read_num(file, "/node/nodes/conv/weight", v, 64), 18);
     assert_true(v[0] == 1 && v[17] == 18);
-    read_num(file, "/node/nodes/conv/bias", v, 64);
+    tu_h5_read_num(file, "/node/nodes/conv/bias", v, 64);
     assert_true(v[0] == 4 * DT && v[1] == -8 * DT);
-    assert_int_equal(read_num(file, "/node/nodes/conv/padding", v, 64), 2);
+    assert_int_equal(tu_h5_read_num(file, "/node/nodes/conv/padding", v, 64), 2);
     assert_true(v[0] == 1 && v[1] == 1);
-    read_num(file, "/node/nodes/conv/input_shape", v, 64);
+    tu_h5_read_num(file, "/node/nodes/conv/input_shape", v, 64);
     assert_true(v[0] == 4 && v[1] == 4);
     /* The pool has no weights: its IF's r carries the spike value. */
-    assert_int_equal(read_num(file, "/node/nodes/pool_if/r", v, 64), 8);
+    assert_int_equal(tu_h5_read_num(file, "/node/nodes/pool_if/r", v, 64), 8);
     assert_true(v[0] == TH && v[7] == TH);
-    read_num(file, "/node/nodes/pool_if/v_threshold", v, 64);
+    tu_h5_read_num(file, "/node/nodes/pool_if/v_threshold", v, 64);
     assert_true(v[3] == TH);
-    read_num(file, "/node/nodes/pool_if/metadata/dt", v, 64);
+    tu_h5_read_num(file, "/node/nodes/pool_if/metadata/dt", v, 64);
     assert_true(v[0] == DT);
     /* Dense: columns moved from (H, W, C) to (C, H, W) order and scaled
      * by v_thresh.  Keras column j = p * 2 + c reads channel c, position p;
      * channels-first column c * 4 + p.  So NIR column 1 (c 0, p 1) is
      * Keras column 2, NIR column 4 (c 1, p 0) is Keras column 1. */
-    assert_int_equal(read_num(file, "/node/nodes/dense/weight", v, 64), 24);
+    assert_int_equal(tu_h5_read_num(file, "/node/nodes/dense/weight", v, 64), 24);
     assert_true(v[1] == 2 * TH && v[4] == 1 * TH);
     assert_true(v[8 + 7] == (10 + 7) * TH); /* c 1, p 3: Keras column 7 */
-    read_num(file, "/node/nodes/flat/input_type", v, 64);
+    tu_h5_read_num(file, "/node/nodes/flat/input_type", v, 64);
     assert_true(v[0] == 2 && v[1] == 2 && v[2] == 2);
-    read_num(file, "/node/nodes/output/shape", v, 64);
+    tu_h5_read_num(file, "/node/nodes/output/shape", v, 64);
     assert_true(v[0] == 3);
     H5Fclose(file);
 }
@@ -236,7 +221,7 @@ static void test_nir_maxpool_falls_back_with_warning(void **state)
     assert_string_equal(s, "AvgPool2d");
     /* Pooling neurons, fed by spikes: r carries v_thresh. */
     double r[8];
-    assert_int_equal(read_num(file, "/node/nodes/pool_if/r", r, 8), 8);
+    assert_int_equal(tu_h5_read_num(file, "/node/nodes/pool_if/r", r, 8), 8);
     assert_true(r[0] == TH);
     H5Fclose(file);
 }
@@ -338,19 +323,6 @@ static void test_brian2_synapses(void **state)
     assert_non_null(strstr(text, "(\"dense\", 3, 1, True)"));
 }
 
-/* Reads a whole text file of dir (caller frees). */
-static char *read_text(const char *dir, const char *name)
-{
-    char path[700];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *fp = fopen(path, "rb");
-    assert_non_null(fp);
-    char *text = calloc(1, 1 << 16);
-    assert_true(fread(text, 1, (1 << 16) - 1, fp) > 0);
-    fclose(fp);
-    return text;
-}
-
 /* Weights become the charge of an exponential current: w * cm / tau_syn
  * nA; biases i_offset = b * cm / dt; excitatory and inhibitory apart. */
 static void test_pynn_connection_files(void **state)
@@ -371,24 +343,24 @@ static void test_pynn_connection_files(void **state)
     const char *header = "# columns = [\"i\", \"j\", \"weight\", \"delay\"]\n";
     /* Conv weights k + 1 > 0: first synapse (input 0 -> output 0) is
      * kernel cell (1, 1) = 5, times cm / tau_syn_E = 2. */
-    char *text = read_text(out, "00_conv_excitatory");
+    char *text = tu_read_text(out, "00_conv_excitatory");
     assert_memory_equal(text, header, strlen(header));
     assert_non_null(strstr(text, "\n0 0 10 1\n"));
     free(text);
-    text = read_text(out, "00_conv_inhibitory");
+    text = tu_read_text(out, "00_conv_inhibitory");
     assert_string_equal(text, header);
     free(text);
     /* Biases 4 and -8, per step 4 * DT and -8 * DT, as i_offset times
      * cm / DT: 2 and -4. */
-    text = read_text(out, "00_conv_biases");
+    text = tu_read_text(out, "00_conv_biases");
     assert_non_null(strstr(text, "\n2\n"));
     assert_non_null(strstr(text, "\n-4\n"));
     free(text);
     /* Dense column 2 reads pool neuron 1 (flatten order): 12 * TH * 2. */
-    text = read_text(out, "02_dense_excitatory");
+    text = tu_read_text(out, "02_dense_excitatory");
     assert_non_null(strstr(text, "\n1 1 12 1\n"));
     free(text);
-    text = read_text(out, "run_pynn.py");
+    text = tu_read_text(out, "run_pynn.py");
     assert_non_null(strstr(text, "CELL = dict(cm=0.5, tau_m=1000, "
                                  "tau_syn_E=0.25, tau_syn_I=0.125,\n"));
     assert_non_null(strstr(text, "v_thresh=0.5 * (1 - 1e-6))"));

@@ -5,6 +5,7 @@
 #include "testutil.h"
 
 #include <ftw.h>
+#include <hdf5.h>
 #include <math.h>
 #include <sys/wait.h>
 #include <zip.h>
@@ -193,4 +194,114 @@ void tu_assert_close(const snn_tensor *got, const snn_tensor *want,
             fail_msg("%s: output %zu is %.7g, %s computed %.7g", what, i, a,
                      truth, b);
     }
+}
+
+/* A reproducible dyadic value k / den, k uniform in [lo, hi]. */
+static float dyadic(uint64_t *s, int lo, int hi, int den)
+{
+    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+    int k = lo + (int)((*s >> 33) % (uint64_t)(hi - lo + 1));
+    return (float)k / (float)den;
+}
+
+void tu_dyadic_tensor(snn_tensor *t, int ndim, const size_t *dims,
+                      uint64_t *seed, int lo, int hi, int den)
+{
+    snn_error err;
+    assert_int_equal(snn_tensor_init(t, ndim, dims, &err), SNN_OK);
+    for (size_t k = 0; k < snn_tensor_numel(t); k++)
+        t->data[k] = dyadic(seed, lo, hi, den);
+}
+
+void tu_small_cnn(snn_net *net, snn_op pool_op, int softmax, snn_reset reset)
+{
+    snn_graph g;
+    snn_error err;
+    uint64_t seed = 12345;
+    snn_graph_init(&g);
+    snn_layer l;
+    snn_layer_defaults(&l, SNN_OP_INPUT, "in", NULL);
+    l.shape = (snn_shape){3, {2, 6, 6}};
+    tu_add_layer(&g, &l, -1);
+    snn_layer_defaults(&l, SNN_OP_CONV2D, "conv", NULL);
+    l.win.kernel[0] = l.win.kernel[1] = 3;
+    l.win.stride[0] = l.win.stride[1] = 1;
+    for (int i = 0; i < 4; i++)
+        l.win.pad[i] = 1;
+    l.act = SNN_ACT_RELU;
+    size_t wc[4] = {3, 2, 3, 3}, b3[1] = {3}, w1[2] = {8, 27}, b8[1] = {8},
+           w2[2] = {4, 8}, b4[1] = {4};
+    tu_dyadic_tensor(&l.weight, 4, wc, &seed, -8, 8, 16);
+    tu_dyadic_tensor(&l.bias, 1, b3, &seed, -2, 4, 16);
+    tu_add_layer(&g, &l, 0);
+    snn_layer_defaults(&l, pool_op, "pool", NULL);
+    l.win.kernel[0] = l.win.kernel[1] = 2;
+    l.win.stride[0] = l.win.stride[1] = 2;
+    tu_add_layer(&g, &l, 1);
+    snn_layer_defaults(&l, SNN_OP_FLATTEN, "flat", NULL);
+    l.flatten_hwc = 1;
+    tu_add_layer(&g, &l, 2);
+    snn_layer_defaults(&l, SNN_OP_DENSE, "hidden", NULL);
+    l.act = SNN_ACT_RELU;
+    tu_dyadic_tensor(&l.weight, 2, w1, &seed, -8, 10, 32);
+    tu_dyadic_tensor(&l.bias, 1, b8, &seed, -1, 2, 64);
+    tu_add_layer(&g, &l, 3);
+    snn_layer_defaults(&l, SNN_OP_DENSE, "out", NULL);
+    l.act = softmax ? SNN_ACT_SOFTMAX : SNN_ACT_RELU;
+    tu_dyadic_tensor(&l.weight, 2, w2, &seed, -8, 12, 16);
+    tu_dyadic_tensor(&l.bias, 1, b4, &seed, -1, 1, 64);
+    tu_add_layer(&g, &l, 4);
+    assert_int_equal(snn_graph_infer_shapes(&g, &err), SNN_OK);
+    snn_convert_opts co = {1.0f, reset, 1.0f};
+    assert_int_equal(snn_convert(&g, &co, net, &err), SNN_OK);
+    snn_graph_free(&g);
+}
+
+void tu_small_cnn_samples(snn_tensor *x, snn_tensor *y, size_t n)
+{
+    snn_error err;
+    size_t xd[4] = {n, 2, 6, 6}, yd[2] = {n, 4};
+    uint64_t seed = 777;
+    tu_dyadic_tensor(x, 4, xd, &seed, 0, 4, 4);
+    assert_int_equal(snn_tensor_init(y, 2, yd, &err), SNN_OK);
+    for (size_t j = 0; j < n; j++)
+        y->data[j * 4 + j % 4] = 1.0f;
+}
+
+char *tu_read_text(const char *dir, const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        fail_msg("cannot open %s", path);
+    assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+    long n = ftell(fp);
+    assert_true(n >= 0);
+    rewind(fp);
+    char *text = calloc(1, (size_t)n + 1);
+    assert_non_null(text);
+    assert_int_equal(fread(text, 1, (size_t)n, fp), (size_t)n);
+    fclose(fp);
+    return text;
+}
+
+int tu_file_exists(const char *path)
+{
+    return access(path, F_OK) == 0;
+}
+
+size_t tu_h5_read_num(hid_t file, const char *path, double *out, size_t cap)
+{
+    hid_t ds = H5Dopen2(file, path, H5P_DEFAULT);
+    if (ds < 0)
+        fail_msg("no dataset %s", path);
+    hid_t space = H5Dget_space(ds);
+    size_t n = (size_t)H5Sget_simple_extent_npoints(space);
+    assert_true(n <= cap);
+    assert_true(H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                        out) >= 0);
+    H5Sclose(space);
+    H5Dclose(ds);
+    return n;
 }

@@ -9,9 +9,12 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <cmocka.h>
+#include <hdf5.h>
 
 #include "snntb/graph.h"
+#include "snntb/net.h"
 #include "snntb/tensor.h"
 
 /* Path of a file under tests/fixtures, in a static-per-call buffer the
@@ -71,5 +74,30 @@ const snn_layer *tu_layer(const snn_graph *g, const char *name);
 /* Adds l to g fed by layer input (no input when input < 0); fails the
  * test when the graph refuses it. */
 void tu_add_layer(snn_graph *g, snn_layer *l, int input);
+
+/* The whole text file dir/name (caller frees); fails the test when it
+ * cannot be read. */
+char *tu_read_text(const char *dir, const char *name);
+
+int tu_file_exists(const char *path);
+
+/* Reads the HDF5 dataset at path as doubles into out (at most cap);
+ * returns its element count; fails the test when it is absent. */
+size_t tu_h5_read_num(hid_t file, const char *path, double *out, size_t cap);
+
+/* A reproducible tensor of dyadic values k / den, k uniform in [lo, hi],
+ * drawn from *seed: sums of them are exact in float in any order. */
+void tu_dyadic_tensor(snn_tensor *t, int ndim, const size_t *dims,
+                      uint64_t *seed, int lo, int hi, int den);
+
+/* A small converted CNN with dyadic weights and biases, for the exports:
+ * input (2, 6, 6) -> conv 3x3x3 pad 1, relu -> 2x2 pooling (pool_op) ->
+ * flatten in (H, W, C) order -> dense 8, relu -> dense 4 (softmax or relu
+ * output); v_thresh 1, dt 1. */
+void tu_small_cnn(snn_net *net, snn_op pool_op, int softmax,
+                  snn_reset reset);
+
+/* n samples for it, values k / 4 in [0, 1], and one-hot labels j % 4. */
+void tu_small_cnn_samples(snn_tensor *x, snn_tensor *y, size_t n);
 
 #endif

@@ -18,6 +18,12 @@
  * columns are re-ordered to read its source's channels-first neurons.
  * Sums run in another order than the native engines', so spike counts
  * agree exactly when every sum is exact and up to rounding otherwise.
+ *
+ * With a precision of 16 or 8 bits the same program computes in integers
+ * (the types and per-layer thresholds change, not the loop): the values
+ * are snn_quantize's, and the program matches snn_simulate of the
+ * quantized net exactly while the simulator's float sums of these dyadic
+ * values are exact (magnitudes below 2^24 units of the layer).
  */
 #include "snntb/export.h"
 
@@ -28,9 +34,6 @@
 
 #include "export/export_internal.h"
 #include "export/synapses.h"
-
-/* The native run's seed for stochastic output neurons (run.c). */
-#define NATIVE_SEED 0x5eedULL
 
 /* One entry of the generated layer table: a neuron or gate layer. */
 typedef struct c_layer {
@@ -116,20 +119,33 @@ static void chw(const snn_shape *s, size_t d[3])
     }
 }
 
-/* A float literal that reads back as exactly v (9 significant digits). */
-static int put_float(snn_strbuf *b, float v, int last)
+/* What the program is written from: the net itself (float), or the
+ * integer net of its quantization (fixed point). */
+typedef struct c_prog {
+    const snn_net *net;
+    const int *shift; /* fixed point: per layer, threshold 2^shift */
+    int precision;    /* 0 (float), 16 or 8 */
+    int wide;         /* fixed point with 64-bit membranes */
+} c_prog;
+
+/* A literal that reads back as exactly v: 9 significant digits for a
+ * float, the integer itself in fixed point. */
+static int put_value(snn_strbuf *b, const c_prog *p, float v, int last)
 {
-    return snn_text_putf(b, "%#.9gf,%s", (double)v, last ? "\n" : " ");
+    const char *sep = last ? "\n" : " ";
+    if (p->precision)
+        return snn_text_putf(b, "%ld,%s", lrintf(v), sep);
+    return snn_text_putf(b, "%#.9gf,%s", (double)v, sep);
 }
 
-static int put_array(snn_strbuf *b, const char *name, int k, const float *v,
-                     size_t n)
+static int put_array(snn_strbuf *b, const c_prog *p, const char *type,
+                     const char *name, int k, const float *v, size_t n)
 {
-    int ok = snn_text_putf(b, "static const float %s_%d[%zu] = {\n", name, k,
-                           n ? n : 1);
+    int ok = snn_text_putf(b, "static const %s %s_%d[%zu] = {\n", type, name,
+                           k, n ? n : 1);
     for (size_t j = 0; ok && j < n; j++)
-        ok = put_float(b, v[j], j % 6 == 5 || j + 1 == n);
-    return ok && snn_text_put(b, n ? "};\n" : "0.f};\n");
+        ok = put_value(b, p, v[j], j % 6 == 5 || j + 1 == n);
+    return ok && snn_text_put(b, n ? "};\n" : "0};\n");
 }
 
 /* Dense weights transposed to (in, out), each row the fan-out of one
@@ -155,12 +171,14 @@ static int all_finite(const float *v, size_t n)
     return 1;
 }
 
-/* Weights (times v_thresh when fed by spikes) and biases of entry k. */
-static snn_status put_weights(snn_strbuf *b, int *ok, const snn_net *net,
+/* Weights and biases of entry k: float weights times v_thresh when fed by
+ * spikes; integers as they are. */
+static snn_status put_weights(snn_strbuf *b, int *ok, const c_prog *p,
                               const c_layer *c, int k, snn_error *err)
 {
+    const snn_net *net = p->net;
     const snn_layer *l = &net->layers[c->net_index].syn;
-    float scale = c->src < 0 ? 1.0f : net->v_thresh;
+    float scale = c->src < 0 || p->precision ? 1.0f : net->v_thresh;
     size_t n = snn_tensor_numel(&l->weight);
     if (l->op != SNN_OP_DENSE && l->op != SNN_OP_CONV2D)
         return SNN_OK;
@@ -177,8 +195,9 @@ static snn_status put_weights(snn_strbuf *b, int *ok, const snn_net *net,
         !all_finite(l->bias.data, snn_tensor_numel(&l->bias)))
         st = snn_error_set(err, SNN_E_INVALID, "layer '%s': weights or "
                            "biases are not finite", l->name);
-    *ok = *ok && st == SNN_OK && put_array(b, "w", k, w, n) &&
-          put_array(b, "b", k, l->bias.data, snn_tensor_numel(&l->bias));
+    size_t nb = snn_tensor_numel(&l->bias);
+    *ok = *ok && st == SNN_OK && put_array(b, p, "w_t", "w", k, w, n) &&
+          (!nb || put_array(b, p, "b_t", "b", k, l->bias.data, nb));
     free(w);
     return st;
 }
@@ -187,7 +206,7 @@ static int put_state(snn_strbuf *b, const snn_net *net, const c_layer *c,
                      int k)
 {
     size_t n = snn_net_layer_size(net, c->net_index);
-    int ok = snn_text_putf(b, "static float v_%d[%zu], cur_%d[%zu];\n"
+    int ok = snn_text_putf(b, "static v_t v_%d[%zu], cur_%d[%zu];\n"
                               "static uint32_t ev_%d[%zu];\n"
                               "static unsigned char spk_%d[%zu];\n",
                            k, n, k, n, k, n, k, n);
@@ -197,10 +216,20 @@ static int put_state(snn_strbuf *b, const snn_net *net, const c_layer *c,
     return ok;
 }
 
-static int put_entry(snn_strbuf *b, const snn_net *net, const c_layer *c,
+/* Entry k's threshold as a literal. */
+static void threshold_literal(char *dst, size_t n, const c_prog *p,
+                              const c_layer *c)
+{
+    if (p->precision)
+        snprintf(dst, n, "%ld", 1L << p->shift[c->net_index]);
+    else
+        snprintf(dst, n, "%#.9gf", (double)p->net->v_thresh);
+}
+
+static int put_entry(snn_strbuf *b, const c_prog *p, const c_layer *c,
                      int k)
 {
-    const snn_net_layer *nl = &net->layers[c->net_index];
+    const snn_net_layer *nl = &p->net->layers[c->net_index];
     const snn_window *w = &nl->syn.win;
     size_t in[3], out[3];
     chw(&c->in, in);
@@ -216,10 +245,12 @@ static int put_entry(snn_strbuf *b, const snn_net *net, const c_layer *c,
         snprintf(bname, sizeof bname, "b_%d", k);
     if (nl->unit == SNN_UNIT_MAXGATE)
         snprintf(cname, sizeof cname, "count_%d", k);
+    char th[40];
+    threshold_literal(th, sizeof th, p, c);
     return snn_text_putf(
         b, "    {%s, %s, %d, %d, %zu, %zu, %zu, %zu, %zu, %zu, %d, %d, %d, "
-           "%d, %d, %d, %d, %d, %d,\n     %s, %s, v_%d, cur_%d, %s, ev_%d, "
-           "spk_%d, 0},\n", kind_name(nl), unit, c->net_index, c->src,
+           "%d, %d, %d, %d, %d, %d,\n     %s, %s, %s, v_%d, cur_%d, %s, "
+           "ev_%d, spk_%d, 0},\n", kind_name(nl), unit, c->net_index, c->src,
         in[0], in[1], in[2], out[0], out[1], out[2],
         nl->syn.op == SNN_OP_DENSE ? 1 : w->kernel[0],
         nl->syn.op == SNN_OP_DENSE ? 1 : w->kernel[1],
@@ -229,8 +260,8 @@ static int put_entry(snn_strbuf *b, const snn_net *net, const c_layer *c,
         nl->syn.op == SNN_OP_DENSE ? 0 : w->pad[1],
         nl->syn.op == SNN_OP_DENSE ? 1 : w->dilation[0],
         nl->syn.op == SNN_OP_DENSE ? 1 : w->dilation[1],
-        nl->syn.op == SNN_OP_CONV2D ? nl->syn.groups : 1, wname, bname, k, k,
-        cname, k, k);
+        nl->syn.op == SNN_OP_CONV2D ? nl->syn.groups : 1, wname, bname, th,
+        k, k, cname, k, k);
 }
 
 static const char program_head[] =
@@ -255,6 +286,9 @@ static const char program_head[] =
     "#include <stdio.h>\n"
     "#include <stdlib.h>\n"
     "#include <string.h>\n"
+    "\n";
+
+static const char program_types[] =
     "\n"
     "enum kind { K_CONV, K_DENSE, K_AVG, K_MAXGATE };\n"
     "enum unit { U_IF, U_SOFTMAX, U_GATE };\n"
@@ -264,10 +298,13 @@ static const char program_head[] =
     "                                  src: the entry feeding it, -1: sample */\n"
     "    int ic, ih, iw, oc, oh, ow;\n"
     "    int kh, kw, sh, sw, ph, pw, dh, dw, groups;\n"
-    "    const float *w, *b;        /* conv (O, I/groups, KH, KW); dense\n"
-    "                                  (in, out); times v_thresh when fed by\n"
-    "                                  spikes */\n"
-    "    float *v, *cur, *count;    /* count: max-pool input spike counts */\n"
+    "    const w_t *w;              /* conv (O, I/groups, KH, KW); dense\n"
+    "                                  (in, out); what one spike (or unit of\n"
+    "                                  input) adds to the membrane */\n"
+    "    const b_t *b;\n"
+    "    v_t th;                    /* the threshold */\n"
+    "    v_t *v, *cur;\n"
+    "    float *count;              /* max-pool input spike counts */\n"
     "    uint32_t *ev;              /* this step's spikes, and as flags: */\n"
     "    unsigned char *spk;\n"
     "    uint32_t nev;\n"
@@ -277,14 +314,15 @@ static const char program_head[] =
 static const char program_body[] =
     "\n"
     "static float sample[INPUT_SIZE];\n"
+    "static x_t sample_x[INPUT_SIZE];\n"
     "\n"
-    "static float reset_value(float u)\n"
+    "static v_t reset_value(v_t u, v_t th)\n"
     "{\n"
     "    if (RESET == 1)\n"
-    "        return 0.0f;\n"
+    "        return 0;\n"
     "    if (RESET == 2)\n"
-    "        return fmodf(u, V_THRESH);\n"
-    "    return u - V_THRESH;\n"
+    "        return MOD(u, th);\n"
+    "    return u - th;\n"
     "}\n"
     "\n"
     "static uint64_t mix64(uint64_t z)\n"
@@ -336,24 +374,24 @@ static const char program_body[] =
     "}\n"
     "\n"
     "/* The constant current of a layer fed by the sample. */\n"
-    "static void analog(const layer *l, const float *x, float *y)\n"
+    "static void analog(const layer *l, const x_t *x, v_t *y)\n"
     "{\n"
     "    int in_n = l->ic * l->ih * l->iw, cg = l->ic / l->groups;\n"
     "    int og = l->oc / l->groups;\n"
     "    for (int o = 0; o < l->oc; o++)\n"
     "        for (int oy = 0; oy < l->oh; oy++)\n"
     "            for (int ox = 0; ox < l->ow; ox++) {\n"
-    "                float s = 0.0f;\n"
+    "                sum_t s = 0;\n"
     "                int n = 0, iy, ix;\n"
     "                if (l->kind == K_DENSE) {\n"
     "                    for (int j = 0; j < in_n; j++)\n"
-    "                        s += l->w[(size_t)j * l->oc + o] * x[j];\n"
+    "                        s += (sum_t)l->w[(size_t)j * l->oc + o] * x[j];\n"
     "                } else if (l->kind == K_CONV) {\n"
     "                    for (int ci = 0; ci < cg; ci++)\n"
     "                        for (int ky = 0; ky < l->kh; ky++)\n"
     "                            for (int kx = 0; kx < l->kw; kx++)\n"
     "                                if (in_bounds(l, oy, ox, ky, kx, &iy, &ix))\n"
-    "                                    s += l->w[((o * cg + ci) * l->kh + ky) *\n"
+    "                                    s += (sum_t)l->w[((o * cg + ci) * l->kh + ky) *\n"
     "                                              l->kw + kx] *\n"
     "                                         x[((o / og * cg + ci) * l->ih + iy) *\n"
     "                                           l->iw + ix];\n"
@@ -364,11 +402,11 @@ static const char program_body[] =
     "                                s += x[(o * l->ih + iy) * l->iw + ix];\n"
     "                                n++;\n"
     "                            }\n"
-    "                    s = n ? s / (float)n : 0.0f;\n"
+    "                    s = n ? s / (sum_t)n : 0;\n"
     "                }\n"
     "                if (l->b)\n"
     "                    s += l->b[o];\n"
-    "                y[(o * l->oh + oy) * l->ow + ox] = s;\n"
+    "                y[(o * l->oh + oy) * l->ow + ox] = (v_t)s;\n"
     "            }\n"
     "}\n"
     "\n"
@@ -384,7 +422,7 @@ static const char program_body[] =
     "            if (ox < 0)\n"
     "                continue;\n"
     "            if (l->kind == K_AVG) {\n"
-    "                l->cur[(c * l->oh + oy) * l->ow + ox] += V_THRESH;\n"
+    "                l->cur[(c * l->oh + oy) * l->ow + ox] += l->th;\n"
     "                continue;\n"
     "            }\n"
     "            for (int o = g * og; o < (g + 1) * og; o++)\n"
@@ -400,11 +438,11 @@ static const char program_body[] =
     "    int n = out_size(l), hw = l->ih * l->iw;\n"
     "    for (int k = 0; k < n; k++)\n"
     "        l->cur[k] = l->b ? l->b[l->kind == K_DENSE ? k : k / (l->oh * l->ow)]\n"
-    "                         : 0.0f;\n"
+    "                         : 0;\n"
     "    for (uint32_t e = 0; e < in->nev; e++) {\n"
     "        int q = (int)in->ev[e];\n"
     "        if (l->kind == K_DENSE) {\n"
-    "            const float *row = l->w + (size_t)q * l->oc;\n"
+    "            const w_t *row = l->w + (size_t)q * l->oc;\n"
     "            for (int o = 0; o < l->oc; o++)\n"
     "                l->cur[o] += row[o];\n"
     "        } else {\n"
@@ -417,7 +455,7 @@ static const char program_body[] =
     "                for (int ox = 0; ox < l->ow; ox++) {\n"
     "                    int cells = window_cells(l, oy, ox);\n"
     "                    if (cells)\n"
-    "                        l->cur[(c * l->oh + oy) * l->ow + ox] /= (float)cells;\n"
+    "                        l->cur[(c * l->oh + oy) * l->ow + ox] /= (v_t)cells;\n"
     "                }\n"
     "}\n"
     "\n"
@@ -438,10 +476,10 @@ static const char program_body[] =
     "{\n"
     "    clear_spikes(l);\n"
     "    for (int k = 0; k < out_size(l); k++) {\n"
-    "        float u = l->v[k] + l->cur[k];\n"
-    "        if (u >= V_THRESH) {\n"
+    "        v_t u = l->v[k] + l->cur[k];\n"
+    "        if (u >= l->th) {\n"
     "            emit(l, k);\n"
-    "            u = reset_value(u);\n"
+    "            u = reset_value(u, l->th);\n"
     "        }\n"
     "        l->v[k] = u;\n"
     "    }\n"
@@ -451,12 +489,12 @@ static const char program_body[] =
     "static void fire_softmax(layer *l, uint64_t smp, uint64_t step)\n"
     "{\n"
     "    int n = out_size(l);\n"
-    "    float top = -INFINITY;\n"
+    "    v_t top = 0;\n"
     "    double z = 0;\n"
     "    clear_spikes(l);\n"
     "    for (int k = 0; k < n; k++) {\n"
     "        l->v[k] += l->cur[k];\n"
-    "        if (l->v[k] > top)\n"
+    "        if (k == 0 || l->v[k] > top)\n"
     "            top = l->v[k];\n"
     "    }\n"
     "    for (int k = 0; k < n; k++)\n"
@@ -465,7 +503,7 @@ static const char program_body[] =
     "        if (uniform(smp, step, (uint64_t)l->id, (uint64_t)k) <\n"
     "            exp((double)(l->v[k] - top)) / z) {\n"
     "            emit(l, k);\n"
-    "            l->v[k] = reset_value(l->v[k]);\n"
+    "            l->v[k] = reset_value(l->v[k], l->th);\n"
     "        }\n"
     "}\n"
     "\n"
@@ -496,7 +534,7 @@ static const char program_body[] =
     "            }\n"
     "}\n"
     "\n"
-    "static void run_sample(const float *x, uint64_t smp, uint32_t *counts)\n"
+    "static void run_sample(const x_t *x, uint64_t smp, uint32_t *counts)\n"
     "{\n"
     "    for (int i = 0; i < N_LAYERS; i++) {\n"
     "        layer *l = &net[i];\n"
@@ -546,7 +584,9 @@ static const char program_body[] =
     "    static uint32_t counts[N_OUT];\n"
     "    for (long s = 0; (n < 0 || s < n) &&\n"
     "         fread(sample, sizeof *sample, INPUT_SIZE, f) == INPUT_SIZE; s++) {\n"
-    "        run_sample(sample, first + (uint64_t)s, counts);\n"
+    "        for (int j = 0; j < INPUT_SIZE; j++)\n"
+    "            sample_x[j] = QUANT(sample[j]);\n"
+    "        run_sample(sample_x, first + (uint64_t)s, counts);\n"
     "        int best = -1;\n"
     "        for (int k = 0; k < N_OUT; k++)\n"
     "            if (counts[k] > 0 && (best < 0 || counts[k] > counts[best]))\n"
@@ -560,51 +600,106 @@ static const char program_body[] =
     "    return 0;\n"
     "}\n";
 
-static int put_constants(snn_strbuf *b, const snn_net *net, int n_entries,
+static const char float_types[] =
+    "/* float: weights, biases and membranes in the native units */\n"
+    "typedef float w_t;\ntypedef float b_t;\ntypedef float v_t;\n"
+    "typedef float x_t;\ntypedef float sum_t;\n"
+    "#define MOD(a, b) fmodf(a, b)\n#define QUANT(x) (x)\n";
+
+/* The fixed-point program: x rounded as snn_quant_input does. */
+static int put_fixed_types(snn_strbuf *b, const c_prog *p)
+{
+    return snn_text_putf(b, "/* int%d fixed point: per layer, weights, "
+                            "biases and membranes are\n * integers in units "
+                            "of 2^-shift of its threshold; samples are\n * "
+                            "rounded to x * 2^%d (x clipped to [-1, 1]) */\n",
+                         p->precision, SNN_QUANT_INPUT_SHIFT) &&
+           snn_text_putf(b, "typedef int%d_t w_t;\ntypedef int32_t b_t;\n"
+                            "typedef int%d_t v_t;\ntypedef int32_t x_t;\n"
+                            "typedef int64_t sum_t;\n"
+                            "#define MOD(a, b) ((a) %% (b))\n"
+                            "#define QUANT(x) ((x_t)lrintf(fminf(fmaxf((x), "
+                            "-1.0f), 1.0f) * %d.0f))\n",
+                         p->precision, p->wide ? 64 : 32,
+                         1 << SNN_QUANT_INPUT_SHIFT);
+}
+
+static int put_constants(snn_strbuf *b, const c_prog *p, int n_entries,
                          const snn_export_opts *o)
 {
+    const snn_net *net = p->net;
     int steps = (int)(o->duration / (double)net->dt + 0.5);
     return snn_text_putf(b, "#define INPUT_SIZE %zu\n#define N_OUT %zu\n"
                             "#define N_LAYERS %d\n#define STEPS %d\n"
                             "#define RESET %d /* 0: subtract, 1: to zero, "
-                            "2: modulo */\n#define SEED 0x%llxULL\n"
-                            "#define V_THRESH %#.9gf\n\n",
+                            "2: modulo */\n#define SEED 0x%llxULL\n\n",
                          snn_shape_numel(&net->input_shape),
                          snn_net_layer_size(net, net->n_layers - 1),
                          n_entries, steps,
                          net->reset == SNN_RESET_ZERO     ? 1
                          : net->reset == SNN_RESET_MODULO ? 2 : 0,
-                         (unsigned long long)NATIVE_SEED,
-                         (double)net->v_thresh);
+                         (unsigned long long)SNN_NATIVE_SEED) &&
+           (p->precision ? put_fixed_types(b, p)
+                         : snn_text_put(b, float_types));
 }
 
-static snn_status build_program(snn_strbuf *b, int *ok, const snn_net *net,
+static snn_status build_program(snn_strbuf *b, int *ok, const c_prog *p,
                                 const c_layer *t, int n,
                                 const snn_export_opts *o, snn_error *err)
 {
-    *ok = snn_text_put(b, program_head) && put_constants(b, net, n, o);
+    *ok = snn_text_put(b, program_head) && put_constants(b, p, n, o) &&
+          snn_text_put(b, program_types);
     for (int k = 0; k < n; k++) {
-        snn_status st = put_weights(b, ok, net, &t[k], k, err);
+        snn_status st = put_weights(b, ok, p, &t[k], k, err);
         if (st != SNN_OK)
             return st;
-        *ok = *ok && put_state(b, net, &t[k], k);
+        *ok = *ok && put_state(b, p->net, &t[k], k);
     }
     *ok = *ok && snn_text_put(b, "\nstatic layer net[N_LAYERS] = {\n");
     for (int k = 0; *ok && k < n; k++)
-        *ok = put_entry(b, net, &t[k], k);
+        *ok = put_entry(b, p, &t[k], k);
     *ok = *ok && snn_text_put(b, "};\n") && snn_text_put(b, program_body);
     return SNN_OK;
 }
 
-snn_status snn_export_c(const snn_net *net, const char *path,
-                        const snn_export_opts *opts, const snn_log *log,
-                        snn_error *err)
+/* The largest |current| one step can bring to a neuron of layer i of the
+ * integer net: its largest fan-in of |weights| times the largest input,
+ * plus its largest |bias|. */
+static double step_bound(const snn_net *ints, int i)
 {
-    (void)log;
-    int steps = (int)(opts->duration / (double)net->dt + 0.5);
-    if (!(net->dt > 0) || steps < 1)
-        return snn_error_set(err, SNN_E_INVALID, "C export: the duration "
-                             "must be at least one time step");
+    const snn_layer *l = &ints->layers[i].syn;
+    size_t rows = l->weight.dims[0];
+    size_t per = rows ? snn_tensor_numel(&l->weight) / rows : 0;
+    double top = 0, bias = 0;
+    for (size_t o = 0; o < rows; o++) {
+        double s = 0;
+        for (size_t j = 0; j < per; j++)
+            s += fabs((double)l->weight.data[o * per + j]);
+        top = fmax(top, s);
+    }
+    for (size_t j = 0; j < snn_tensor_numel(&l->bias); j++)
+        bias = fmax(bias, fabs((double)l->bias.data[j]));
+    double x = snn_export_fed_by_input(ints, i)
+                   ? (double)(1 << SNN_QUANT_INPUT_SHIFT) : 1.0;
+    return top * x + bias;
+}
+
+/* Whether a membrane could leave int32 within the run: each step adds at
+ * most step_bound, and one above the threshold is reset. */
+static int needs_wide(const snn_quant *q, int steps)
+{
+    for (int i = 0; i < q->ints.n_layers; i++)
+        if (q->ints.layers[i].unit != SNN_UNIT_RESHAPE &&
+            steps * step_bound(&q->ints, i) + ldexp(1.0, q->shift[i]) >=
+                2147483647.0)
+            return 1;
+    return 0;
+}
+
+static snn_status write_program(const c_prog *p, const char *path,
+                                const snn_export_opts *opts, snn_error *err)
+{
+    const snn_net *net = p->net;
     c_layer *t = calloc((size_t)net->n_layers, sizeof *t);
     int *entry_of = calloc((size_t)net->n_layers, sizeof *entry_of);
     int n = 0, ok = 0;
@@ -615,12 +710,40 @@ snn_status snn_export_c(const snn_net *net, const char *path,
     if (st == SNN_OK)
         st = plan_table(net, t, &n, entry_of, err);
     if (st == SNN_OK)
-        st = build_program(&b, &ok, net, t, n, opts, err);
+        st = build_program(&b, &ok, p, t, n, opts, err);
     if (st == SNN_OK)
         st = snn_text_write(&b, ok, path, err);
     else
         free(b.p);
     free(t);
     free(entry_of);
+    return st;
+}
+
+snn_status snn_export_c(const snn_net *net, const char *path,
+                        const snn_export_opts *opts, const snn_log *log,
+                        snn_error *err)
+{
+    int steps = (int)(opts->duration / (double)net->dt + 0.5);
+    if (!(net->dt > 0) || steps < 1)
+        return snn_error_set(err, SNN_E_INVALID, "C export: the duration "
+                             "must be at least one time step");
+    if (opts->precision != 0 && opts->precision != 16 &&
+        opts->precision != 8)
+        return snn_error_set(err, SNN_E_INVALID, "C export: precision %d is "
+                             "not known (use float, int16 or int8)",
+                             opts->precision);
+    c_prog p = {net, NULL, 0, 0};
+    if (!opts->precision)
+        return write_program(&p, path, opts, err);
+    snn_quant_opts qo;
+    snn_quant q;
+    snn_quant_opts_for(SNN_EXPORT_C, opts->precision, &qo);
+    snn_status st = snn_quantize(net, &qo, log, &q, err);
+    if (st != SNN_OK)
+        return st;
+    p = (c_prog){&q.ints, q.shift, opts->precision, needs_wide(&q, steps)};
+    st = write_program(&p, path, opts, err);
+    snn_quant_free(&q);
     return st;
 }

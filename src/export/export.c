@@ -21,6 +21,8 @@ static const struct {
     {"brian2", SNN_EXPORT_BRIAN2},
     {"pynn", SNN_EXPORT_PYNN},
     {"c", SNN_EXPORT_C},
+    {"lava", SNN_EXPORT_LAVA},
+    {"megasim", SNN_EXPORT_MEGASIM},
 };
 
 #define N_FORMATS (sizeof formats / sizeof formats[0])
@@ -35,7 +37,7 @@ snn_status snn_export_format_parse(const char *name, snn_export_format *f,
         }
     return snn_error_set(err, SNN_E_INVALID,
                          "export format '%s' is not known (use nir, brian2, "
-                         "pynn or c)",
+                         "pynn, c, lava or megasim)",
                          name);
 }
 
@@ -58,6 +60,10 @@ snn_status snn_export(const snn_net *net, snn_export_format f,
         return snn_export_pynn(net, out, opts, log, err);
     case SNN_EXPORT_C:
         return snn_export_c(net, out, opts, log, err);
+    case SNN_EXPORT_LAVA:
+        return snn_export_lava(net, out, log, err);
+    case SNN_EXPORT_MEGASIM:
+        return snn_export_megasim(net, out, opts, log, err);
     }
     return snn_error_set(err, SNN_E_INVALID, "unknown export format %d",
                          (int)f);
@@ -73,6 +79,7 @@ void snn_export_opts_from_config(const snn_config *cfg, snn_export_opts *o)
     o->cell.tau_syn_i = snn_config_get_float(cfg, "cell", "tau_syn_I");
     o->cell.tau_refrac = snn_config_get_float(cfg, "cell", "tau_refrac");
     o->cell.delay = snn_config_get_float(cfg, "cell", "delay");
+    o->scaling_factor = snn_config_get_int(cfg, "cell", "scaling_factor");
 }
 
 int snn_export_fed_by_input(const snn_net *net, int i)

@@ -30,6 +30,9 @@ size_t snn_export_dense_column(const snn_net *net, int i, size_t j);
  * Python identifier fragment. */
 void snn_export_safe_name(char *dst, size_t n, const char *src);
 
+/* The native run's seed for stochastic output neurons (run.c). */
+#define SNN_NATIVE_SEED 0x5eedULL
+
 /* Names of the reset modes as the writers record them. */
 const char *snn_export_reset_name(snn_reset r);
 

@@ -15,7 +15,8 @@
  * without it, max-pooling falls back to average pooling (AvgPool2d and IF
  * neurons, like the Brian2 export), with a warning.
  *
- * The file is built in memory (HDF5 core driver) and written atomically.
+ * The file is built in memory (HDF5 core driver) and written atomically
+ * (h5write.c).
  */
 #include "snntb/export.h"
 
@@ -24,8 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/fsutil.h"
 #include "export/export_internal.h"
+#include "export/h5write.h"
 
 /* The NIR release whose layout this writer follows. */
 #define NIR_VERSION "1.0.8"
@@ -67,28 +68,11 @@ static herr_t write_str(hid_t loc, const char *name, const char *text)
     return r;
 }
 
-/* A dataset of ndim dims (0: scalar) in the file type `ftype`. */
-static herr_t write_array(hid_t loc, const char *name, hid_t ftype,
-                          hid_t mtype, int ndim, const hsize_t *dims,
-                          const void *data)
-{
-    hid_t space = ndim ? H5Screate_simple(ndim, dims, NULL)
-                       : H5Screate(H5S_SCALAR);
-    hid_t ds = H5Dcreate2(loc, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT,
-                          H5P_DEFAULT);
-    herr_t r = ds < 0 ? -1 : H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL,
-                                      H5P_DEFAULT, data);
-    if (ds >= 0)
-        H5Dclose(ds);
-    H5Sclose(space);
-    return r;
-}
-
 static herr_t write_i64(hid_t loc, const char *name, int ndim, size_t n,
                         const int64_t *v)
 {
     hsize_t d = n;
-    return write_array(loc, name, H5T_STD_I64LE, H5T_NATIVE_INT64, ndim, &d,
+    return snn_h5_write_array(loc, name, H5T_STD_I64LE, H5T_NATIVE_INT64, ndim, &d,
                        v);
 }
 
@@ -98,7 +82,7 @@ static herr_t write_f32(hid_t loc, const char *name, int ndim,
     hsize_t d[4];
     for (int k = 0; k < ndim; k++)
         d[k] = dims[k];
-    return write_array(loc, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, ndim, d,
+    return snn_h5_write_array(loc, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, ndim, d,
                        v);
 }
 
@@ -322,7 +306,7 @@ static herr_t write_metadata(const nir_writer *w, hid_t g)
     int64_t per_step = 1;
     herr_t r = write_str(m, "reset", snn_export_reset_name(w->net->reset));
     if (r >= 0)
-        r = write_array(m, "dt", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL,
+        r = snn_h5_write_array(m, "dt", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL,
                         &dt);
     if (r >= 0)
         r = write_i64(m, "bias_per_step", 0, 1, &per_step);
@@ -479,7 +463,7 @@ static herr_t write_edges(hid_t node, const nir_writer *w)
     H5Tset_size(type, H5T_VARIABLE);
     H5Tset_cset(type, H5T_CSET_UTF8);
     hsize_t dims[2] = {w->n_edges, 2};
-    herr_t r = write_array(node, "edges", type, type, 2, dims, w->edges);
+    herr_t r = snn_h5_write_array(node, "edges", type, type, 2, dims, w->edges);
     H5Tclose(type);
     return r;
 }
@@ -509,25 +493,10 @@ static snn_status write_graph(hid_t file, nir_writer *w)
     return st;
 }
 
-/* Copies the in-memory file's image and writes it atomically. */
-static snn_status save_image(hid_t file, const char *path, snn_error *err)
+static snn_status fill_file(hid_t file, void *user, snn_error *err)
 {
-    if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0)
-        return snn_error_set(err, SNN_E_IO, "%s: cannot finish the HDF5 "
-                             "image", path);
-    ssize_t size = H5Fget_file_image(file, NULL, 0);
-    void *img = size > 0 ? malloc((size_t)size) : NULL;
-    if (!img)
-        return snn_error_set(err, SNN_E_NOMEM, "%s: cannot allocate the "
-                             "HDF5 image", path);
-    snn_status st;
-    if (H5Fget_file_image(file, img, (size_t)size) != size)
-        st = snn_error_set(err, SNN_E_IO, "%s: cannot copy the HDF5 image",
-                           path);
-    else
-        st = snn_write_atomic(path, img, (size_t)size, err);
-    free(img);
-    return st;
+    (void)err; /* the writer reports into its own err */
+    return write_graph(file, user);
 }
 
 static snn_status alloc_writer(nir_writer *w, const snn_net *net,
@@ -554,24 +523,8 @@ snn_status snn_export_nir(const snn_net *net, const char *path,
         return st;
     nir_writer w = {net, log, err, -1, NULL, NULL, NULL, 0, 0};
     st = alloc_writer(&w, net, err);
-    hid_t fapl = -1, file = -1;
-    H5E_BEGIN_TRY {
-        fapl = st == SNN_OK ? H5Pcreate(H5P_FILE_ACCESS) : -1;
-        /* backing_store = 0: the file exists only in memory. */
-        if (fapl >= 0 && H5Pset_fapl_core(fapl, 1 << 20, 0) >= 0)
-            file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-        if (st == SNN_OK && file < 0)
-            st = snn_error_set(err, SNN_E_IO, "%s: cannot create an HDF5 "
-                               "image", path);
-        if (st == SNN_OK)
-            st = write_graph(file, &w);
-        if (st == SNN_OK)
-            st = save_image(file, path, err);
-        if (file >= 0)
-            H5Fclose(file);
-        if (fapl >= 0)
-            H5Pclose(fapl);
-    } H5E_END_TRY;
+    if (st == SNN_OK)
+        st = snn_h5_write_file(path, fill_file, &w, err);
     free(w.tails);
     free(w.names);
     free(w.edges);

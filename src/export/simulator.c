@@ -3,7 +3,8 @@
  * toolbox runs the converted net in that simulator from Python; snntb
  * never needs Python, so a run exports the net for that simulator into
  * its log folder, with the samples it would have tested, and names the
- * one command that runs it there.
+ * one command that runs it there.  For Loihi (lava-dl netx) it also
+ * reports what the quantization costs, simulated natively.
  */
 #include "snntb/export.h"
 
@@ -25,6 +26,8 @@ static const target targets[] = {
     {"neuron", SNN_EXPORT_PYNN, "run_pynn.py", "neuron"},
     {"Neuron", SNN_EXPORT_PYNN, "run_pynn.py", "neuron"},
     {"spiNNaker", SNN_EXPORT_PYNN, "run_pynn.py", "spiNNaker"},
+    {"MegaSim", SNN_EXPORT_MEGASIM, NULL, NULL},
+    {"loihi", SNN_EXPORT_LAVA, NULL, NULL},
 };
 
 static const target *find_target(const char *simulator)
@@ -62,6 +65,43 @@ static snn_status write_samples(const char *dir, const char *name,
     return st;
 }
 
+/* MegaSim: the input events of the first sample, and how to run it. */
+static snn_status megasim_note(const snn_net *net, const char *dir,
+                               const snn_export_opts *o, const snn_tensor *x,
+                               const snn_log *log, snn_error *err)
+{
+    snn_status st = snn_export_megasim_stim(net, dir, x->data, o->duration, 0,
+                                            err);
+    if (st == SNN_OK)
+        snn_warn(log, "simulator = MegaSim: the net was not simulated here.  "
+                 "It is exported to %s with the input events of the first "
+                 "sample; run it there with: megasim megasim.sch", dir);
+    return st;
+}
+
+/* Loihi: what the quantization costs, measured natively, and how to load
+ * the file. */
+static snn_status loihi_note(const snn_net *net, const char *path,
+                             const snn_export_opts *o, const snn_tensor *x,
+                             const snn_tensor *y, size_t n,
+                             const snn_log *log, snn_error *err)
+{
+    snn_quant_opts qo;
+    snn_quant_eval ev;
+    snn_quant_opts_for(SNN_EXPORT_LAVA, 0, &qo);
+    int steps = (int)(o->duration / (double)net->dt + 0.5);
+    snn_status st = snn_quant_evaluate(net, &qo, x, y, n, steps, NULL, &ev,
+                                       NULL, err);
+    if (st == SNN_OK)
+        snn_warn(log, "simulator = loihi: the net was not run on Loihi "
+                 "here.  It is exported for lava-dl to %s (load it with "
+                 "lava.lib.dl.netx.hdf5.Network).  Native accuracy on %zu "
+                 "samples: float %.4f, with Loihi's neurons %.4f, "
+                 "quantized %.4f", path, ev.n, ev.float_top1,
+                 ev.float_reset_top1, ev.quant_top1);
+    return st;
+}
+
 snn_status snn_export_for_simulator(const snn_net *net, const char *simulator,
                                     const snn_export_opts *opts,
                                     const char *log_dir, const snn_tensor *x,
@@ -73,21 +113,31 @@ snn_status snn_export_for_simulator(const snn_net *net, const char *simulator,
         return snn_error_set(err, SNN_E_UNSUPPORTED,
                              "config [simulation] simulator = %s: snntb "
                              "cannot export to it yet (INI simulates here; "
-                             "brian2, nest, neuron and spiNNaker are "
-                             "exported)", simulator);
-    char dir[4200];
+                             "brian2, nest, neuron, spiNNaker, MegaSim and "
+                             "loihi are exported)", simulator);
+    char dir[4200], out[4300];
     snn_status st = snn_path_join(dir, sizeof dir, log_dir, simulator, err);
     /* The run's own log folder: replaced like results.json is. */
     snn_export_opts o = *opts;
     o.force = 1;
+    int lava = t->format == SNN_EXPORT_LAVA;
+    /* Lava's export is one file: net.h5 beside the samples. */
+    if (st == SNN_OK && lava)
+        st = snn_mkdirs(dir, err);
+    if (st == SNN_OK && lava)
+        st = snn_path_join(out, sizeof out, dir, "net.h5", err);
     if (st == SNN_OK)
-        st = snn_export(net, t->format, dir, &o, log, err);
+        st = snn_export(net, t->format, lava ? out : dir, &o, log, err);
     if (st == SNN_OK)
         st = write_samples(dir, "x_test.npz", x, n, err);
     if (st == SNN_OK)
         st = write_samples(dir, "y_test.npz", y, n, err);
     if (st != SNN_OK)
         return st;
+    if (t->format == SNN_EXPORT_MEGASIM)
+        return megasim_note(net, dir, &o, x, log, err);
+    if (lava)
+        return loihi_note(net, out, &o, x, y, n, log, err);
     char backend[64] = "";
     if (t->backend)
         snprintf(backend, sizeof backend, " --simulator %s", t->backend);
