@@ -230,7 +230,8 @@ static void run_engine(const snn_net *net, const snn_tensor *x,
 {
     snn_error err;
     snn_sim_result r;
-    snn_sim_opts o = {STEPS, batch, 2, 7, NULL, NULL, engine, NULL};
+    snn_sim_opts o = {.steps = STEPS, .batch_size = batch, .top_k = 2,
+                      .seed = 7, .engine = engine};
     omp_set_num_threads(threads);
     size_t in_n = snn_tensor_numel(x) / N_SAMPLES;
     for (size_t j = 0; j < N_SAMPLES; j++) {
