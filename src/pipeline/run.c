@@ -248,6 +248,13 @@ static snn_status read_settings(const snn_config *cfg, const snn_log *log,
     s->engine = (snn_sim_engine)snn_sim_engine_parse(
         snn_config_get(cfg, "simulation", "engine"));
     read_spike_settings(cfg, log, s);
+    if (s->code != SNN_CODE_RATE && strcmp(s->simulator, "INI") != 0)
+        return snn_error_set(err, SNN_E_UNSUPPORTED,
+                             "config [conversion] spike_code = %s runs in the "
+                             "built-in simulator only (simulator = INI), not "
+                             "in %s", snn_config_get(cfg, "conversion",
+                                                     "spike_code"),
+                             s->simulator);
     return snn_report_wanted(cfg, &s->plots, &s->logs, err);
 }
 

@@ -81,8 +81,7 @@ static size_t in_size(const snn_net *net, int i)
     return snn_shape_numel(&net->layers[i].in_shape);
 }
 
-snn_status sim_codes_check(const snn_net *net, const snn_sim_opts *o,
-                           snn_error *err)
+snn_status sim_codes_check(const snn_sim_opts *o, snn_error *err)
 {
     if ((unsigned)o->code > SNN_CODE_TTFS_CORRECTIVE)
         return snn_error_set(err, SNN_E_INVALID, "unknown spike code %d",
@@ -104,7 +103,6 @@ snn_status sim_codes_check(const snn_net *net, const snn_sim_opts *o,
         return snn_error_set(err, SNN_E_UNSUPPORTED,
                              "temporal_pattern codes the analog input itself: "
                              "Poisson input does not apply");
-    (void)net;
     return SNN_OK;
 }
 

@@ -15,9 +15,8 @@
 /* One thread's state for one sample, allocated once per simulation. */
 typedef struct codes_work codes_work;
 
-/* Checks that o's code can run net (num_bits, engine, input). */
-snn_status sim_codes_check(const snn_net *net, const snn_sim_opts *o,
-                           snn_error *err);
+/* Checks o's code against its other options (num_bits, engine, input). */
+snn_status sim_codes_check(const snn_sim_opts *o, snn_error *err);
 
 snn_status sim_codes_work_create(const snn_net *net, codes_work **work,
                                  snn_error *err);

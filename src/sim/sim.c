@@ -507,7 +507,7 @@ snn_status snn_simulate(const snn_net *net, const snn_tensor *x,
         st = sim_record_start(o->record, net, o->steps, err);
     sim_state s;
     if (st == SNN_OK)
-        st = sim_codes_check(net, o, err);
+        st = sim_codes_check(o, err);
     if (st == SNN_OK)
         st = state_init(&s, net, batch ? batch : 1, o,
                         sim_input_has_negative(x->data,
