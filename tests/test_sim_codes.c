@@ -137,6 +137,107 @@ static void test_ttfs_spike_times(void **state)
     snn_net_free(&net);
 }
 
+/* A ttfs softmax output fires with probability softmax(V) and is never
+ * reset nor refractory: its potential is the running sum of its current
+ * (V o0: 0 .5 1 1.5 2 2.5; o1: 0 .75 1.5 3.25 5 6.75, h1 on from t3),
+ * and the run goes on for all steps. */
+static void test_ttfs_softmax_output_not_reset(void **state)
+{
+    (void)state;
+    snn_net net;
+    snn_tensor x, y;
+    snn_error err;
+    build_net(&net, W1, W2, B2);
+    net.layers[1].unit = SNN_UNIT_SOFTMAX;
+    float v_out[STEPS * 2];
+    float *vmem[2] = {NULL, v_out};
+    snn_sim_record rec = {0};
+    rec.vmem0 = vmem;
+    one_sample(&x, &y, X, 2, 0);
+    snn_sim_opts o = {.steps = STEPS, .batch_size = 1, .top_k = 1, .seed = 1,
+                      .record = &rec, .code = SNN_CODE_TTFS};
+    snn_sim_result r;
+    assert_int_equal(snn_simulate(&net, &x, &y, 1, &o, &r, &err), SNN_OK);
+    const float want[STEPS * 2] = {0,    0,    0.5f, 0.75f, 1,    1.5f,
+                                   1.5f, 3.25f, 2,   5,     2.5f, 6.75f};
+    assert_memory_equal(v_out, want, sizeof want);
+    assert_true(r.neuron_steps == 4.0 * STEPS);
+    snn_sim_result_free(&r);
+    snn_tensor_free(&x);
+    snn_tensor_free(&y);
+    snn_net_free(&net);
+}
+
+/* ttfs through max-pooling and flattening: input (1, 2, 2) = .25 .5 /
+ * .125 0 -> 1x1 conv (weight 1, IF) -> 2x2 max-pool -> flatten -> Dense
+ * (1 -> 2, weights 1 and .5, IF).  Conv neurons fire at t3 (.25), t1
+ * (.5), t7 (.125, after the run), never; the pool's window turns on with
+ * the first of them, at t1; o0 gets 1 from t1 and fires at t1, o1 .5 a
+ * step and fires at t2.  top_k 2: stop after t2.  Spikes: conv 1 (t3 is
+ * not reached), outputs 2; synops: the window's one spike into 2
+ * outputs. */
+static void test_ttfs_through_maxpool(void **state)
+{
+    (void)state;
+    snn_graph g;
+    snn_net net;
+    snn_error err;
+    snn_layer in, conv, pool, flat, dense;
+    snn_graph_init(&g);
+    snn_layer_defaults(&in, SNN_OP_INPUT, "in", NULL);
+    in.shape = (snn_shape){3, {1, 2, 2}};
+    tu_add_layer(&g, &in, -1);
+    snn_layer_defaults(&conv, SNN_OP_CONV2D, "conv", NULL);
+    size_t cd[4] = {1, 1, 1, 1}, dd[2] = {2, 1};
+    assert_int_equal(snn_tensor_init(&conv.weight, 4, cd, &err), SNN_OK);
+    conv.weight.data[0] = 1;
+    conv.act = SNN_ACT_RELU;
+    tu_add_layer(&g, &conv, 0);
+    snn_layer_defaults(&pool, SNN_OP_MAXPOOL2D, "pool", NULL);
+    pool.win.kernel[0] = pool.win.kernel[1] = 2;
+    pool.win.stride[0] = pool.win.stride[1] = 2;
+    tu_add_layer(&g, &pool, 1);
+    snn_layer_defaults(&flat, SNN_OP_FLATTEN, "flat", NULL);
+    tu_add_layer(&g, &flat, 2);
+    snn_layer_defaults(&dense, SNN_OP_DENSE, "out", NULL);
+    assert_int_equal(snn_tensor_init(&dense.weight, 2, dd, &err), SNN_OK);
+    dense.weight.data[0] = 1;
+    dense.weight.data[1] = 0.5f;
+    dense.act = SNN_ACT_RELU;
+    tu_add_layer(&g, &dense, 3);
+    assert_int_equal(snn_graph_infer_shapes(&g, &err), SNN_OK);
+    snn_convert_opts co = {1.0f, SNN_RESET_SUBTRACT, 1.0f};
+    assert_int_equal(snn_convert(&g, &co, &net, &err), SNN_OK);
+    snn_graph_free(&g);
+    unsigned char r_conv[STEPS * 4], r_pool[STEPS], r_flat[STEPS],
+        r_out[STEPS * 2];
+    unsigned char *raster[4] = {r_conv, r_pool, r_flat, r_out};
+    snn_sim_record rec = {0};
+    rec.raster0 = raster;
+    snn_tensor x, y;
+    const float xv[4] = {0.25f, 0.5f, 0.125f, 0};
+    one_sample(&x, &y, xv, 4, 0);
+    snn_sim_opts o = {.steps = STEPS, .batch_size = 1, .top_k = 2, .seed = 1,
+                      .record = &rec, .code = SNN_CODE_TTFS};
+    snn_sim_result r;
+    assert_int_equal(snn_simulate(&net, &x, &y, 1, &o, &r, &err), SNN_OK);
+    unsigned char want_conv[STEPS * 4] = {0}, want_1[STEPS] = {0};
+    want_conv[1 * 4 + 1] = 1;
+    want_1[1] = 1;
+    assert_memory_equal(r_conv, want_conv, sizeof want_conv);
+    assert_memory_equal(r_pool, want_1, sizeof want_1);
+    assert_memory_equal(r_flat, want_1, sizeof want_1);
+    assert_int_equal(train(r_out, 0), 1u << 1);
+    assert_int_equal(train(r_out, 1), 1u << 2);
+    assert_int_equal(r.predictions[0], 0);
+    assert_true(r.spikes == 3.0);
+    assert_true(r.synops == 2.0);
+    snn_sim_result_free(&r);
+    snn_tensor_free(&x);
+    snn_tensor_free(&y);
+    snn_net_free(&net);
+}
+
 /* ttfs_dyn_thresh on the same net.  Prospective hidden spikes (not yet
  * fired, current > 0): t0 (1,1), t1 (0,1), t2 (0,1), t3 (0,0).  The
  * output's threshold for the next step is 1 + |W2| p (no bias):
@@ -442,6 +543,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ttfs_spike_times),
+        cmocka_unit_test(test_ttfs_softmax_output_not_reset),
+        cmocka_unit_test(test_ttfs_through_maxpool),
         cmocka_unit_test(test_ttfs_dyn_thresh_spike_times),
         cmocka_unit_test(test_ttfs_corrective_spike_times),
         cmocka_unit_test(test_temporal_pattern_bits),
