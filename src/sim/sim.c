@@ -497,6 +497,8 @@ snn_status snn_simulate(const snn_net *net, const snn_tensor *x,
 {
     memset(res, 0, sizeof *res);
     snn_status st = check_inputs(net, x, y, n, o, err);
+    if (st == SNN_OK)
+        st = sim_codes_check(o, err);
     if (st != SNN_OK)
         return st;
     size_t batch = o->batch_size < n ? o->batch_size : n;
@@ -505,19 +507,15 @@ snn_status snn_simulate(const snn_net *net, const snn_tensor *x,
         return snn_error_set(err, SNN_E_NOMEM, "cannot allocate results");
     if (o->record)
         st = sim_record_start(o->record, net, o->steps, err);
+    size_t in_n = snn_shape_numel(&net->input_shape);
     sim_state s;
     if (st == SNN_OK)
-        st = sim_codes_check(o, err);
-    if (st == SNN_OK)
         st = state_init(&s, net, batch ? batch : 1, o,
-                        sim_input_has_negative(x->data,
-                                               n * snn_shape_numel(&net->input_shape)),
-                        err);
+                        sim_input_has_negative(x->data, n * in_n), err);
     if (st != SNN_OK) {
         snn_sim_result_free(res);
         return st;
     }
-    size_t in_n = snn_shape_numel(&net->input_shape);
     for (size_t first = 0; first < n; first += batch) {
         size_t b = n - first < batch ? n - first : batch;
         const float *xb = x->data + first * in_n;
