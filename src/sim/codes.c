@@ -330,11 +330,13 @@ static void reshape(const snn_net_layer *l, code_layer *cl, const code_in *in)
     snn_op_forward(&l->syn, &l->in_shape, in->pros, 1, cl->pros);
 }
 
-/* One neuron layer of the ttfs family. */
+/* One neuron layer of the ttfs family.  Its current changes only when
+ * its input does (fresh): a neuron's output changes only with its
+ * spikes, a Poisson frame every step. */
 static void ttfs_neurons(const snn_net *net, const snn_net_layer *l,
                          code_layer *cl, const code_in *in, size_t n,
                          const snn_sim_opts *o, codes_work *w,
-                         const snn_rng_key *key)
+                         const snn_rng_key *key, int fresh)
 {
     float vth = net->v_thresh, dt = net->dt;
     int dyn = o->code == SNN_CODE_TTFS_DYN_THRESH && l->input >= 0;
@@ -343,9 +345,9 @@ static void ttfs_neurons(const snn_net *net, const snn_net_layer *l,
     if (dyn)
         snn_op_forward(cl->absw.weight.data ? &cl->absw : &l->syn,
                        &l->in_shape, in->pros, 1, w->scratch);
-    if (any_nonzero(in->psp, in->n))
+    if (fresh && any_nonzero(in->psp, in->n))
         snn_op_forward(&l->syn, &l->in_shape, in->psp, 1, cl->cur);
-    else
+    else if (fresh)
         memset(cl->cur, 0, n * sizeof *cl->cur);
     if (o->code == SNN_CODE_TTFS_CORRECTIVE)
         corrective_fire(cl, n, vth, dt);
@@ -418,7 +420,9 @@ static double ttfs_step(const snn_net *net, const sim_plan *plan,
             ttfs_maxgate(l, cl, &in, n, net->dt,
                          o->code == SNN_CODE_TTFS_DYN_THRESH, w->scratch);
         else
-            ttfs_neurons(net, l, cl, &in, n, o, w, &key);
+            ttfs_neurons(net, l, cl, &in, n, o, w, &key,
+                         t == 0 || (l->input < 0 && frame_ev) ||
+                             any_nonzero(in.ev, in.n));
         if (is_neuron(l)) {
             ops += synops_in(&plan->layers[i], in.ev);
             out->spikes += (double)count_nonzero(cl->ev, n);
