@@ -155,8 +155,8 @@ static snn_status bench_snn(bench *b, snn_error *err)
         return snn_error_set(err, SNN_E_INVALID,
                              "SNNTB_ENGINE=%s: use auto, event, dense or "
                              "reference", e);
-    snn_sim_opts so = {b->steps, b->batch, 1, 0x5eed, NULL, NULL,
-                       (snn_sim_engine)engine, NULL, NULL};
+    snn_sim_opts so = {.steps = b->steps, .batch_size = b->batch, .top_k = 1,
+                       .seed = 0x5eed, .engine = (snn_sim_engine)engine};
     snn_sim_result sr;
     double t0 = snn_now_seconds(), c0 = cpu_seconds();
     st = snn_simulate(&b->net, &b->data.x, &b->data.y, b->n, &so, &sr, err);

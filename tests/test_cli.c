@@ -219,6 +219,17 @@ static void test_unknown_simulator(void **state)
     assert_one_error(errtext, "[simulation] simulator", "INI");
 }
 
+/* Spike codes are the built-in simulator's: an export would run them as
+ * rate codes. */
+static void test_spike_code_needs_ini(void **state)
+{
+    cli_env *e = *state;
+    char errtext[4096];
+    write_config(e, "simulator = brian2\n[conversion]\nspike_code = ttfs");
+    assert_int_equal(run(e, errtext, sizeof errtext), 1);
+    assert_one_error(errtext, "spike_code = ttfs", "simulator = INI");
+}
+
 static void test_unknown_layer(void **state)
 {
     cli_env *e = *state;
@@ -258,6 +269,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_truncated_model, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dataset_shape_does_not_fit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_simulator, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_spike_code_needs_ini, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_unknown_layer, setup, teardown),
         cmocka_unit_test(test_missing_config),
         cmocka_unit_test(test_usage_errors),

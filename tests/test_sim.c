@@ -147,7 +147,8 @@ static void test_simulate_identity_net(void **state)
     y.data[0] = 1; /* sample 0: class 0 (right) */
     y.data[2] = 1; /* sample 1: class 0 (wrong: input favours 1) */
     y.data[5] = 1; /* sample 2: no input, never fires: wrong */
-    snn_sim_opts o = {8, 2, 1, 1, NULL, NULL, SNN_ENGINE_AUTO, NULL, NULL};
+    snn_sim_opts o = {.steps = 8, .batch_size = 2, .top_k = 1, .seed = 1,
+                      .engine = SNN_ENGINE_AUTO};
     snn_sim_result r;
     assert_int_equal(snn_simulate(&net, &x, &y, 3, &o, &r, &err), SNN_OK);
     assert_int_equal(r.n, 3);
@@ -176,7 +177,8 @@ static void test_simulate_rejects_mismatched_labels(void **state)
     snn_tensor x, y;
     assert_int_equal(snn_tensor_init(&x, 2, xd, &err), SNN_OK);
     assert_int_equal(snn_tensor_init(&y, 2, yd, &err), SNN_OK);
-    snn_sim_opts o = {8, 1, 1, 1, NULL, NULL, SNN_ENGINE_AUTO, NULL, NULL};
+    snn_sim_opts o = {.steps = 8, .batch_size = 1, .top_k = 1, .seed = 1,
+                      .engine = SNN_ENGINE_AUTO};
     snn_sim_result r;
     assert_int_equal(snn_simulate(&net, &x, &y, 1, &o, &r, &err),
                      SNN_E_SHAPE);

@@ -125,7 +125,8 @@ static void simulate(const snn_net *net, const snn_tensor *x,
                      recording *r)
 {
     snn_error err;
-    snn_sim_opts o = {STEPS, batch, 2, 3, NULL, NULL, engine, &r->rec, NULL};
+    snn_sim_opts o = {.steps = STEPS, .batch_size = batch, .top_k = 2,
+                      .seed = 3, .engine = engine, .record = &r->rec};
     assert_int_equal(snn_simulate(net, x, y, x->dims[0], &o, &r->res, &err),
                      SNN_OK);
 }
@@ -262,7 +263,8 @@ static void test_record_rejects_vmem_of_gate(void **state)
     float gate_v[STEPS * 2];
     float *vmem[4] = {NULL, gate_v, NULL, NULL};
     snn_sim_record rec = {.vmem0 = vmem};
-    snn_sim_opts o = {STEPS, 1, 1, 3, NULL, NULL, SNN_ENGINE_AUTO, &rec, NULL};
+    snn_sim_opts o = {.steps = STEPS, .batch_size = 1, .top_k = 1, .seed = 3,
+                      .engine = SNN_ENGINE_AUTO, .record = &rec};
     snn_sim_result res;
     assert_int_equal(snn_simulate(&net, &x, &y, 1, &o, &res, &err),
                      SNN_E_INVALID);

@@ -55,6 +55,18 @@ typedef struct snn_sim_record {
     float **vmem0;
 } snn_sim_record;
 
+/* How neurons encode values in spikes ([conversion] spike_code). */
+typedef enum snn_spike_code {
+    SNN_CODE_RATE,            /* temporal_mean_rate: spike counts */
+    SNN_CODE_PATTERN,         /* temporal_pattern: one bit per step */
+    SNN_CODE_TTFS,            /* time to first spike, one spike each */
+    SNN_CODE_TTFS_DYN_THRESH, /* ttfs, threshold raised by pending input */
+    SNN_CODE_TTFS_CORRECTIVE  /* ttfs with corrective (negative) spikes */
+} snn_spike_code;
+
+/* Parses the original's spike_code names; -1 otherwise. */
+int snn_spike_code_parse(const char *name);
+
 typedef struct snn_sim_opts {
     int steps;          /* time steps per sample: duration / dt */
     size_t batch_size;
@@ -71,6 +83,26 @@ typedef struct snn_sim_opts {
     /* NULL, or asked (with progress_user) after each batch but the last:
      * non-zero ends the simulation with an error saying so (a GUI's Stop). */
     int (*stop)(void *user);
+    /* Everything below keeps the plain rate-coded, constant-current
+     * simulation when zeroed. */
+    snn_spike_code code;    /* codes other than RATE run one sample at a
+                               time through the ANN kernels (codes.c);
+                               engine must be AUTO or REFERENCE */
+    int num_bits;           /* PATTERN: bits per value; must equal steps */
+    double input_rate;      /* > 0: Poisson input of this rate (Hz, with
+                               net->dt in ms): each step an input fires
+                               with probability |x| / max(x) * rate * dt /
+                               1000, max over the sample, carrying
+                               max(x) * sign(x) */
+    long poisson_events;    /* per sample, stop drawing input spikes once
+                               this many fired (< 1: no limit) */
+    int early_stopping;     /* a sample ends at the first step whose input
+                               is empty (Poisson events used up) */
+    int reset_every;        /* reset_between_nth_sample (<= 1: every
+                               sample starts from rest): sample i + 1
+                               keeps sample i's membrane potentials unless
+                               i % reset_every == 0; samples then run one
+                               after another on one thread */
 } snn_sim_opts;
 
 /* The option of net->cell that the event engine (engines event and dense)

@@ -43,6 +43,10 @@ typedef struct run_settings {
     int norm_schedule;  /* [normalization] normalization_schedule */
     char clamp_path[PATH_MAX_LEN]; /* filename_clamp_indices; "": none */
     snn_sim_engine engine;
+    snn_spike_code code;
+    int num_bits, early_stopping, reset_every;
+    double input_rate;  /* Hz; 0: constant current */
+    long poisson_events;
     char simulator[64];
     snn_export_opts export_opts; /* simulators other than INI */
     unsigned plots;     /* [output] plot_vars as SNN_PLOT_* bits */
@@ -96,15 +100,6 @@ static snn_status check_simulator(const snn_config *cfg, run_settings *s,
     return st;
 }
 
-/* Options of the original that this build does not implement yet: a run
- * that silently ignored them would report results the user did not ask
- * for, so each one is an error until it is implemented. */
-static const struct {
-    const char *section, *key;
-} unimplemented_flags[] = {
-    {"input", "poisson_input"},
-};
-
 static snn_status check_nonempty_list(const snn_config *cfg, const char *sec,
                                       const char *key, int *nonempty,
                                       snn_error *err)
@@ -129,20 +124,6 @@ static int records_activity(const snn_config *cfg)
 static snn_status check_implemented(const snn_config *cfg, const snn_log *log,
                                     snn_error *err)
 {
-    size_t n = sizeof unimplemented_flags / sizeof unimplemented_flags[0];
-    for (size_t i = 0; i < n; i++)
-        if (snn_config_get_bool(cfg, unimplemented_flags[i].section,
-                                unimplemented_flags[i].key))
-            return snn_error_set(err, SNN_E_UNSUPPORTED,
-                                 "config [%s] %s = True is not implemented "
-                                 "yet in snntb", unimplemented_flags[i].section,
-                                 unimplemented_flags[i].key);
-    char code[64];
-    if (snn_config_get_str(cfg, "conversion", "spike_code", code, sizeof code) &&
-        strcmp(code, "temporal_mean_rate") != 0)
-        return snn_error_set(err, SNN_E_UNSUPPORTED,
-                             "config [conversion] spike_code = %s is not "
-                             "implemented yet (temporal_mean_rate is)", code);
     int nonempty = 0;
     snn_status st = check_nonempty_list(cfg, "simulation",
                                         "sample_idxs_to_test", &nonempty, err);
@@ -234,6 +215,29 @@ static snn_status read_log_dir(const snn_config *cfg, run_settings *s,
     return snn_path_join(s->log_dir, sizeof s->log_dir, s->path_wd, rel, err);
 }
 
+/* Spike code, Poisson input and run control.  temporal_pattern takes
+ * num_bits steps, as the original sets duration = num_bits. */
+static void read_spike_settings(const snn_config *cfg, const snn_log *log,
+                                run_settings *s)
+{
+    /* The schema allows only the names snn_spike_code_parse knows. */
+    s->code = (snn_spike_code)snn_spike_code_parse(
+        snn_config_get(cfg, "conversion", "spike_code"));
+    s->num_bits = (int)snn_config_get_int(cfg, "conversion", "num_bits");
+    if (snn_config_get_bool(cfg, "input", "poisson_input"))
+        s->input_rate = (double)snn_config_get_int(cfg, "input", "input_rate");
+    s->poisson_events = (long)snn_config_get_int(
+        cfg, "input", "num_poisson_events_per_sample");
+    s->early_stopping = snn_config_get_bool(cfg, "simulation", "early_stopping");
+    s->reset_every = (int)snn_config_get_int(cfg, "simulation",
+                                             "reset_between_nth_sample");
+    if (s->code == SNN_CODE_PATTERN && s->duration != s->num_bits * s->dt) {
+        snn_info(log, "spike_code temporal_pattern: simulating num_bits = %d "
+                 "steps instead of duration %g", s->num_bits, s->duration);
+        s->duration = s->num_bits * s->dt;
+    }
+}
+
 static snn_status read_settings(const snn_config *cfg, const snn_log *log,
                                 run_settings *s, snn_error *err)
 {
@@ -284,6 +288,14 @@ static snn_status read_settings(const snn_config *cfg, const snn_log *log,
     /* The schema allows only the names snn_sim_engine_parse knows. */
     s->engine = (snn_sim_engine)snn_sim_engine_parse(
         snn_config_get(cfg, "simulation", "engine"));
+    read_spike_settings(cfg, log, s);
+    if (s->code != SNN_CODE_RATE && strcmp(s->simulator, "INI") != 0)
+        return snn_error_set(err, SNN_E_UNSUPPORTED,
+                             "config [conversion] spike_code = %s runs in the "
+                             "built-in simulator only (simulator = INI), not "
+                             "in %s", snn_config_get(cfg, "conversion",
+                                                     "spike_code"),
+                             s->simulator);
     return snn_report_wanted(cfg, &s->plots, &s->logs, err);
 }
 
@@ -548,8 +560,16 @@ static snn_status simulate(run_ctx *c, size_t n, snn_results *res,
 {
     snn_status st;
     int steps = (int)(c->s.duration / c->s.dt + 0.5);
-    snn_sim_opts so = {steps, c->s.batch_size, c->s.top_k, 0x5eed,
-                       sim_progress, c, c->s.engine, NULL, sim_stop};
+    snn_sim_opts so = {.steps = steps, .batch_size = c->s.batch_size,
+                       .top_k = c->s.top_k, .seed = 0x5eed,
+                       .progress = sim_progress, .progress_user = c,
+                       .engine = c->s.engine, .code = c->s.code,
+                       .num_bits = c->s.num_bits,
+                       .input_rate = c->s.input_rate,
+                       .poisson_events = c->s.poisson_events,
+                       .early_stopping = c->s.early_stopping,
+                       .reset_every = c->s.reset_every,
+                       .stop = sim_stop};
     snn_sim_result sr;
     if (c->report &&
         (st = snn_report_record(c->report, &c->net, n, &so, err)) != SNN_OK)

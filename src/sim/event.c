@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/input.h"
 #include "sim/neuron.h"
 
 /* Input spike density above which a layer step gathers.  On LeNet, at a
@@ -44,6 +45,9 @@ struct sim_work {
     float *dense_in;       /* a gathered layer's input as 0/1 */
     float *cols;           /* im2col of a gathered convolution */
     int wide;              /* the CPU has AVX-512 */
+    float *frame;          /* Poisson input: this step's frame */
+    layer_work in;         /* Poisson input: its spikes as events */
+    long fired_in;         /* Poisson input spikes of the sample so far */
 };
 
 static void *alloc_array(size_t n, size_t size, int *ok)
@@ -113,7 +117,10 @@ snn_status sim_work_create(const snn_net *net, const sim_plan *plan,
             cols_max = cols_size(pl) > cols_max ? cols_size(pl) : cols_max;
         }
     }
+    size_t n_x = snn_shape_numel(&net->input_shape);
     if (ok) {
+        w->frame = alloc_array(n_x, sizeof *w->frame, &ok);
+        w->in.ev = alloc_array(n_x, sizeof *w->in.ev, &ok);
         w->dense_in = alloc_array(in_max, sizeof *w->dense_in, &ok);
         w->cols = alloc_array(cols_max, sizeof *w->cols, &ok);
         w->wide = __builtin_cpu_supports("avx512f");
@@ -142,6 +149,8 @@ void sim_work_free(sim_work *w)
         free(w->l[i].refrac_until);
     }
     free(w->l);
+    free(w->frame);
+    free(w->in.ev);
     free(w->dense_in);
     free(w->cols);
     free(w);
@@ -291,7 +300,10 @@ static double layer_current(const plan_layer *pl, const layer_work *in,
 {
     if (pl->kind == PLAN_AVG)
         return scatter_avg(pl, in->ev, in->nev, vth, lw->cur);
-    memcpy(lw->cur, pl->bias, pl->out_n * sizeof *lw->cur);
+    if (in == &w->in)
+        memset(lw->cur, 0, pl->out_n * sizeof *lw->cur);
+    else
+        memcpy(lw->cur, pl->bias, pl->out_n * sizeof *lw->cur);
     int dense = engine == SNN_ENGINE_DENSE ||
                 (engine == SNN_ENGINE_AUTO && in->nev >= lw->gather_at);
     if (dense && lw->gather_at != SIZE_MAX) {
@@ -385,19 +397,22 @@ static void reshape(const plan_layer *pl, const layer_work *in, layer_work *lw)
 }
 
 static void sample_reset(const snn_net *net, const sim_plan *plan,
-                         sim_work *w, const float *cur0)
+                         sim_work *w, const float *cur0, int keep_v)
 {
     for (int i = 0; i < net->n_layers; i++) {
         const plan_layer *pl = &plan->layers[i];
         layer_work *lw = &w->l[i];
         lw->nev = 0;
-        if (lw->v)
+        if (lw->v && !keep_v)
             memset(lw->v, 0, pl->out_n * sizeof *lw->v);
         if (lw->count)
             maxgate_reset(pl, lw);
         if (lw->refrac_until)
             memset(lw->refrac_until, 0, pl->out_n * sizeof *lw->refrac_until);
     }
+    w->fired_in = 0;
+    if (!cur0)
+        return;
     /* cur0 is (C, P); the engine's order is (P, C). */
     const plan_layer *pl0 = &plan->layers[0];
     size_t c_n = pl0->spatial_out ? pl0->out_c : 1;
@@ -417,6 +432,34 @@ static void record_layer(const rec_sample *r, int i, int t,
         sim_record_spike(r, i, t, plan_to_canon(pl, lw->ev[e]));
     for (size_t k = 0; lw->v && k < pl->out_n; k++)
         sim_record_vmem(r, i, t, plan_to_canon(pl, k), lw->v[k]);
+}
+
+/* Poisson input: the first layer's current from this step's frame, whose
+ * spikes all carry the sample's peak (non-negative inputs: sim.c sends
+ * others to the reference engine).  Returns the synaptic operations, or
+ * -1 when the frame is empty. */
+static double input_current(const snn_net *net, const sim_plan *plan,
+                            sim_work *w, const float *x, uint64_t sample,
+                            int t, const snn_sim_opts *o)
+{
+    const plan_layer *pl = &plan->layers[0];
+    const snn_net_layer *l0 = &net->layers[0];
+    size_t n = snn_shape_numel(&net->input_shape);
+    float peak = sim_input_peak(x, n);
+    size_t spikes = sim_input_frame(o, net->dt, x, n, peak, sample, t,
+                                    &w->fired_in, w->frame);
+    int spatial = l0->in_shape.ndim == 3;
+    w->in.nev = 0;
+    for (size_t k = 0; k < n; k++)
+        if (w->frame[k] != 0)
+            w->in.ev[w->in.nev++] =
+                (uint32_t)plan_to_internal(pl->in_c, pl->in_p, spatial, k);
+    layer_work *lw = &w->l[0];
+    double ops = layer_current(pl, &w->in, w, lw, net->v_thresh, o->engine);
+    float scale = peak / net->v_thresh;
+    for (size_t k = 0; k < pl->out_n; k++)
+        lw->cur[k] = pl->bias[k] + lw->cur[k] * scale;
+    return spikes ? ops : -1;
 }
 
 static void step(const snn_net *net, const sim_plan *plan, sim_work *w,
@@ -457,15 +500,24 @@ void sim_event_sample(const snn_net *net, const sim_plan *plan,
                       sim_work *w, const float *cur0, uint64_t sample,
                       const snn_sim_opts *o, sim_sample *out)
 {
-    int last = net->n_layers - 1;
+    int last = net->n_layers - 1, t = 0;
     const plan_layer *pl_last = &plan->layers[last];
     const layer_work *lw_last = &w->l[last];
+    int poisson = sim_input_poisson(o);
     memset(out->out_count, 0, pl_last->out_n * sizeof *out->out_count);
     out->spikes = out->synops = 0;
-    sample_reset(net, plan, w, cur0);
-    for (int t = 0; t < o->steps; t++) {
+    sample_reset(net, plan, w, poisson ? NULL : cur0, out->keep_v);
+    int empty = !poisson && o->early_stopping &&
+                sim_input_empty(out->x, snn_shape_numel(&net->input_shape));
+    for (; t < o->steps && !empty; t++) {
         snn_rng_key key = {o->seed, sample, (uint64_t)t, 0};
         double synops = out->synops;
+        if (poisson) {
+            double ops = input_current(net, plan, w, out->x, sample, t, o);
+            if (ops < 0 && o->early_stopping)
+                break;
+            out->synops += ops > 0 ? ops : 0;
+        }
         step(net, plan, w, &key, o->engine, out);
         for (size_t e = 0; e < lw_last->nev; e++)
             out->out_count[plan_to_canon(pl_last, lw_last->ev[e])] += 1;
@@ -475,4 +527,7 @@ void sim_event_sample(const snn_net *net, const sim_plan *plan,
             sim_record_hits(out->rec, t, out->out_count);
         }
     }
+    out->steps_run = t;
+    if (out->rec)
+        sim_record_rest(out->rec, t, o->steps, out->out_count);
 }

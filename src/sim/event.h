@@ -21,12 +21,16 @@ snn_status sim_work_create(const snn_net *net, const sim_plan *plan,
                            sim_work **work, snn_error *err);
 void sim_work_free(sim_work *work);
 
-/* What one sample produced. */
+/* One sample: what it starts from, and what it produced. */
 typedef struct sim_sample {
     float *out_count; /* output spikes per class (canonical), zeroed here */
     double spikes;    /* spikes of neuron layers */
     double synops;    /* spikes times fan-out, layers fed by spikes */
     const rec_sample *rec; /* what to record; NULL: nothing */
+    const float *x;   /* the sample's values (Poisson input, codes.c) */
+    int keep_v;       /* start from the membrane potentials left by the
+                         previous sample (reset_between_nth_sample) */
+    int steps_run;    /* steps simulated: fewer after an early stop */
 } sim_sample;
 
 /* Runs sample `sample` (its index in the dataset, for the random draws)

@@ -92,6 +92,13 @@ void sim_record_hits(const rec_sample *r, int t, const float *out_count)
         r->topk[t] += (size_t)topk;
 }
 
+void sim_record_rest(const rec_sample *r, int t, int steps,
+                     const float *out_count)
+{
+    for (; t < steps; t++)
+        sim_record_hits(r, t, out_count);
+}
+
 int sim_label(const float *onehot, size_t n)
 {
     int label = 0;

@@ -39,6 +39,11 @@ void sim_record_vmem(const rec_sample *r, int i, int t, size_t canon,
  * t. */
 void sim_record_hits(const rec_sample *r, int t, const float *out_count);
 
+/* After an early stop before step t: steps t .. steps - 1 score the
+ * sample by its final counts, as the original's cumulative sums do. */
+void sim_record_rest(const rec_sample *r, int t, int steps,
+                     const float *out_count);
+
 /* The label of a one-hot row (the first largest entry). */
 int sim_label(const float *onehot, size_t n);
 

@@ -19,7 +19,9 @@
 #include <string.h>
 
 #include "ann/ops.h"
+#include "sim/codes.h"
 #include "sim/event.h"
+#include "sim/input.h"
 #include "sim/neuron.h"
 #include "sim/plan.h"
 #include "sim/record.h"
@@ -38,14 +40,22 @@ typedef struct layer_state {
     double *onl_rate;             /* its top rate per sample, (batch) */
 } layer_state;
 
+/* Which engine the state is for: the per-sample ones (event, codes)
+ * run each sample on one thread. */
+typedef enum sim_mode { MODE_REFERENCE, MODE_EVENT, MODE_CODES } sim_mode;
+
 typedef struct sim_state {
-    int event;        /* which engine the state below is for */
+    sim_mode mode;
     layer_state *ls;  /* reference engine */
     int n;
+    float *xin;       /* reference engine, Poisson input: frames (batch, n) */
+    long *fired_in;   /* reference engine, Poisson input: spikes so far */
     sim_work **work;  /* event engine: one per thread */
+    codes_work **codes; /* spike codes: one per thread */
     int n_work;
     float *cur0;      /* event engine: first layer's current, (batch, n) */
-    double *spikes, *synops; /* event engine: per sample of the batch */
+    double *spikes, *synops; /* per-sample engines: per sample of the batch */
+    int *steps_run;   /* per-sample engines: steps each sample ran */
     float *out_count; /* output spikes per sample and class */
     /* Recording: per-step sums, steps entries per thread (NULL: off). */
     size_t *rec_top1, *rec_topk;
@@ -67,9 +77,15 @@ static void state_free(sim_state *s)
         free(s->ls[i].onl_rate);
     }
     free(s->ls);
+    free(s->xin);
+    free(s->fired_in);
     for (int i = 0; s->work && i < s->n_work; i++)
         sim_work_free(s->work[i]);
     free(s->work);
+    for (int i = 0; s->codes && i < s->n_work; i++)
+        sim_codes_work_free(s->codes[i]);
+    free(s->codes);
+    free(s->steps_run);
     free(s->cur0);
     free(s->spikes);
     free(s->synops);
@@ -97,10 +113,16 @@ static int is_neuron_layer(const snn_net_layer *l)
     return l->unit == SNN_UNIT_IF || l->unit == SNN_UNIT_SOFTMAX;
 }
 
-static int reference_init(sim_state *s, const snn_net *net, size_t batch)
+static int reference_init(sim_state *s, const snn_net *net, size_t batch,
+                          const snn_sim_opts *o)
 {
     int ok = 1;
     s->n = net->n_layers;
+    if (sim_input_poisson(o)) {
+        s->xin = alloc_array(batch, snn_shape_numel(&net->input_shape),
+                             sizeof(float), &ok);
+        s->fired_in = alloc_array(batch, 1, sizeof *s->fired_in, &ok);
+    }
     s->ls = alloc_array((size_t)net->n_layers, 1, sizeof *s->ls, &ok);
     for (int i = 0; ok && i < net->n_layers; i++) {
         const snn_net_layer *l = &net->layers[i];
@@ -129,15 +151,23 @@ static int reference_init(sim_state *s, const snn_net *net, size_t batch)
     return ok;
 }
 
-static int event_init(sim_state *s, const snn_net *net, size_t batch,
-                      snn_error *err)
+/* The per-sample engines: event (work) or spike codes (codes). */
+static int sample_init(sim_state *s, const snn_net *net, size_t batch,
+                       snn_error *err)
 {
     int ok = 1;
     s->n_work = omp_get_max_threads();
-    s->work = alloc_array((size_t)s->n_work, 1, sizeof *s->work, &ok);
-    s->cur0 = alloc_array(batch, snn_net_layer_size(net, 0), sizeof(float), &ok);
     s->spikes = alloc_array(batch, 1, sizeof *s->spikes, &ok);
     s->synops = alloc_array(batch, 1, sizeof *s->synops, &ok);
+    s->steps_run = alloc_array(batch, 1, sizeof *s->steps_run, &ok);
+    if (s->mode == MODE_CODES) {
+        s->codes = alloc_array((size_t)s->n_work, 1, sizeof *s->codes, &ok);
+        for (int i = 0; ok && i < s->n_work; i++)
+            ok = sim_codes_work_create(net, &s->codes[i], err) == SNN_OK;
+        return ok;
+    }
+    s->work = alloc_array((size_t)s->n_work, 1, sizeof *s->work, &ok);
+    s->cur0 = alloc_array(batch, snn_net_layer_size(net, 0), sizeof(float), &ok);
     for (int i = 0; ok && i < s->n_work; i++)
         ok = sim_work_create(net, &s->plan, &s->work[i], err) == SNN_OK;
     return ok;
@@ -148,7 +178,8 @@ static int event_init(sim_state *s, const snn_net *net, size_t batch,
 static void record_init(sim_state *s, const snn_sim_opts *o, int *ok)
 {
     const snn_sim_record *rec = o->record;
-    size_t threads = s->event ? (size_t)s->n_work : 1, steps = (size_t)o->steps;
+    size_t threads = s->mode != MODE_REFERENCE ? (size_t)s->n_work : 1;
+    size_t steps = (size_t)o->steps;
     if (!rec)
         return;
     if (rec->top1_at_step)
@@ -162,7 +193,8 @@ static void record_init(sim_state *s, const snn_sim_opts *o, int *ok)
 static void record_finish(const sim_state *s, const snn_sim_opts *o)
 {
     const snn_sim_record *rec = o->record;
-    size_t threads = s->event ? (size_t)s->n_work : 1, steps = (size_t)o->steps;
+    size_t threads = s->mode != MODE_REFERENCE ? (size_t)s->n_work : 1;
+    size_t steps = (size_t)o->steps;
     for (size_t k = 0; rec && k < threads * steps; k++) {
         if (s->rec_top1)
             rec->top1_at_step[k % steps] += s->rec_top1[k];
@@ -187,8 +219,23 @@ static rec_sample record_sample(const snn_net *net, const sim_state *s,
     return r;
 }
 
+/* Spike codes run in codes.c; the event engine takes Poisson input
+ * whose spikes are all positive. */
+static sim_mode choose_mode(const snn_net *net, const snn_sim_opts *o,
+                            int negative_input)
+{
+    if (o->code != SNN_CODE_RATE)
+        return MODE_CODES;
+    if (o->engine == SNN_ENGINE_REFERENCE || !sim_plan_event_ok(net) ||
+        snn_sim_event_unsupported(net) ||
+        (sim_input_poisson(o) && negative_input))
+        return MODE_REFERENCE;
+    return MODE_EVENT;
+}
+
 static snn_status state_init(sim_state *s, const snn_net *net, size_t batch,
-                             const snn_sim_opts *o, snn_error *err)
+                             const snn_sim_opts *o, int negative_input,
+                             snn_error *err)
 {
     snn_sim_engine engine = o->engine;
     const char *why = snn_sim_event_unsupported(net);
@@ -201,9 +248,9 @@ static snn_status state_init(sim_state *s, const snn_net *net, size_t batch,
     snn_status st = sim_plan_build(net, &s->plan, err);
     if (st != SNN_OK)
         return st;
-    s->event = engine != SNN_ENGINE_REFERENCE && !why && sim_plan_event_ok(net);
-    int ok = s->event ? event_init(s, net, batch, err)
-                      : reference_init(s, net, batch);
+    s->mode = choose_mode(net, o, negative_input);
+    int ok = s->mode != MODE_REFERENCE ? sample_init(s, net, batch, err)
+                                       : reference_init(s, net, batch, o);
     s->out_count = alloc_array(batch, snn_net_layer_size(net, net->n_layers - 1),
                                sizeof(float), &ok);
     record_init(s, o, &ok);
@@ -216,16 +263,19 @@ static snn_status state_init(sim_state *s, const snn_net *net, size_t batch,
     return SNN_OK;
 }
 
-/* Clears membranes and counters between batches (reset_between_nth_sample
- * = 1, as the original's default). */
-static void reference_reset(sim_state *s, const snn_net *net, size_t b)
+/* Clears membranes (unless keep_v: reset_between_nth_sample) and
+ * counters between batches. */
+static void reference_reset(sim_state *s, const snn_net *net, size_t b,
+                            int keep_v)
 {
+    if (s->fired_in)
+        memset(s->fired_in, 0, b * sizeof *s->fired_in);
     for (int i = 0; i < net->n_layers; i++) {
         const snn_net_layer *l = &net->layers[i];
         size_t n = snn_net_layer_size(net, i);
         layer_state *ls = &s->ls[i];
         memset(ls->spk, 0, b * n * sizeof(float));
-        if (ls->v)
+        if (ls->v && !keep_v)
             memset(ls->v, 0, b * n * sizeof(float));
         if (ls->count)
             memset(ls->count, 0,
@@ -329,6 +379,7 @@ static size_t fire_layer(const snn_net *net, layer_state *ls, int i, int t,
 static size_t step_layer(const snn_net *net, sim_state *s, int i, int t,
                          const float *in, size_t b, const snn_rng_key *key)
 {
+    int fed = net->layers[i].input >= 0 || s->xin;
     const snn_net_layer *l = &net->layers[i];
     layer_state *ls = &s->ls[i];
     int relax = net->cell.bias_relaxation && l->syn.bias.data;
@@ -344,9 +395,9 @@ static size_t step_layer(const snn_net *net, sim_state *s, int i, int t,
     case SNN_UNIT_SOFTMAX:
         break;
     }
-    /* The first layer sees a constant input: its current was computed
+    /* A first layer fed by a constant input: its current was computed
      * once for the batch (unless its bias changes with time). */
-    if (l->input >= 0 || relax)
+    if (fed || relax)
         snn_op_forward(&l->syn, &l->in_shape, in, b, ls->cur);
     if (relax)
         relax_bias(net, i, t, ls->cur, b);
@@ -385,27 +436,64 @@ static void reference_record_hits(const snn_net *net, const sim_state *s,
     }
 }
 
+/* Poisson input: each sample's frame of step t into s->xin; returns how
+ * many of the frames are empty. */
+static size_t reference_frames(const snn_net *net, sim_state *s,
+                               const float *x, size_t first, size_t b, int t,
+                               const snn_sim_opts *o)
+{
+    size_t n = snn_shape_numel(&net->input_shape), empty = 0;
+    for (size_t j = 0; j < b; j++) {
+        const float *xj = x + j * n;
+        empty += sim_input_frame(o, net->dt, xj, n, sim_input_peak(xj, n),
+                                 first + j, t, &s->fired_in[j],
+                                 s->xin + j * n) == 0;
+    }
+    return empty;
+}
+
+/* After an early stop (b is then 1) the remaining steps keep the final
+ * counts. */
+static void reference_record_rest(const snn_net *net, const sim_state *s,
+                                  const snn_sim_opts *o, const snn_tensor *y,
+                                  size_t first, size_t b, int t)
+{
+    size_t n_out = snn_net_layer_size(net, net->n_layers - 1);
+    for (size_t j = 0; o->record && j < b; j++) {
+        rec_sample r = record_sample(net, s, o, y, first + j, 0);
+        sim_record_rest(&r, t, o->steps, s->out_count + j * n_out);
+    }
+}
+
+/* Early stopping (the original's rule: the input is empty) needs b = 1,
+ * which snn_simulate then uses. */
 static void reference_batch(const snn_net *net, sim_state *s, const float *x,
                             const snn_tensor *y, size_t first, size_t b,
                             const snn_sim_opts *o, snn_sim_result *res)
 {
-    int last = net->n_layers - 1;
+    int last = net->n_layers - 1, t = 0;
     size_t n_out = snn_net_layer_size(net, last);
-    reference_reset(s, net, b);
-    for (int i = 0; i < net->n_layers; i++)
+    size_t n_x = snn_shape_numel(&net->input_shape);
+    const float *x0 = s->xin ? s->xin : x;
+    reference_reset(s, net, b, sim_keep_v(o, first));
+    for (int i = 0; !s->xin && i < net->n_layers; i++)
         if (net->layers[i].input < 0 && is_neuron_layer(&net->layers[i]))
             snn_op_forward(&net->layers[i].syn, &net->layers[i].in_shape, x,
                            b, s->ls[i].cur);
-    for (int t = 0; t < o->steps; t++) {
+    int stop = o->early_stopping && !s->xin && sim_input_empty(x, b * n_x);
+    for (; t < o->steps && !stop; t++) {
+        if (s->xin && reference_frames(net, s, x, first, b, t, o) == b &&
+            o->early_stopping)
+            break;
         for (int i = 0; i < net->n_layers; i++) {
             const snn_net_layer *l = &net->layers[i];
-            const float *in = l->input < 0 ? x : s->ls[l->input].spk;
+            const float *in = l->input < 0 ? x0 : s->ls[l->input].spk;
             snn_rng_key key = {o->seed, first, (uint64_t)t, (uint64_t)i};
             size_t spikes = step_layer(net, s, i, t, in, b, &key);
             if (is_neuron_layer(l)) {
                 res->spikes += (double)spikes;
                 res->neuron_steps += (double)b * snn_net_layer_size(net, i);
-                double ops = l->input >= 0
+                double ops = l->input >= 0 || s->xin
                                  ? reference_synops(&s->plan.layers[i], in, b)
                                  : 0;
                 res->synops += ops;
@@ -420,38 +508,49 @@ static void reference_batch(const snn_net *net, sim_state *s, const float *x,
         if (o->record)
             reference_record_hits(net, s, o, y, first, b, t);
     }
+    reference_record_rest(net, s, o, y, first, b, t);
 }
 
-static void event_batch(const snn_net *net, sim_state *s, const float *x,
-                        const snn_tensor *y, size_t first, size_t b,
-                        const snn_sim_opts *o, snn_sim_result *res)
+/* The per-sample engines over a batch: in parallel, or one after another
+ * on thread 0 when samples carry membrane potentials over. */
+static void sample_batch(const snn_net *net, sim_state *s, const float *x,
+                         const snn_tensor *y, size_t first, size_t b,
+                         const snn_sim_opts *o, snn_sim_result *res)
 {
     const snn_net_layer *l0 = &net->layers[0];
-    size_t n0 = snn_net_layer_size(net, 0);
+    size_t n0 = snn_net_layer_size(net, 0), n_x = snn_shape_numel(&net->input_shape);
     size_t n_out = snn_net_layer_size(net, net->n_layers - 1);
-    snn_op_forward(&l0->syn, &l0->in_shape, x, b, s->cur0);
-    #pragma omp parallel for schedule(dynamic, 1)
+    if (s->mode == MODE_EVENT && !sim_input_poisson(o))
+        snn_op_forward(&l0->syn, &l0->in_shape, x, b, s->cur0);
+    #pragma omp parallel for schedule(dynamic, 1) if (o->reset_every <= 1)
     for (size_t j = 0; j < b; j++) {
         int thread = omp_get_thread_num();
         rec_sample r;
         if (o->record)
             r = record_sample(net, s, o, y, first + j, thread);
         sim_sample out = {s->out_count + j * n_out, 0, 0,
-                          o->record ? &r : NULL};
-        sim_event_sample(net, &s->plan, s->work[thread], s->cur0 + j * n0,
-                         first + j, o, &out);
+                          o->record ? &r : NULL, x + j * n_x,
+                          sim_keep_v(o, first + j), 0};
+        if (s->mode == MODE_CODES)
+            sim_codes_sample(net, &s->plan, s->codes[thread], first + j, o,
+                             &out);
+        else
+            sim_event_sample(net, &s->plan, s->work[thread], s->cur0 + j * n0,
+                             first + j, o, &out);
         s->spikes[j] = out.spikes;
         s->synops[j] = out.synops;
+        s->steps_run[j] = out.steps_run;
     }
     /* Summed in sample order: the totals do not depend on the threads. */
+    double neurons = 0;
+    for (int i = 0; i < net->n_layers; i++)
+        if (is_neuron_layer(&net->layers[i]))
+            neurons += (double)snn_net_layer_size(net, i);
     for (size_t j = 0; j < b; j++) {
         res->spikes += s->spikes[j];
         res->synops += s->synops[j];
+        res->neuron_steps += neurons * s->steps_run[j];
     }
-    for (int i = 0; i < net->n_layers; i++)
-        if (is_neuron_layer(&net->layers[i]))
-            res->neuron_steps +=
-                (double)b * o->steps * (double)snn_net_layer_size(net, i);
 }
 
 static void score_batch(const snn_net *net, const sim_state *s,
@@ -507,6 +606,8 @@ snn_status snn_simulate(const snn_net *net, const snn_tensor *x,
 {
     memset(res, 0, sizeof *res);
     snn_status st = check_inputs(net, x, y, n, o, err);
+    if (st == SNN_OK)
+        st = sim_codes_check(net, o, err);
     if (st != SNN_OK)
         return st;
     size_t batch = o->batch_size < n ? o->batch_size : n;
@@ -515,22 +616,30 @@ snn_status snn_simulate(const snn_net *net, const snn_tensor *x,
         return snn_error_set(err, SNN_E_NOMEM, "cannot allocate results");
     if (o->record)
         st = sim_record_start(o->record, net, o->steps, err);
+    size_t in_n = snn_shape_numel(&net->input_shape);
     sim_state s;
     if (st == SNN_OK)
-        st = state_init(&s, net, batch ? batch : 1, o, err);
+        st = state_init(&s, net, batch ? batch : 1, o,
+                        sim_input_has_negative(x->data, n * in_n), err);
     if (st != SNN_OK) {
         snn_sim_result_free(res);
         return st;
     }
-    size_t in_n = snn_shape_numel(&net->input_shape);
     for (size_t first = 0; first < n; first += batch) {
         size_t b = n - first < batch ? n - first : batch;
         const float *xb = x->data + first * in_n;
-        if (s.event)
-            event_batch(net, &s, xb, y, first, b, o, res);
-        else
+        if (s.mode != MODE_REFERENCE) {
+            sample_batch(net, &s, xb, y, first, b, o, res);
+            score_batch(net, &s, y, first, b, o->top_k, res);
+        } else if (o->early_stopping || o->reset_every > 1) {
+            for (size_t j = 0; j < b; j++) {
+                reference_batch(net, &s, xb + j * in_n, y, first + j, 1, o, res);
+                score_batch(net, &s, y, first + j, 1, o->top_k, res);
+            }
+        } else {
             reference_batch(net, &s, xb, y, first, b, o, res);
-        score_batch(net, &s, y, first, b, o->top_k, res);
+            score_batch(net, &s, y, first, b, o->top_k, res);
+        }
         if (o->progress)
             o->progress(o->progress_user, res->n, n, res->top1);
         if (o->stop && res->n < n && o->stop(o->progress_user)) {
@@ -544,6 +653,17 @@ snn_status snn_simulate(const snn_net *net, const snn_tensor *x,
     if (st != SNN_OK)
         snn_sim_result_free(res);
     return st;
+}
+
+int snn_spike_code_parse(const char *name)
+{
+    static const char *const names[] = {"temporal_mean_rate", "temporal_pattern",
+                                        "ttfs", "ttfs_dyn_thresh",
+                                        "ttfs_corrective"};
+    for (int i = 0; i < (int)(sizeof names / sizeof *names); i++)
+        if (strcmp(name, names[i]) == 0)
+            return i;
+    return -1;
 }
 
 int snn_sim_engine_parse(const char *name)
