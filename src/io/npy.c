@@ -542,6 +542,7 @@ typedef struct npz_stream {
     zip_int64_t idx;
     zip_file_t *zf;
     uint64_t size, data_start;
+    int stored; /* uncompressed: libzip can seek in it */
     npy_src src;
     char name[SNN_ERROR_MAX / 2];
 } npz_stream;
@@ -555,7 +556,9 @@ static snn_status npz_stream_read(void *h, void *buf, size_t n, snn_error *err)
 static int npz_stream_seek(void *h, uint64_t offset)
 {
     npz_stream *z = h;
-    if (zip_fseek(z->zf, (zip_int64_t)(z->data_start + offset), SEEK_SET) != 0)
+    /* A failed zip_fseek leaves the member unreadable: try stored only. */
+    if (!z->stored ||
+        zip_fseek(z->zf, (zip_int64_t)(z->data_start + offset), SEEK_SET) != 0)
         return 0;
     z->src.left = z->size - z->data_start - offset;
     return 1;
@@ -609,6 +612,10 @@ static snn_status npz_stream_open(npz_stream *z, const char *path,
     if (z->idx < 0)
         return missing_key(z->za, path, key, err);
     snn_status st = member_size(z->za, z->idx, z->name, &z->size, err);
+    zip_stat_t zs;
+    z->stored = st == SNN_OK &&
+                zip_stat_index(z->za, (zip_uint64_t)z->idx, 0, &zs) == 0 &&
+                zs.comp_method == ZIP_CM_STORE;
     if (st == SNN_OK)
         st = npz_stream_restart(z, err);
     if (st == SNN_OK)
