@@ -300,6 +300,11 @@ static void test_dataset_errors(void **state)
                      SNN_E_SHAPE);
     assert_non_null(strstr(err.msg, "2-channel frames"));
     snn_config_free(cfg);
+    cfg = dvs_config("rectified_sum", "eventframe_width", "10");
+    assert_int_equal(snn_dataset_open(&src, cfg, 3, frame_dims, &err),
+                     SNN_E_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "eventframe_width"));
+    snn_config_free(cfg);
     /* label_dict swaps the classes. */
     cfg = dvs_config("rectified_sum", "label_dict", "{'a': 1, 'b': 0}");
     open_dvs(&src, cfg);

@@ -1,7 +1,8 @@
 /*
  * dataset.c - the test set a run is scored on: samples x and one-hot labels
  * y, loaded from the .npz pair the original toolbox uses or from the IDX
- * files MNIST-like datasets ship as, and checked to belong together.
+ * files MNIST-like datasets ship as, and checked to belong together; and
+ * the same two formats as dataset sources (source.h), read row by row.
  */
 #include "snntb/dataset.h"
 

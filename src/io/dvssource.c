@@ -4,7 +4,9 @@
  * recording cut into samples of num_dvs_events_per_sample polarity events
  * (the last sample of a recording takes what is left), each sample one
  * frame (dvsframe.h) of the model's input size, channels first.  The
- * frames of the recording being read are kept; nothing else is.
+ * frames of the recording being read are kept; nothing else is.  The
+ * simulator gets that frame as a constant input; the original's per-step
+ * binary event frames (eventframe_width) are refused, not implemented.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,6 +184,12 @@ static snn_status read_opts(const snn_config *cfg, dvs_source *d, int in_ndim,
         return snn_error_set(err, SNN_E_INVALID, "config [input] "
                              "num_dvs_events_per_sample must be >= 1");
     d->per_sample = (size_t)per;
+    if (snn_config_is_set(cfg, "input", "eventframe_width"))
+        return snn_error_set(err, SNN_E_UNSUPPORTED, "config [input] "
+                             "eventframe_width: the original's per-step "
+                             "binary event frames are not implemented yet; "
+                             "snntb simulates each sample's frame as a "
+                             "constant input (remove the key to run so)");
     return read_chip(cfg, &d->o, err);
 }
 
