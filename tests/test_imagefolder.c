@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "io/image.h"
+#include "io/pyliteral.h"
 #include "snntb/config.h"
 #include "snntb/dataset.h"
 
@@ -152,6 +153,11 @@ static void test_samples_and_labels(void **state)
     tu_load_npy("images/decoded/cat/b.jpg.npy", &want);
     for (size_t i = 0; i < 12 * 10; i++)
         assert_true(x.data[i] == want.data[i * 3] * (float)(1.0 / 255));
+    /* Written as Keras users do: 1./255 is computed as eval would. */
+    read_sample("datagen_kwargs", "{'rescale': 1./255}", 3, 12, 10, 1, &x,
+                &label);
+    for (size_t i = 0; i < 12 * 10; i++)
+        assert_true(x.data[i] == want.data[i * 3] * (float)(1.0 / 255));
     snn_tensor_free(&want);
     snn_tensor_free(&x);
 }
@@ -231,6 +237,30 @@ static void test_featurewise(void **state)
     snn_tensor_free(&x);
 }
 
+/* The arithmetic config values may use, as eval computes it. */
+static void test_literal_arithmetic(void **state)
+{
+    (void)state;
+    py_value *v;
+    char why[128];
+    assert_true(py_literal_parse("1./255", &v, why, sizeof why));
+    assert_int_equal(v->kind, PY_FLOAT);
+    assert_true(v->f == 1.0 / 255);
+    py_value_free(v);
+    assert_true(py_literal_parse("[2 * -3, 7 / 2 * 2]", &v, why, sizeof why));
+    assert_int_equal(v->items[0]->kind, PY_INT);
+    assert_true(v->items[0]->i == -6);
+    assert_string_equal(v->items[0]->text, "-6");
+    assert_true(v->items[1]->kind == PY_FLOAT && v->items[1]->f == 7.0);
+    py_value_free(v);
+    const char *bad[] = {"1/0", "2**3", "4//2", "3 * 'a'"};
+    for (int i = 0; i < 4; i++) {
+        if (py_literal_parse(bad[i], &v, why, sizeof why))
+            fail_msg("'%s' parsed", bad[i]);
+        assert_null(v);
+    }
+}
+
 static void expect_refused(const char *key, const char *value, size_t c,
                            const char *what)
 {
@@ -273,6 +303,7 @@ int main(void)
         cmocka_unit_test(test_samplewise_center),
         cmocka_unit_test(test_featurewise),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_literal_arithmetic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
