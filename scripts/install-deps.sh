@@ -4,7 +4,8 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config zlib1g-dev libhdf5-dev libjansson-dev
       libzip-dev libopenblas-openmp-dev libcmocka-dev dataset-fashion-mnist
-      libprotobuf-c-dev protobuf-c-compiler libonnx-dev libmicrohttpd-dev)
+      libprotobuf-c-dev protobuf-c-compiler libonnx-dev libmicrohttpd-dev
+      libjpeg62-turbo-dev libpng-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -492,7 +492,7 @@ static const bad_value bad_values[] = {
      "config [input] model_lib = 'tensorflow': must be one of keras, lasagne, "
      "caffe, pytorch"},
     {"input", "dataset_format", "csv",
-     "config [input] dataset_format = 'csv': must be one of npz, jpg, aedat, idx"},
+     "config [input] dataset_format = 'csv': must be one of npz, jpg, png, aedat, idx"},
     {"conversion", "maxpool_type", "max",
      "config [conversion] maxpool_type = 'max': must be one of fir_max, "
      "exp_max, avg_max"},

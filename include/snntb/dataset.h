@@ -1,11 +1,15 @@
 /*
  * dataset.h - the samples a run is scored on, and the readers that load
- * them: NumPy .npy/.npz as the original toolbox stores datasets, and IDX
- * (*-ubyte.gz) as MNIST and Fashion-MNIST ship.
+ * them: NumPy .npy/.npz as the original toolbox stores datasets, IDX
+ * (*-ubyte.gz) as MNIST and Fashion-MNIST ship, image folders (JPEG, PNG)
+ * and DVS event recordings (AEDAT).  A run reads its samples batch by
+ * batch through a dataset source (snn_dataset_open), so its memory does
+ * not grow with the number of samples tested.
  */
 #ifndef SNNTB_DATASET_H
 #define SNNTB_DATASET_H
 
+#include "snntb/config.h"
 #include "snntb/status.h"
 #include "snntb/tensor.h"
 
@@ -45,5 +49,30 @@ void snn_dataset_free(snn_dataset *d);
 size_t snn_dataset_size(const snn_dataset *d);
 /* Argmax of row i of y (the first on ties); -1 when i is out of range. */
 int snn_dataset_label(const snn_dataset *d, size_t i);
+
+/* A dataset read sample by sample: [input] dataset_format from
+ * [paths] dataset_path, with the format's options from the config. */
+typedef struct snn_dataset_src snn_dataset_src;
+
+/* in_ndim/in_dims: the model's input (C, H, W) or flat (n), channels
+ * first; image folders are resized to it and DVS frames are made at its
+ * size (npz and idx samples come as stored). */
+snn_status snn_dataset_open(snn_dataset_src **out, const snn_config *cfg,
+                            int in_ndim, const size_t *in_dims,
+                            snn_error *err);
+void snn_dataset_close(snn_dataset_src *s);
+size_t snn_dataset_src_size(const snn_dataset_src *s);
+size_t snn_dataset_src_classes(const snn_dataset_src *s);
+/* The class of sample i (i < size). */
+int snn_dataset_src_label(const snn_dataset_src *s, size_t i);
+/* One sample's shape as read (rank into *ndim, dims). */
+void snn_dataset_src_shape(const snn_dataset_src *s, int *ndim, size_t *dims);
+/* What the source reads, for messages ("<dataset_path>/x_test.npz"). */
+const char *snn_dataset_src_name(const snn_dataset_src *s);
+/* Reads samples idx[0..n) into x, (re)initialized as (n, sample shape),
+ * and, when y is not NULL, their one-hot labels (n, classes). */
+snn_status snn_dataset_src_read(snn_dataset_src *s, const size_t *idx,
+                                size_t n, snn_tensor *x, snn_tensor *y,
+                                snn_error *err);
 
 #endif

@@ -133,6 +133,19 @@ snn_status snn_simulate(const snn_net *net, const snn_tensor *x,
                         const snn_tensor *y, size_t n,
                         const snn_sim_opts *opts, snn_sim_result *res,
                         snn_error *err);
+
+/* Fills x with samples [first, first + n) of a run (net input layout),
+ * for a caller that reads its dataset batch by batch. */
+typedef snn_status (*snn_sim_fetch)(void *user, size_t first, size_t n,
+                                    float *x, snn_error *err);
+
+/* snn_simulate with the samples read by fetch, one batch at a time, so
+ * that only one batch is in memory; y holds the n labels.  Results are
+ * those snn_simulate gives on the same samples. */
+snn_status snn_simulate_fetch(const snn_net *net, snn_sim_fetch fetch,
+                              void *user, const snn_tensor *y, size_t n,
+                              const snn_sim_opts *opts, snn_sim_result *res,
+                              snn_error *err);
 void snn_sim_result_free(snn_sim_result *res);
 
 #endif

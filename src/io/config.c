@@ -73,7 +73,7 @@ typedef struct key_spec {
 
 static const char *const model_libs[] = {"keras", "lasagne", "caffe",
                                          "pytorch", NULL};
-static const char *const dataset_formats[] = {"npz", "jpg", "aedat", "idx",
+static const char *const dataset_formats[] = {"npz", "jpg", "png", "aedat", "idx",
                                               NULL};
 static const char *const frame_gen_methods[] = {
     "signed_sum", "rectified_sum", "rectified_polarity_channels",

@@ -1,13 +1,18 @@
 /*
  * dataset.c - the test set a run is scored on: samples x and one-hot labels
  * y, loaded from the .npz pair the original toolbox uses or from the IDX
- * files MNIST-like datasets ship as, and checked to belong together.
+ * files MNIST-like datasets ship as, and checked to belong together; and
+ * the same two formats as dataset sources (source.h), read row by row.
  */
 #include "snntb/dataset.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "io/rows.h"
+#include "io/source.h"
 
 #define DS_PATH_MAX 4096
 #define IDX_CLASSES 10
@@ -206,4 +211,121 @@ int snn_dataset_label(const snn_dataset *d, size_t i)
         if (row[j] > row[best])
             best = j;
     return (int)best;
+}
+
+/* ---- npz and idx as dataset sources (source.h) ---- */
+
+static snn_status rows_read(void *impl, size_t first, size_t n, float *x,
+                            snn_error *err)
+{
+    return snn_rows_read(impl, first, n, x, err);
+}
+
+static void rows_close(void *impl)
+{
+    snn_rows_close(impl);
+}
+
+/* The argmax of each one-hot row of y as s->labels. */
+static snn_status take_labels(snn_dataset_src *s, const snn_tensor *y,
+                              snn_error *err)
+{
+    snn_dataset d = {{0}, *y};
+    s->labels = malloc((y->dims[0] ? y->dims[0] : 1) * sizeof *s->labels);
+    if (!s->labels)
+        return snn_error_set(err, SNN_E_NOMEM, "cannot keep %zu labels",
+                             y->dims[0]);
+    for (size_t i = 0; i < y->dims[0]; i++)
+        s->labels[i] = snn_dataset_label(&d, i);
+    s->classes = y->dims[1];
+    return SNN_OK;
+}
+
+/* The rows source's shape as the samples' shape; the count must match
+ * the labels'. */
+static snn_status take_rows(snn_dataset_src *s, snn_rows *rows,
+                            const char *ypath, const snn_tensor *y,
+                            snn_error *err)
+{
+    size_t dims[SNN_MAX_DIMS];
+    int ndim = snn_rows_shape(rows, dims);
+    s->impl = rows;
+    s->read = rows_read;
+    s->close = rows_close;
+    s->n = dims[0];
+    s->ndim = ndim - 1;
+    memcpy(s->dims, dims + 1, (size_t)s->ndim * sizeof *dims);
+    if (dims[0] != y->dims[0])
+        return snn_error_set(err, SNN_E_SHAPE,
+                             "%s has %zu samples but %s has %zu labels",
+                             s->name, dims[0], ypath, y->dims[0]);
+    return SNN_OK;
+}
+
+snn_status ds_open_npz(snn_dataset_src *s, const char *dir, snn_error *err)
+{
+    char xpath[DS_PATH_MAX], ypath[DS_PATH_MAX];
+    snn_tensor y = {0};
+    snn_rows *rows = NULL;
+    snn_status st = join(xpath, dir, "x_test.npz", err);
+    if (st == SNN_OK)
+        st = join(ypath, dir, "y_test.npz", err);
+    snprintf(s->name, sizeof s->name, "%s", xpath);
+    if (st == SNN_OK)
+        st = snn_npz_load(ypath, "arr_0", &y, err);
+    if (st == SNN_OK)
+        st = check_one_hot(ypath, &y, err);
+    if (st == SNN_OK)
+        st = take_labels(s, &y, err);
+    if (st == SNN_OK)
+        st = snn_rows_open_npz(&rows, xpath, "arr_0", err);
+    if (st == SNN_OK)
+        st = take_rows(s, rows, ypath, &y, err);
+    snn_tensor_free(&y);
+    return st;
+}
+
+/* IDX images come as bytes: scaled to [0, 1] like load_images. */
+static snn_status idx_images_read(void *impl, size_t first, size_t n,
+                                  float *x, snn_error *err)
+{
+    size_t dims[SNN_MAX_DIMS];
+    snn_rows_shape(impl, dims);
+    snn_status st = snn_rows_read(impl, first, n, x, err);
+    for (size_t i = 0; st == SNN_OK && i < n * dims[1] * dims[2]; i++)
+        x[i] /= 255.0f;
+    return st;
+}
+
+snn_status ds_open_idx(snn_dataset_src *s, const char *dir, snn_error *err)
+{
+    char xpath[DS_PATH_MAX], ypath[DS_PATH_MAX];
+    snn_tensor y = {0};
+    snn_rows *rows = NULL;
+    snn_status st = find_idx(xpath, dir, "t10k-images-idx3-ubyte", err);
+    if (st == SNN_OK)
+        st = find_idx(ypath, dir, "t10k-labels-idx1-ubyte", err);
+    snprintf(s->name, sizeof s->name, "%s", xpath);
+    if (st == SNN_OK)
+        st = load_labels(ypath, &y, err);
+    if (st == SNN_OK)
+        st = take_labels(s, &y, err);
+    if (st == SNN_OK)
+        st = snn_rows_open_idx(&rows, xpath, err);
+    if (st == SNN_OK)
+        st = take_rows(s, rows, ypath, &y, err);
+    size_t dims[SNN_MAX_DIMS];
+    if (st == SNN_OK && snn_rows_shape(rows, dims) != 3)
+        st = snn_error_set(err, SNN_E_SHAPE,
+                           "%s: images have rank %d, expected (N, H, W)",
+                           xpath, snn_rows_shape(rows, dims));
+    if (st == SNN_OK) {
+        s->read = idx_images_read;
+        s->ndim = 3;
+        s->dims[0] = 1;
+        s->dims[1] = dims[1];
+        s->dims[2] = dims[2];
+    }
+    snn_tensor_free(&y);
+    return st;
 }

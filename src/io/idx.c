@@ -9,12 +9,15 @@
 #include "snntb/dataset.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <zlib.h>
 
 #include "io/rawnum.h"
+#include "io/rows.h"
 
 
 typedef struct idx_stream {
@@ -167,4 +170,72 @@ snn_status snn_idx_load(const char *path, snn_tensor *out, snn_error *err)
     snn_status st = idx_read(gz, path, (uint64_t)sb.st_size, out, err);
     gzclose(gz);
     return st;
+}
+
+/* An IDX file read as rows (rows.h); gzseek positions plain and
+ * compressed files alike. */
+typedef struct idx_rows {
+    gzFile gz;
+    long header;
+    char path[4096];
+} idx_rows;
+
+static snn_status idx_rows_read(void *h, void *buf, size_t n, snn_error *err)
+{
+    idx_rows *r = h;
+    return gz_read(r->gz, r->path, buf, n, "data", err);
+}
+
+static int idx_rows_seek(void *h, uint64_t offset)
+{
+    idx_rows *r = h;
+    z_off_t to = (z_off_t)(r->header + (long)offset);
+    return gzseek(r->gz, to, SEEK_SET) == to;
+}
+
+static snn_status idx_rows_restart(void *h, snn_error *err)
+{
+    idx_rows *r = h;
+    if (idx_rows_seek(r, 0))
+        return SNN_OK;
+    return snn_error_set(err, SNN_E_IO, "%s: cannot seek", r->path);
+}
+
+static void idx_rows_close(void *h)
+{
+    idx_rows *r = h;
+    if (r->gz)
+        gzclose(r->gz);
+    free(r);
+}
+
+snn_status snn_rows_open_idx(snn_rows **out, const char *path, snn_error *err)
+{
+    *out = NULL;
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return snn_error_set(err, SNN_E_IO, "%s: cannot open: %s", path,
+                             strerror(errno));
+    idx_rows *r = calloc(1, sizeof *r);
+    if (!r)
+        return snn_error_set(err, SNN_E_NOMEM, "%s: no memory", path);
+    snprintf(r->path, sizeof r->path, "%s", path);
+    r->gz = gzopen(path, "rb");
+    raw_type t;
+    int ndim = 0;
+    size_t dims[SNN_MAX_DIMS];
+    snn_status st = r->gz ? read_header(r->gz, path, &t, &ndim, dims, err)
+                          : snn_error_set(err, SNN_E_IO, "%s: cannot open: %s",
+                                          path, strerror(errno));
+    if (st == SNN_OK)
+        st = check_size(r->gz, path, (uint64_t)sb.st_size, &t, ndim, dims,
+                        err);
+    if (st != SNN_OK) {
+        idx_rows_close(r);
+        return st;
+    }
+    r->header = 4 + 4L * ndim;
+    rows_stream s = {r, r->path, t, idx_rows_read, idx_rows_seek,
+                     idx_rows_restart, idx_rows_close};
+    return rows_new(out, &s, ndim, dims, err);
 }

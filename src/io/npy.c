@@ -19,6 +19,7 @@
 #include <zip.h>
 
 #include "io/rawnum.h"
+#include "io/rows.h"
 
 /* numpy itself refuses headers over 10000 bytes unless told otherwise;
  * this leaves room for that option while bounding the allocation. */
@@ -532,4 +533,119 @@ static snn_status npy_read(npy_src *s, snn_tensor *out, snn_error *err)
     if (st != SNN_OK)
         snn_tensor_free(out);
     return st;
+}
+
+/* An .npz member read as rows (rows.h).  The zip member is reopened to
+ * restart; a stored (uncompressed) member also seeks. */
+typedef struct npz_stream {
+    zip_t *za;
+    zip_int64_t idx;
+    zip_file_t *zf;
+    uint64_t size, data_start;
+    int stored; /* uncompressed: libzip can seek in it */
+    npy_src src;
+    char name[SNN_ERROR_MAX / 2];
+} npz_stream;
+
+static snn_status npz_stream_read(void *h, void *buf, size_t n, snn_error *err)
+{
+    npz_stream *z = h;
+    return src_read(&z->src, buf, n, "array data", err);
+}
+
+static int npz_stream_seek(void *h, uint64_t offset)
+{
+    npz_stream *z = h;
+    /* A failed zip_fseek leaves the member unreadable: try stored only. */
+    if (!z->stored ||
+        zip_fseek(z->zf, (zip_int64_t)(z->data_start + offset), SEEK_SET) != 0)
+        return 0;
+    z->src.left = z->size - z->data_start - offset;
+    return 1;
+}
+
+/* Opens the member and positions it at the array data. */
+static snn_status npz_stream_restart(void *h, snn_error *err)
+{
+    npz_stream *z = h;
+    if (z->zf)
+        zip_fclose(z->zf);
+    z->zf = zip_fopen_index(z->za, (zip_uint64_t)z->idx, 0);
+    if (!z->zf)
+        return snn_error_set(err, SNN_E_UNSUPPORTED, "%s: cannot open: %s",
+                             z->name, zip_strerror(z->za));
+    npy_src s = {z->name, z->size, z->zf, member_read, member_strerror};
+    z->src = s;
+    unsigned char skip[RAW_CHUNK];
+    uint64_t left = z->data_start;
+    snn_status st = SNN_OK;
+    while (st == SNN_OK && left > 0) {
+        size_t k = left < sizeof skip ? (size_t)left : sizeof skip;
+        st = src_read(&z->src, skip, k, "header", err);
+        left -= k;
+    }
+    return st;
+}
+
+static void npz_stream_close(void *h)
+{
+    npz_stream *z = h;
+    if (z->zf)
+        zip_fclose(z->zf);
+    zip_discard(z->za);
+    free(z);
+}
+
+static snn_status npz_stream_open(npz_stream *z, const char *path,
+                                  const char *key, npy_header *h,
+                                  snn_error *err)
+{
+    char member[256];
+    if ((size_t)snprintf(member, sizeof member, "%s.npy", key) >= sizeof member)
+        return snn_error_set(err, SNN_E_INVALID, "%s: key too long", path);
+    int code = 0;
+    z->za = zip_open(path, ZIP_RDONLY, &code);
+    if (!z->za)
+        return zip_open_error(path, code, err);
+    snprintf(z->name, sizeof z->name, "%s:%s", path, member);
+    z->idx = zip_name_locate(z->za, member, 0);
+    if (z->idx < 0)
+        return missing_key(z->za, path, key, err);
+    snn_status st = member_size(z->za, z->idx, z->name, &z->size, err);
+    zip_stat_t zs;
+    z->stored = st == SNN_OK &&
+                zip_stat_index(z->za, (zip_uint64_t)z->idx, 0, &zs) == 0 &&
+                zs.comp_method == ZIP_CM_STORE;
+    if (st == SNN_OK)
+        st = npz_stream_restart(z, err);
+    if (st == SNN_OK)
+        st = read_header(&z->src, h, err);
+    if (st == SNN_OK)
+        st = check_data_size(&z->src, h, err);
+    z->data_start = z->size - z->src.left;
+    return st;
+}
+
+snn_status snn_rows_open_npz(snn_rows **out, const char *path, const char *key,
+                             snn_error *err)
+{
+    *out = NULL;
+    npz_stream *z = calloc(1, sizeof *z);
+    if (!z)
+        return snn_error_set(err, SNN_E_NOMEM, "%s: no memory", path);
+    npy_header h;
+    memset(&h, 0, sizeof h);
+    snn_status st = npz_stream_open(z, path, key, &h, err);
+    if (st == SNN_OK && h.fortran && h.ndim > 1)
+        st = snn_error_set(err, SNN_E_UNSUPPORTED,
+                           "%s: Fortran-ordered array cannot be read in "
+                           "batches; save it in C order (np.ascontiguousarray)",
+                           z->name);
+    if (st != SNN_OK) {
+        npz_stream_close(z);
+        return st;
+    }
+    rows_stream s = {z, z->name, h.type, npz_stream_read, npz_stream_seek,
+                     npz_stream_restart, npz_stream_close};
+    return rows_new(out, &s, h.ndim, h.dims, err);
 }

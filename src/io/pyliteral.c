@@ -529,6 +529,63 @@ static py_value *parse_signed(reader *r)
     return v;
 }
 
+/* `a * b` or `a / b` of two numbers (left to right, as eval does), so
+ * that configs may write {'rescale': 1./255}: computed in double (an
+ * int * int stays an int) like Python; the text is the result. */
+static py_value *apply_op(reader *r, py_value *a, char op, py_value *b)
+{
+    int ints = a->kind == PY_INT && b->kind == PY_INT && op == '*';
+    double x = a->kind == PY_INT ? (double)a->i : a->f;
+    double y = b->kind == PY_INT ? (double)b->i : b->f;
+    long long product = 0;
+    int overflow = ints && __builtin_mul_overflow(a->i, b->i, &product);
+    py_value_free(b);
+    if ((op == '/' && y == 0) || overflow) {
+        py_value_free(a);
+        return fail(r, overflow ? "integer product does not fit in 64 bits"
+                                : "division by zero");
+    }
+    char text[64];
+    a->kind = ints ? PY_INT : PY_FLOAT;
+    a->i = product;
+    a->f = op == '*' ? x * y : x / y;
+    if (ints)
+        snprintf(text, sizeof text, "%lld", product);
+    else
+        snprintf(text, sizeof text, "%.17g", a->f);
+    free(a->text);
+    a->text = strdup(text);
+    a->len = a->text ? strlen(a->text) : 0;
+    if (!a->text) {
+        py_value_free(a);
+        return fail(r, "out of memory");
+    }
+    return a;
+}
+
+/* A number, or numbers joined by * and / (not //). */
+static py_value *parse_arith(reader *r, py_value *v)
+{
+    char op;
+    while (v && (v->kind == PY_INT || v->kind == PY_FLOAT) &&
+           ((op = peek(r)) == '*' || op == '/') &&
+           r->s[r->pos + 1] != op) {
+        r->pos++;
+        char c = peek(r);
+        const char *s = r->s + r->pos;
+        py_value *b = c == '-' || c == '+' ? parse_signed(r)
+                      : is_digit(c) || (c == '.' && is_digit(s[1]))
+                          ? parse_number(r, 0)
+                          : fail(r, "expected a number after '%c'", op);
+        if (!b) {
+            py_value_free(v);
+            return NULL;
+        }
+        v = apply_op(r, v, op, b);
+    }
+    return v;
+}
+
 static py_value *parse_name(reader *r)
 {
     const char *s = r->s + r->pos;
@@ -690,9 +747,9 @@ static py_value *parse_expr(reader *r)
     else if (c == '{')
         v = parse_brace(r);
     else if (c == '-' || c == '+')
-        v = parse_signed(r);
+        v = parse_arith(r, parse_signed(r));
     else if (is_digit(c) || (c == '.' && is_digit(s[1])))
-        v = parse_number(r, 0);
+        v = parse_arith(r, parse_number(r, 0));
     else if (is_ident_start(c))
         v = parse_name(r);
     else if (c == '\0')

@@ -54,11 +54,16 @@ typedef struct run_settings {
 } run_settings;
 
 typedef struct run_ctx {
+    const snn_config *cfg;
     const snn_log *log;
     const snn_run_hooks *hooks;
     run_settings s;
     snn_graph graph;
-    snn_dataset data;
+    snn_dataset_src *data; /* read batch by batch */
+    size_t n;              /* samples tested */
+    size_t *order;         /* their indices in data, in test order */
+    snn_tensor xb;         /* the batch being read */
+    snn_tensor y;          /* one-hot labels of the tested samples */
     snn_net net;
     snn_report *report; /* NULL unless plot_vars or log_vars ask */
 } run_ctx;
@@ -121,16 +126,13 @@ static int records_activity(const snn_config *cfg)
            strcmp(sim, "INI") == 0;
 }
 
-static snn_status check_implemented(const snn_config *cfg, const snn_log *log,
-                                    snn_error *err)
+/* log_vars and plot_vars come from the built-in simulator's recording:
+ * asked of an exported run, they would silently stay empty. */
+static snn_status check_outputs(const snn_config *cfg, const snn_log *log,
+                                snn_error *err)
 {
     int nonempty = 0;
-    snn_status st = check_nonempty_list(cfg, "simulation",
-                                        "sample_idxs_to_test", &nonempty, err);
-    if (st == SNN_OK && nonempty)
-        return snn_error_set(err, SNN_E_UNSUPPORTED,
-                             "config [simulation] sample_idxs_to_test is not "
-                             "implemented yet: use num_to_test");
+    snn_status st = SNN_OK;
     const char *outputs[] = {"log_vars", "plot_vars"};
     for (int i = 0; st == SNN_OK && i < 2; i++) {
         st = check_nonempty_list(cfg, "output", outputs[i], &nonempty, err);
@@ -245,7 +247,7 @@ static snn_status read_settings(const snn_config *cfg, const snn_log *log,
     char reset[64];
     snn_status st = check_simulator(cfg, s, err);
     if (st == SNN_OK)
-        st = check_implemented(cfg, log, err);
+        st = check_outputs(cfg, log, err);
     if (st == SNN_OK)
         st = snn_config_get_path(cfg, "paths", "path_wd", s->path_wd,
                                  sizeof s->path_wd, err);
@@ -306,53 +308,115 @@ static void progress(const run_ctx *c, const char *label, size_t done,
         c->hooks->progress(c->hooks->user, label, done, total, correct);
 }
 
-static snn_status load_dataset(run_ctx *c, snn_error *err)
+/* Reads the tested samples at positions [first, first + n) into x (fitted
+ * to the model's input) and, when y is not NULL, their labels. */
+static snn_status read_tested(run_ctx *c, size_t first, size_t n,
+                              snn_tensor *x, snn_tensor *y, snn_error *err)
 {
-    const run_settings *s = &c->s;
-    snn_status st;
-    if (!s->dataset_path[0])
-        return snn_error_set(err, SNN_E_INVALID,
-                             "config [paths] dataset_path is not set");
-    if (strcmp(s->dataset_format, "npz") == 0)
-        st = snn_dataset_load_npz(&c->data, s->dataset_path, err);
-    else if (strcmp(s->dataset_format, "idx") == 0)
-        st = snn_dataset_load_idx(&c->data, s->dataset_path, err);
-    else
-        return snn_error_set(err, SNN_E_UNSUPPORTED,
-                             "config [input] dataset_format = %s is not "
-                             "supported yet (use npz or idx)",
-                             s->dataset_format);
-    if (st != SNN_OK)
-        return st;
-    char what[PATH_MAX_LEN + 32];
-    snprintf(what, sizeof what, "%s/%s", s->dataset_path,
-             strcmp(s->dataset_format, "npz") == 0 ? "x_test.npz"
-                                                   : "t10k-images-idx3-ubyte");
-    return snn_dataset_fit(&c->data.x, &c->graph.layers[0].shape, what, err);
+    snn_status st = snn_dataset_src_read(c->data, c->order + first, n, x, y,
+                                         err);
+    if (st == SNN_OK)
+        st = snn_dataset_fit(x, &c->graph.layers[0].shape,
+                             snn_dataset_src_name(c->data), err);
+    return st;
 }
 
-/* num_to_test larger than the dataset runs the whole dataset, with a
- * warning, as a user asking for "all of it" would expect. */
-static size_t samples_to_test(const run_ctx *c)
+/* Opens the dataset and checks that its first sample fits the model. */
+static snn_status open_dataset(run_ctx *c, snn_error *err)
 {
-    size_t have = snn_dataset_size(&c->data);
-    if (c->s.num_to_test <= have)
-        return c->s.num_to_test;
-    snn_warn(c->log, "num_to_test = %zu but the dataset has %zu samples: "
-             "testing all %zu", c->s.num_to_test, have, have);
-    return have;
+    const snn_shape *in = &c->graph.layers[0].shape;
+    snn_status st = snn_dataset_open(&c->data, c->cfg, in->ndim, in->dims,
+                                     err);
+    size_t first = 0;
+    if (st == SNN_OK)
+        st = snn_dataset_src_read(c->data, &first, 1, &c->xb, NULL, err);
+    if (st == SNN_OK)
+        st = snn_dataset_fit(&c->xb, in, snn_dataset_src_name(c->data), err);
+    return st;
+}
+
+/* [simulation] sample_idxs_to_test, when it lists any, in its order. */
+static snn_status listed_samples(run_ctx *c, snn_error *err)
+{
+    char **items = NULL;
+    snn_status st = snn_config_get_list(c->cfg, "simulation",
+                                        "sample_idxs_to_test", &items, err);
+    size_t k = 0, have = snn_dataset_src_size(c->data);
+    while (st == SNN_OK && items[k])
+        k++;
+    c->order = st == SNN_OK && k ? malloc(k * sizeof *c->order) : NULL;
+    if (k && !c->order)
+        st = snn_error_set(err, SNN_E_NOMEM, "cannot list the samples");
+    for (size_t i = 0; st == SNN_OK && c->order && i < k; i++) {
+        char *end;
+        long v = strtol(items[i], &end, 10);
+        if (*end || v < 0 || (size_t)v >= have)
+            st = snn_error_set(err, SNN_E_INVALID,
+                               "config [simulation] sample_idxs_to_test: "
+                               "index %s is out of range (the dataset %s has "
+                               "%zu samples, 0..%zu)", items[i],
+                               snn_dataset_src_name(c->data), have, have - 1);
+        else
+            c->order[i] = (size_t)v;
+    }
+    c->n = c->order ? k : 0;
+    snn_strlist_free(items);
+    return st;
+}
+
+/* The samples a run tests: sample_idxs_to_test, or the first num_to_test
+ * (all of them, with a warning, when num_to_test exceeds the dataset, as a
+ * user asking for "all of it" would expect); and their labels. */
+static snn_status choose_samples(run_ctx *c, snn_error *err)
+{
+    size_t have = snn_dataset_src_size(c->data);
+    snn_status st = listed_samples(c, err);
+    if (st == SNN_OK && !c->order) {
+        c->n = c->s.num_to_test;
+        if (c->n > have) {
+            snn_warn(c->log, "num_to_test = %zu but the dataset has %zu "
+                     "samples: testing all %zu", c->n, have, have);
+            c->n = have;
+        }
+        c->order = malloc(c->n * sizeof *c->order);
+        if (!c->order)
+            return snn_error_set(err, SNN_E_NOMEM, "cannot list the samples");
+        for (size_t i = 0; i < c->n; i++)
+            c->order[i] = i;
+    }
+    size_t dims[2] = {c->n, snn_dataset_src_classes(c->data)};
+    if (st == SNN_OK)
+        st = snn_tensor_init(&c->y, 2, dims, err);
+    for (size_t i = 0; st == SNN_OK && i < c->n; i++)
+        c->y.data[i * dims[1] +
+                  (size_t)snn_dataset_src_label(c->data, c->order[i])] = 1.0f;
+    return st;
 }
 
 static snn_status evaluate_ann(run_ctx *c, size_t n, snn_results *res,
                                snn_error *err)
 {
-    snn_score score;
+    snn_score score = {0}, part;
+    snn_tensor yb = {0};
+    snn_status st = SNN_OK;
     progress(c, "ANN", 0, n, 0);
-    snn_status st = snn_ann_score(&c->graph, &c->data.x, &c->data.y, n,
-                                  c->s.batch_size, c->s.top_k, &score, err);
+    for (size_t first = 0; st == SNN_OK && first < n;
+         first += c->s.batch_size) {
+        size_t b = n - first < c->s.batch_size ? n - first : c->s.batch_size;
+        st = read_tested(c, first, b, &c->xb, &yb, err);
+        if (st == SNN_OK)
+            st = snn_ann_score(&c->graph, &c->xb, &yb, b, b, c->s.top_k,
+                               &part, err);
+        if (st == SNN_OK) {
+            score.n += part.n;
+            score.top1 += part.top1;
+            score.topk += part.topk;
+            progress(c, "ANN", score.n, n, score.top1);
+        }
+    }
+    snn_tensor_free(&yb);
     if (st != SNN_OK)
         return st;
-    progress(c, "ANN", score.n, n, score.top1);
     res->ann_evaluated = 1;
     res->ann_top1 = (double)score.top1 / (double)score.n;
     res->ann_topk = (double)score.topk / (double)score.n;
@@ -391,7 +455,7 @@ static snn_status load_normset(run_ctx *c, snn_tensor *xnorm, char *path,
             st = snn_dataset_fit(xnorm, &c->graph.layers[0].shape, path, err);
         return st;
     }
-    size_t take = snn_dataset_size(&c->data);
+    size_t take = snn_dataset_src_size(c->data);
     if (take > NORMSET_MAX)
         take = NORMSET_MAX;
     snn_warn(c->log, "%s not found: normalizing on the first %zu test samples",
@@ -400,9 +464,16 @@ static snn_status load_normset(run_ctx *c, snn_tensor *xnorm, char *path,
     int w = snprintf(path, n, "%s#test[:%zu]", dir, take);
     if (w < 0 || (size_t)w >= n)
         return snn_error_set(err, SNN_E_INVALID, "path too long: %s", dir);
-    st = snn_tensor_copy(xnorm, &c->data.x, err);
+    size_t *first = malloc(take * sizeof *first);
+    if (!first)
+        return snn_error_set(err, SNN_E_NOMEM, "cannot list the samples");
+    for (size_t i = 0; i < take; i++)
+        first[i] = i;
+    st = snn_dataset_src_read(c->data, first, take, xnorm, NULL, err);
+    free(first);
     if (st == SNN_OK)
-        keep_first(xnorm, take);
+        st = snn_dataset_fit(xnorm, &c->graph.layers[0].shape,
+                             snn_dataset_src_name(c->data), err);
     return st;
 }
 
@@ -507,6 +578,17 @@ static snn_status check_stop(const run_ctx *c, const char *next,
                          next);
 }
 
+/* The simulator's batches, read as it asks for them. */
+static snn_status sim_fetch(void *user, size_t first, size_t n, float *x,
+                            snn_error *err)
+{
+    run_ctx *c = user;
+    snn_status st = read_tested(c, first, n, &c->xb, NULL, err);
+    if (st == SNN_OK)
+        memcpy(x, c->xb.data, snn_tensor_numel(&c->xb) * sizeof *x);
+    return st;
+}
+
 /* Fold, normalize and convert: the graph becomes c->net. */
 static snn_status convert_net(run_ctx *c, snn_error *err)
 {
@@ -580,11 +662,11 @@ static snn_status simulate(run_ctx *c, size_t n, snn_results *res,
                  "engine does not run it)", slow);
     progress(c, "SNN", 0, n, 0);
     double t0 = snn_now_seconds();
-    st = snn_simulate(&c->net, &c->data.x, &c->data.y, n, &so, &sr, err);
+    st = snn_simulate_fetch(&c->net, sim_fetch, c, &c->y, n, &so, &sr, err);
     if (st != SNN_OK)
         return st;
     if (c->report &&
-        (st = snn_report_take_sim(c->report, &sr, &c->data.y, err)) != SNN_OK) {
+        (st = snn_report_take_sim(c->report, &sr, &c->y, err)) != SNN_OK) {
         snn_sim_result_free(&sr);
         return st;
     }
@@ -617,6 +699,46 @@ static snn_status check_exportable(const snn_net *net, const char *target,
     return SNN_OK;
 }
 
+/* The exported samples are all in one file: read them all. */
+static snn_status export_for_simulator(run_ctx *c, snn_error *err)
+{
+    snn_tensor x = {0};
+    snn_status st = read_tested(c, 0, c->n, &x, NULL, err);
+    if (st == SNN_OK)
+        st = snn_export_for_simulator(&c->net, c->s.simulator,
+                                      &c->s.export_opts, c->s.log_dir, &x,
+                                      &c->y, c->n, c->log, err);
+    snn_tensor_free(&x);
+    return st;
+}
+
+/* The report needs the samples it recorded in detail: the first ones. */
+static snn_status write_report(run_ctx *c, const snn_results *res,
+                               snn_error *err)
+{
+    size_t k = c->n < SNN_REPORT_MAX_SAMPLES ? c->n : SNN_REPORT_MAX_SAMPLES;
+    snn_tensor x = {0};
+    snn_status st = c->data && k ? read_tested(c, 0, k, &x, NULL, err)
+                                 : SNN_OK;
+    if (st == SNN_OK)
+        st = snn_report_write(c->report, c->cfg, &c->graph, &c->net, &x, res,
+                              c->s.log_dir, err);
+    snn_tensor_free(&x);
+    return st;
+}
+
+static void run_ctx_free(run_ctx *c)
+{
+    snn_report_free(c->report);
+    snn_net_free(&c->net);
+    snn_dataset_close(c->data);
+    free(c->order);
+    snn_tensor_free(&c->xb);
+    snn_tensor_free(&c->y);
+    snn_graph_free(&c->graph);
+    free(c);
+}
+
 static snn_status run_stages(run_ctx *c, snn_results *res, snn_error *err)
 {
     const run_settings *s = &c->s;
@@ -624,10 +746,12 @@ static snn_status run_stages(run_ctx *c, snn_results *res, snn_error *err)
                                    &c->graph, err);
     if (st != SNN_OK)
         return st;
-    st = load_dataset(c, err);
+    st = open_dataset(c, err);
+    if (st == SNN_OK)
+        st = choose_samples(c, err);
     if (st != SNN_OK)
         return st;
-    size_t n = samples_to_test(c);
+    size_t n = c->n;
     res->num_samples = n;
     if ((st = check_stop(c, "the ANN test", err)) != SNN_OK)
         return st;
@@ -647,10 +771,7 @@ static snn_status run_stages(run_ctx *c, snn_results *res, snn_error *err)
         (st = check_exportable(&c->net, s->simulator, err)) != SNN_OK)
         return st;
     if (strcmp(s->simulator, "INI") != 0)
-        return snn_export_for_simulator(&c->net, s->simulator,
-                                        &s->export_opts, s->log_dir,
-                                        &c->data.x, &c->data.y, n, c->log,
-                                        err);
+        return export_for_simulator(c, err);
     return simulate(c, n, res, err);
 }
 
@@ -661,6 +782,7 @@ snn_status snn_run_convert(const snn_config *cfg, const snn_log *log,
     run_ctx *c = calloc(1, sizeof *c);
     if (!c)
         return snn_error_set(err, SNN_E_NOMEM, "cannot allocate a run");
+    c->cfg = cfg;
     c->log = log;
     snn_graph_init(&c->graph);
     snn_status st = read_settings(cfg, log, &c->s, err);
@@ -671,7 +793,7 @@ snn_status snn_run_convert(const snn_config *cfg, const snn_log *log,
         st = snn_model_load(c->s.path_wd, c->s.filename_ann, c->s.model_lib,
                             &c->graph, err);
     if (st == SNN_OK)
-        st = load_dataset(c, err);
+        st = open_dataset(c, err);
     if (st == SNN_OK)
         st = convert_net(c, err);
     if (st == SNN_OK)
@@ -680,10 +802,7 @@ snn_status snn_run_convert(const snn_config *cfg, const snn_log *log,
         *net = c->net;
         memset(&c->net, 0, sizeof c->net);
     }
-    snn_net_free(&c->net);
-    snn_dataset_free(&c->data);
-    snn_graph_free(&c->graph);
-    free(c);
+    run_ctx_free(c);
     return st;
 }
 
@@ -696,6 +815,7 @@ snn_status snn_run(const snn_config *cfg, const snn_log *log,
     run_ctx *c = calloc(1, sizeof *c);
     if (!c)
         return snn_error_set(err, SNN_E_NOMEM, "cannot allocate a run");
+    c->cfg = cfg;
     c->log = log;
     c->hooks = hooks;
     snn_graph_init(&c->graph);
@@ -713,12 +833,7 @@ snn_status snn_run(const snn_config *cfg, const snn_log *log,
     if (st == SNN_OK)
         st = snn_results_write(c->s.log_dir, res, err);
     if (st == SNN_OK && c->report)
-        st = snn_report_write(c->report, cfg, &c->graph, &c->net, &c->data.x,
-                              res, c->s.log_dir, err);
-    snn_report_free(c->report);
-    snn_net_free(&c->net);
-    snn_dataset_free(&c->data);
-    snn_graph_free(&c->graph);
-    free(c);
+        st = write_report(c, res, err);
+    run_ctx_free(c);
     return st;
 }

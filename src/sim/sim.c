@@ -578,18 +578,19 @@ static snn_status check_inputs(const snn_net *net, const snn_tensor *x,
         return snn_error_set(err, SNN_E_INVALID, "the spiking net is empty");
     size_t in_n = snn_shape_numel(&net->input_shape);
     size_t n_out = snn_net_layer_size(net, net->n_layers - 1);
-    if (x->ndim < 1 || snn_tensor_numel(x) != x->dims[0] * in_n)
+    if (x && (x->ndim < 1 || snn_tensor_numel(x) != x->dims[0] * in_n))
         return snn_error_set(err, SNN_E_SHAPE,
                              "samples do not fit the net's input of %zu "
                              "values", in_n);
-    if (y->ndim != 2 || y->dims[0] != x->dims[0] || y->dims[1] != n_out)
+    size_t have = x ? x->dims[0] : y->dims[0];
+    if (y->ndim != 2 || y->dims[0] != have || y->dims[1] != n_out)
         return snn_error_set(err, SNN_E_SHAPE,
-                             "labels must be one-hot (%zu, %zu)", x->dims[0],
+                             "labels must be one-hot (%zu, %zu)", have,
                              n_out);
-    if (n > x->dims[0])
+    if (n > have)
         return snn_error_set(err, SNN_E_INVALID,
                              "asked for %zu samples, the dataset has %zu", n,
-                             x->dims[0]);
+                             have);
     if (o->steps < 1 || o->batch_size < 1 || o->top_k < 1)
         return snn_error_set(err, SNN_E_INVALID,
                              "steps, batch size and top-k must be >= 1");
@@ -599,10 +600,35 @@ static snn_status check_inputs(const snn_net *net, const snn_tensor *x,
     return SNN_OK;
 }
 
-snn_status snn_simulate(const snn_net *net, const snn_tensor *x,
-                        const snn_tensor *y, size_t n,
-                        const snn_sim_opts *o, snn_sim_result *res,
-                        snn_error *err)
+/* Whether any of the n samples fetch gives is negative: Poisson input
+ * then needs the reference engine, and streamed samples are only known
+ * by reading them. */
+static snn_status fetched_negative(snn_sim_fetch fetch, void *user, size_t n,
+                                   size_t batch, size_t in_n, int *negative,
+                                   snn_error *err)
+{
+    batch = batch ? batch : 1;
+    float *buf = malloc(batch * in_n * sizeof *buf);
+    if (!buf)
+        return snn_error_set(err, SNN_E_NOMEM, "cannot allocate a batch");
+    snn_status st = SNN_OK;
+    *negative = 0;
+    for (size_t first = 0; st == SNN_OK && !*negative && first < n;
+         first += batch) {
+        size_t b = n - first < batch ? n - first : batch;
+        if ((st = fetch(user, first, b, buf, err)) == SNN_OK)
+            *negative = sim_input_has_negative(buf, b * in_n);
+    }
+    free(buf);
+    return st;
+}
+
+/* Samples from x, or (x NULL) from fetch into a batch buffer. */
+static snn_status simulate(const snn_net *net, const snn_tensor *x,
+                           snn_sim_fetch fetch, void *user,
+                           const snn_tensor *y, size_t n,
+                           const snn_sim_opts *o, snn_sim_result *res,
+                           snn_error *err)
 {
     memset(res, 0, sizeof *res);
     snn_status st = check_inputs(net, x, y, n, o, err);
@@ -617,17 +643,25 @@ snn_status snn_simulate(const snn_net *net, const snn_tensor *x,
     if (o->record)
         st = sim_record_start(o->record, net, o->steps, err);
     size_t in_n = snn_shape_numel(&net->input_shape);
+    int negative = 0;
+    if (st == SNN_OK && sim_input_poisson(o))
+        st = x ? (negative = sim_input_has_negative(x->data, n * in_n), SNN_OK)
+               : fetched_negative(fetch, user, n, batch, in_n, &negative, err);
     sim_state s;
     if (st == SNN_OK)
-        st = state_init(&s, net, batch ? batch : 1, o,
-                        sim_input_has_negative(x->data, n * in_n), err);
+        st = state_init(&s, net, batch ? batch : 1, o, negative, err);
     if (st != SNN_OK) {
         snn_sim_result_free(res);
         return st;
     }
-    for (size_t first = 0; first < n; first += batch) {
+    float *buf = x ? NULL : malloc((batch ? batch : 1) * in_n * sizeof *buf);
+    if (!x && !buf)
+        st = snn_error_set(err, SNN_E_NOMEM, "cannot allocate a batch");
+    for (size_t first = 0; st == SNN_OK && first < n; first += batch) {
         size_t b = n - first < batch ? n - first : batch;
-        const float *xb = x->data + first * in_n;
+        const float *xb = x ? x->data + first * in_n : buf;
+        if (!x && (st = fetch(user, first, b, buf, err)) != SNN_OK)
+            break;
         if (s.mode != MODE_REFERENCE) {
             sample_batch(net, &s, xb, y, first, b, o, res);
             score_batch(net, &s, y, first, b, o->top_k, res);
@@ -648,6 +682,7 @@ snn_status snn_simulate(const snn_net *net, const snn_tensor *x,
             break;
         }
     }
+    free(buf);
     record_finish(&s, o);
     state_free(&s);
     if (st != SNN_OK)
@@ -664,6 +699,22 @@ int snn_spike_code_parse(const char *name)
         if (strcmp(name, names[i]) == 0)
             return i;
     return -1;
+}
+
+snn_status snn_simulate(const snn_net *net, const snn_tensor *x,
+                        const snn_tensor *y, size_t n,
+                        const snn_sim_opts *o, snn_sim_result *res,
+                        snn_error *err)
+{
+    return simulate(net, x, NULL, NULL, y, n, o, res, err);
+}
+
+snn_status snn_simulate_fetch(const snn_net *net, snn_sim_fetch fetch,
+                              void *user, const snn_tensor *y, size_t n,
+                              const snn_sim_opts *o, snn_sim_result *res,
+                              snn_error *err)
+{
+    return simulate(net, NULL, fetch, user, y, n, o, res, err);
 }
 
 int snn_sim_engine_parse(const char *name)
