@@ -58,7 +58,9 @@ typedef enum value_range {
     R_ANY,
     R_POSITIVE,
     R_AT_LEAST_1,
-    R_PERCENT
+    R_PERCENT,
+    R_NON_NEGATIVE,
+    R_UNIT          /* [0, 1] */
 } value_range;
 
 typedef struct key_spec {
@@ -147,6 +149,8 @@ static const key_spec known_keys[] = {
     {"normalization", "diff_to_max_rate", "200", V_FLOAT, R_ANY, NULL, 0},
     {"normalization", "diff_to_min_rate", "100", V_FLOAT, R_ANY, NULL, 0},
     {"normalization", "timestep_fraction", "10", V_INT, R_AT_LEAST_1, NULL, 0},
+    /* Low-latency conversion, beyond the original (docs/lowlatency.md). */
+    {"normalization", "channelwise", "False", V_BOOL, R_ANY, NULL, 0},
 
     {"conversion", "softmax_to_relu", "False", V_BOOL, R_ANY, NULL, 0},
     {"conversion", "max2avg_pool", "False", V_BOOL, R_ANY, NULL, 0},
@@ -154,6 +158,10 @@ static const key_spec known_keys[] = {
     {"conversion", "spike_code", "temporal_mean_rate", V_CHOICE, R_ANY,
      spike_codes, 0},
     {"conversion", "num_bits", "32", V_INT, R_AT_LEAST_1, NULL, 0},
+    /* Low-latency conversion, beyond the original (docs/lowlatency.md). */
+    {"conversion", "v_init", "0", V_FLOAT, R_UNIT, NULL, 0},
+    {"conversion", "bias_calibration_samples", "0", V_INT, R_NON_NEGATIVE,
+     NULL, 0},
 
     {"simulation", "simulator", "INI", V_CHOICE, R_ANY, simulators, 0},
     {"simulation", "duration", "200", V_INT, R_AT_LEAST_1, NULL, 0},
@@ -604,6 +612,12 @@ static int in_range(value_range range, double v, const char **rule)
     case R_PERCENT:
         *rule = "must be in (0, 100]";
         return v > 0 && v <= 100;
+    case R_NON_NEGATIVE:
+        *rule = "must be >= 0";
+        return v >= 0;
+    case R_UNIT:
+        *rule = "must be in [0, 1]";
+        return v >= 0 && v <= 1;
     }
     return 0;
 }

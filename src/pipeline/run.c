@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/fsutil.h"
+#include "pipeline/calibrate.h"
 #include "pipeline/dataset_fit.h"
 #include "pipeline/scalecache.h"
 #include "snntb/ann.h"
@@ -37,6 +38,10 @@ typedef struct run_settings {
     double duration, dt, v_thresh;
     snn_reset reset;
     int softmax_to_relu;
+    /* Low-latency conversion (docs/lowlatency.md). */
+    double v_init;      /* fraction of v_thresh */
+    int channelwise;
+    size_t calibration_samples;
     snn_sim_engine engine;
     char simulator[64];
     snn_export_opts export_opts; /* simulators other than INI */
@@ -223,6 +228,14 @@ static snn_status read_settings(const snn_config *cfg, const snn_log *log,
     s->v_thresh = snn_config_get_float(cfg, "cell", "v_thresh");
     s->reset = reset_mode(reset);
     s->softmax_to_relu = snn_config_get_bool(cfg, "conversion", "softmax_to_relu");
+    s->v_init = snn_config_get_float(cfg, "conversion", "v_init");
+    s->channelwise = snn_config_get_bool(cfg, "normalization", "channelwise");
+    s->calibration_samples = (size_t)snn_config_get_int(
+        cfg, "conversion", "bias_calibration_samples");
+    if (s->channelwise && !s->normalize)
+        return snn_error_set(err, SNN_E_INVALID,
+                             "config [normalization] channelwise = True "
+                             "needs [tools] normalize = True");
     /* The schema allows only the names snn_sim_engine_parse knows. */
     s->engine = (snn_sim_engine)snn_sim_engine_parse(
         snn_config_get(cfg, "simulation", "engine"));
@@ -342,7 +355,8 @@ static snn_status normalize(run_ctx *c, snn_error *err)
     snn_tensor xnorm = {0};
     snn_scales scales = {0};
     snn_status st = load_normset(c, &xnorm, norm_path, sizeof norm_path, err);
-    snn_scale_key key = {&c->graph, &xnorm, norm_path, c->s.percentile};
+    snn_scale_key key = {&c->graph, &xnorm, norm_path, c->s.percentile,
+                         c->s.channelwise};
     if (st == SNN_OK)
         st = snn_path_join(cache_dir, sizeof cache_dir, c->s.log_dir,
                            "normalization", err);
@@ -352,10 +366,13 @@ static snn_status normalize(run_ctx *c, snn_error *err)
     if (st == SNN_OK && snn_scalecache_load(cache, &key, &scales)) {
         snn_info(c->log, "reusing scale factors from %s", cache);
     } else if (st == SNN_OK) {
-        snn_info(c->log, "normalizing on %zu samples (percentile %g)",
-                 xnorm.dims[0], c->s.percentile);
-        st = snn_compute_scales(&c->graph, &xnorm, c->s.percentile,
-                                c->s.batch_size, &scales, err);
+        snn_info(c->log, "normalizing on %zu samples (percentile %g%s)",
+                 xnorm.dims[0], c->s.percentile,
+                 c->s.channelwise ? ", channel-wise" : "");
+        st = (c->s.channelwise ? snn_compute_channel_scales
+                               : snn_compute_scales)(
+            &c->graph, &xnorm, c->s.percentile, c->s.batch_size, &scales,
+            err);
         if (st == SNN_OK)
             st = snn_mkdirs(cache_dir, err);
         if (st == SNN_OK)
@@ -376,6 +393,49 @@ static void sim_progress(void *user, size_t done, size_t total,
     progress(user, "SNN", done, total, correct);
 }
 
+static snn_sim_opts sim_opts(run_ctx *c)
+{
+    int steps = (int)(c->s.duration / c->s.dt + 0.5);
+    snn_sim_opts so = {steps, c->s.batch_size, c->s.top_k, 0x5eed,
+                       sim_progress, c, c->s.engine, NULL};
+    return so;
+}
+
+/* Without normalization a clipped ReLU still needs its bound at the
+ * threshold: only clipped layers are scaled. */
+static snn_status scale_clipped(run_ctx *c, snn_error *err)
+{
+    snn_scales scales;
+    snn_status st = snn_clip_scales(&c->graph, &scales, err);
+    if (st == SNN_OK)
+        st = snn_apply_scales(&c->graph, &scales, err);
+    snn_scales_free(&scales);
+    return st;
+}
+
+/* Bias calibration on the first samples of the normalization set. */
+static snn_status calibrate(run_ctx *c, snn_error *err)
+{
+    char path[PATH_MAX_LEN];
+    snn_tensor xcal = {0};
+    snn_status st = load_normset(c, &xcal, path, sizeof path, err);
+    size_t n = c->s.calibration_samples;
+    if (st == SNN_OK && n > xcal.dims[0]) {
+        snn_warn(c->log, "bias_calibration_samples = %zu but %s has %zu "
+                 "samples: calibrating on all of them", n, path,
+                 xcal.dims[0]);
+        n = xcal.dims[0];
+    }
+    snn_sim_opts so = sim_opts(c);
+    if (st == SNN_OK) {
+        snn_info(c->log, "calibrating biases on %zu samples of %s (%d steps)",
+                 n, path, so.steps);
+        st = snn_calibrate_biases(&c->net, &c->graph, &xcal, n, &so, err);
+    }
+    snn_tensor_free(&xcal);
+    return st;
+}
+
 /* Fold, normalize and convert: the graph becomes c->net. */
 static snn_status convert_net(run_ctx *c, snn_error *err)
 {
@@ -386,9 +446,14 @@ static snn_status convert_net(run_ctx *c, snn_error *err)
         snn_graph_softmax_to_relu(&c->graph);
     if (st == SNN_OK && c->s.normalize)
         st = normalize(c, err);
+    else if (st == SNN_OK && snn_graph_has_clip(&c->graph))
+        st = scale_clipped(c, err);
     snn_convert_opts co = {(float)c->s.v_thresh, c->s.reset, (float)c->s.dt};
     if (st == SNN_OK)
         st = snn_convert(&c->graph, &co, &c->net, err);
+    c->net.v_init = (float)c->s.v_init;
+    if (st == SNN_OK && c->s.calibration_samples > 0)
+        st = calibrate(c, err);
     return st;
 }
 
@@ -416,9 +481,7 @@ static snn_status simulate(run_ctx *c, size_t n, snn_results *res,
                            snn_error *err)
 {
     snn_status st;
-    int steps = (int)(c->s.duration / c->s.dt + 0.5);
-    snn_sim_opts so = {steps, c->s.batch_size, c->s.top_k, 0x5eed,
-                       sim_progress, c, c->s.engine, NULL};
+    snn_sim_opts so = sim_opts(c);
     snn_sim_result sr;
     if (c->report &&
         (st = snn_report_record(c->report, &c->net, n, &so, err)) != SNN_OK)

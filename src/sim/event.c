@@ -384,7 +384,7 @@ static void sample_reset(const snn_net *net, const sim_plan *plan,
         layer_work *lw = &w->l[i];
         lw->nev = 0;
         if (lw->v)
-            memset(lw->v, 0, pl->out_n * sizeof *lw->v);
+            snn_membrane_start(net, lw->v, pl->out_n);
         if (lw->count)
             maxgate_reset(pl, lw);
     }

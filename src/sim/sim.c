@@ -189,7 +189,7 @@ static snn_status state_init(sim_state *s, const snn_net *net, size_t batch,
     return SNN_OK;
 }
 
-/* Clears membranes and counters between batches (reset_between_nth_sample
+/* Starts membranes at v_init and clears counters between batches (reset_between_nth_sample
  * = 1, as the original's default). */
 static void reference_reset(sim_state *s, const snn_net *net, size_t b)
 {
@@ -199,7 +199,7 @@ static void reference_reset(sim_state *s, const snn_net *net, size_t b)
         layer_state *ls = &s->ls[i];
         memset(ls->spk, 0, b * n * sizeof(float));
         if (ls->v)
-            memset(ls->v, 0, b * n * sizeof(float));
+            snn_membrane_start(net, ls->v, b * n);
         if (ls->count)
             memset(ls->count, 0,
                    b * snn_shape_numel(&l->in_shape) * sizeof(float));
