@@ -95,6 +95,22 @@ snn_status snn_report_write(snn_report *r, const snn_config *cfg,
                             const snn_tensor *x, const snn_results *res,
                             const char *log_dir, snn_error *err);
 
+/* One run of a parameter sweep ([parameter_sweep]). */
+typedef struct snn_sweep_run {
+    double value;          /* the parameter's value in this run */
+    char log_dir[4096];    /* where the run wrote its results */
+    snn_results res;
+} snn_sweep_run;
+
+/* Writes a sweep's table into log_dir: sweep.json (every run's figures),
+ * sweep.txt (the same as aligned text), and report/index.html with the
+ * accuracy-vs-parameter plot (a log axis when logscale; also
+ * report/plots/sweep.svg) and links to the runs' own reports. */
+snn_status snn_report_sweep(const char *log_dir, const char *section,
+                            const char *param, int logscale,
+                            const snn_sweep_run *runs, size_t n,
+                            snn_error *err);
+
 /* `snntb report`: redraws <log_dir>/report/ from <log_dir>/log_vars/
  * without simulating again. */
 snn_status snn_report_rebuild(const char *log_dir, snn_error *err);

@@ -1208,6 +1208,43 @@ snn_status snn_config_set(snn_config *cfg, const char *section_name,
     return SNN_OK;
 }
 
+snn_status snn_config_dup(const snn_config *cfg, snn_config **out,
+                          snn_error *err)
+{
+    *out = NULL;
+    snn_config *c = calloc(1, sizeof *c);
+    int ok = c && (c->base_dir = dup_n(cfg->base_dir, strlen(cfg->base_dir)));
+    for (size_t i = 0; ok && i < cfg->n; i++) {
+        const section *from = &cfg->sections[i];
+        section *to = add_section(c, from->name, strlen(from->name));
+        ok = to != NULL;
+        for (size_t j = 0; ok && j < from->n; j++) {
+            const entry *e = &from->entries[j];
+            entry *copy = put_raw(c, to, e->key, e->raw, strlen(e->raw));
+            ok = copy != NULL;
+            if (ok)
+                copy->user_set = e->user_set;
+        }
+        if (ok)
+            to->in_file = from->in_file;
+    }
+    snn_status st = ok ? settle(c, err)
+                       : snn_error_set(err, SNN_E_NOMEM,
+                                       "config: out of memory");
+    if (st != SNN_OK) {
+        snn_config_free(c);
+        return st;
+    }
+    *out = c;
+    return SNN_OK;
+}
+
+int snn_config_key_is_number(const char *section, const char *key)
+{
+    const key_spec *k = find_spec(section, key);
+    return k && (k->kind == V_INT || k->kind == V_FLOAT);
+}
+
 /* ---- reading values -------------------------------------------------- */
 
 const char *snn_config_get(const snn_config *cfg, const char *section_name,

@@ -14,6 +14,7 @@
 #include "pipeline/calibrate.h"
 #include "pipeline/dataset_fit.h"
 #include "pipeline/scalecache.h"
+#include "pipeline/sweep.h"
 #include "snntb/ann.h"
 #include "snntb/dataset.h"
 #include "snntb/export.h"
@@ -583,18 +584,24 @@ snn_status snn_run(const snn_config *cfg, const snn_log *log,
     c->log = log;
     c->hooks = hooks;
     snn_graph_init(&c->graph);
+    int sweep = 0;
     snn_status st = read_settings(cfg, log, &c->s, err);
     if (st == SNN_OK)
+        st = snn_sweep_wanted(cfg, &sweep, err);
+    if (st == SNN_OK)
         st = snn_mkdirs(c->s.log_dir, err);
-    if (st == SNN_OK) {
+    if (st == SNN_OK)
         snprintf(log_dir, n, "%s", c->s.log_dir);
+    if (st == SNN_OK && sweep) {
+        st = snn_sweep(cfg, log, hooks, c->s.log_dir, res, err);
+    } else if (st == SNN_OK) {
         res->top_k = c->s.top_k;
         res->duration = c->s.duration;
         res->dt = c->s.dt;
         st = run_stages(c, res, err);
     }
     res->wall_seconds = snn_now_seconds() - t0;
-    if (st == SNN_OK)
+    if (st == SNN_OK && !sweep)
         st = snn_results_write(c->s.log_dir, res, err);
     if (st == SNN_OK && c->report)
         st = snn_report_write(c->report, cfg, &c->graph, &c->net, &c->data.x,
