@@ -504,6 +504,7 @@ static snn_status simulate(run_ctx *c, size_t n, snn_results *res,
     res->silent = sr.silent;
     res->mean_rate = sr.neuron_steps > 0 ? sr.spikes / sr.neuron_steps : 0;
     res->synops_per_sample = sr.synops / (double)sr.n;
+    snn_results_take_sim(res, &c->net, &sr, &c->data.y, so.steps);
     snn_info(c->log, "synaptic operations: %.4g per sample, %.4g per second",
              res->synops_per_sample,
              res->sim_seconds > 0 ? sr.synops / res->sim_seconds : 0);

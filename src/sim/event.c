@@ -436,6 +436,7 @@ static void step(const snn_net *net, const sim_plan *plan, sim_work *w,
                     layer_current(pl, in, w, lw, net->v_thresh, engine);
             fire(net, l, pl, lw, &key);
             out->spikes += (double)lw->nev;
+            out->layer_spikes[i] += (double)lw->nev;
             break;
         }
         if (out->rec)

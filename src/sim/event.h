@@ -27,6 +27,7 @@ typedef struct sim_sample {
     double spikes;    /* spikes of neuron layers */
     double synops;    /* spikes times fan-out, layers fed by spikes */
     const rec_sample *rec; /* what to record; NULL: nothing */
+    double *layer_spikes;  /* per net layer, added to (not zeroed) */
 } sim_sample;
 
 /* Runs sample `sample` (its index in the dataset, for the random draws)

@@ -41,6 +41,7 @@ typedef struct sim_state {
     int n_work;
     float *cur0;      /* event engine: first layer's current, (batch, n) */
     double *spikes, *synops; /* event engine: per sample of the batch */
+    double *layer_spikes; /* event engine: per thread and net layer */
     float *out_count; /* output spikes per sample and class */
     /* Recording: per-step sums, steps entries per thread (NULL: off). */
     size_t *rec_top1, *rec_topk;
@@ -63,6 +64,7 @@ static void state_free(sim_state *s)
     free(s->cur0);
     free(s->spikes);
     free(s->synops);
+    free(s->layer_spikes);
     free(s->out_count);
     free(s->rec_top1);
     free(s->rec_topk);
@@ -117,6 +119,8 @@ static int event_init(sim_state *s, const snn_net *net, size_t batch,
     s->cur0 = alloc_array(batch, snn_net_layer_size(net, 0), sizeof(float), &ok);
     s->spikes = alloc_array(batch, 1, sizeof *s->spikes, &ok);
     s->synops = alloc_array(batch, 1, sizeof *s->synops, &ok);
+    s->layer_spikes = alloc_array((size_t)s->n_work, (size_t)net->n_layers,
+                                  sizeof *s->layer_spikes, &ok);
     for (int i = 0; ok && i < s->n_work; i++)
         ok = sim_work_create(net, &s->plan, &s->work[i], err) == SNN_OK;
     return ok;
@@ -297,6 +301,7 @@ static void reference_batch(const snn_net *net, sim_state *s, const float *x,
             double spikes = step_layer(net, s, i, in, b, &key);
             if (is_neuron_layer(l)) {
                 res->spikes += spikes / net->v_thresh;
+                res->layer_spikes[i] += spikes / net->v_thresh;
                 res->neuron_steps += (double)b * snn_net_layer_size(net, i);
                 double ops = l->input >= 0
                                  ? reference_synops(&s->plan.layers[i], in, b)
@@ -330,7 +335,8 @@ static void event_batch(const snn_net *net, sim_state *s, const float *x,
         if (o->record)
             r = record_sample(net, s, o, y, first + j, thread);
         sim_sample out = {s->out_count + j * n_out, 0, 0,
-                          o->record ? &r : NULL};
+                          o->record ? &r : NULL,
+                          s->layer_spikes + (size_t)thread * net->n_layers};
         sim_event_sample(net, &s->plan, s->work[thread], s->cur0 + j * n0,
                          first + j, o, &out);
         s->spikes[j] = out.spikes;
@@ -404,8 +410,12 @@ snn_status snn_simulate(const snn_net *net, const snn_tensor *x,
         return st;
     size_t batch = o->batch_size < n ? o->batch_size : n;
     res->predictions = calloc(n ? n : 1, sizeof *res->predictions);
-    if (!res->predictions)
+    res->layer_spikes = calloc((size_t)net->n_layers,
+                               sizeof *res->layer_spikes);
+    if (!res->predictions || !res->layer_spikes) {
+        snn_sim_result_free(res);
         return snn_error_set(err, SNN_E_NOMEM, "cannot allocate results");
+    }
     if (o->record)
         st = sim_record_start(o->record, net, o->steps, err);
     sim_state s;
@@ -428,6 +438,9 @@ snn_status snn_simulate(const snn_net *net, const snn_tensor *x,
             o->progress(o->progress_user, res->n, n, res->top1);
     }
     record_finish(&s, o);
+    /* Integer sums: exact, so the threads' order does not matter. */
+    for (int k = 0; s.event && k < s.n_work * net->n_layers; k++)
+        res->layer_spikes[k % net->n_layers] += s.layer_spikes[k];
     state_free(&s);
     return SNN_OK;
 }
@@ -444,5 +457,7 @@ int snn_sim_engine_parse(const char *name)
 void snn_sim_result_free(snn_sim_result *res)
 {
     free(res->predictions);
+    free(res->layer_spikes);
     res->predictions = NULL;
+    res->layer_spikes = NULL;
 }
