@@ -12,11 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "pipeline/calibrate.h"
 #include "pipeline/scalecache.h"
 #include "snntb/config.h"
 #include "snntb/net.h"
 #include "snntb/normalize.h"
+#include "snntb/run.h"
 #include "snntb/sim.h"
 
 static snn_tensor tensor_of(int ndim, const size_t *dims, const float *vals)
@@ -398,6 +401,56 @@ static void test_config_keys(void **state)
     snn_config_free(cfg);
 }
 
+/* The options through a whole run (snntb's pipeline) on the small Keras
+ * CNN fixture: the run succeeds and the cache holds channel factors. */
+static void test_run_with_all_options(void **state)
+{
+    (void)state;
+    char wd[256], path[4200], model[600], text[1024];
+    tu_tempdir(wd, sizeof wd);
+    char buf[1024];
+    snprintf(model, sizeof model, "%s/model.h5", wd);
+    tu_copy_file(tu_fixture(buf, sizeof buf, "keras/cnn.h5"), model,
+                 (size_t)-1);
+    tu_write_cnn_dataset(wd);
+    snprintf(path, sizeof path, "%s/config.ini", wd);
+    int len = snprintf(text, sizeof text,
+                       "[paths]\ndataset_path = %%(path_wd)s\n"
+                       "filename_ann = model\n"
+                       "[simulation]\nduration = 8\nnum_to_test = 4\n"
+                       "batch_size = 3\n"
+                       "[conversion]\nv_init = 0.5\n"
+                       "bias_calibration_samples = 3\n"
+                       "[normalization]\nchannelwise = True\n");
+    tu_write_file(path, text, (size_t)len);
+    snn_config *cfg;
+    snn_error err;
+    assert_int_equal(snn_config_load(&cfg, path, NULL, &err), SNN_OK);
+    snn_results res;
+    char log_dir[4096];
+    snn_status st = snn_run(cfg, NULL, NULL, &res, log_dir, sizeof log_dir,
+                            &err);
+    if (st != SNN_OK)
+        fail_msg("run: %s", err.msg);
+    assert_int_equal(res.num_samples, 4);
+    snprintf(path, sizeof path, "%s/normalization/scale_factors.json",
+             log_dir);
+    json_t *j = json_load_file(path, 0, NULL);
+    assert_non_null(j);
+    assert_true(json_is_true(json_object_get(json_object_get(j, "key"),
+                                             "channelwise")));
+    json_t *factors = json_object_get(j, "scale_factors");
+    const char *name;
+    json_t *v;
+    int lists = 0;
+    json_object_foreach(factors, name, v)
+        lists += json_is_array(v);
+    assert_int_equal(lists, (int)json_object_size(factors));
+    json_decref(j);
+    snn_config_free(cfg);
+    tu_rmtree(wd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -408,6 +461,7 @@ int main(void)
         cmocka_unit_test(test_bias_calibration),
         cmocka_unit_test(test_clipped_relu_converts_with_clip_as_threshold),
         cmocka_unit_test(test_config_keys),
+        cmocka_unit_test(test_run_with_all_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
