@@ -156,8 +156,11 @@ The shared MNIST folder has no training images (no \`x_norm.npz\`), so
 normalization and calibration use the first test samples there, as the
 run warns; Fashion-MNIST normalizes and calibrates on its training images.
 The LeNet row of QCFS is missing: a QCFS net needs training, and there is
-no MNIST training set here.  The softmax output layer is stochastic (seeded),
-so figures within about 0.1 % of each other are not different.
+no MNIST training set here.  The softmax output layer fires at random
+(seeded draws), so figures a few samples apart (10000 samples: 0.01 % is
+one sample) are not different.  The sample counts are the script's
+arguments (\`bench/lowlat.sh SNNTB SHARED N_LENET N_FASHION\`); this
+table was made with $n_lenet LeNet and $n_fashion Fashion-MNIST test samples.
 
 $lenet_table
 
