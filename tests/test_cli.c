@@ -27,34 +27,6 @@ static const char *fixture(const char *rel)
     return tu_fixture(buf, sizeof buf, rel);
 }
 
-/* x_test.npz from the fixture's inputs; y_test.npz one-hot on the classes
- * Keras predicted, so a correct ANN scores 100 %. */
-static void write_dataset(const char *dir)
-{
-    snn_tensor x, y;
-    snn_error err;
-    char path[700];
-    assert_int_equal(snn_npy_load(fixture("keras/cnn_x.npy"), &x, &err), SNN_OK);
-    assert_int_equal(snn_npy_load(fixture("keras/cnn_y.npy"), &y, &err), SNN_OK);
-    size_t n = y.dims[0], k = y.dims[1];
-    float *onehot = calloc(n * k, sizeof *onehot);
-    assert_non_null(onehot);
-    for (size_t i = 0; i < n; i++) {
-        size_t best = 0;
-        for (size_t c = 1; c < k; c++)
-            if (y.data[i * k + c] > y.data[i * k + best])
-                best = c;
-        onehot[i * k + best] = 1;
-    }
-    snprintf(path, sizeof path, "%s/x_test.npz", dir);
-    tu_write_npz(path, x.ndim, x.dims, x.data);
-    snprintf(path, sizeof path, "%s/y_test.npz", dir);
-    tu_write_npz(path, 2, y.dims, onehot);
-    free(onehot);
-    snn_tensor_free(&x);
-    snn_tensor_free(&y);
-}
-
 static void write_config(cli_env *e, const char *extra)
 {
     char text[2048];
@@ -78,7 +50,7 @@ static int setup(void **state)
     char model[700];
     snprintf(model, sizeof model, "%s/model.h5", e->wd);
     tu_copy_file(fixture("keras/cnn.h5"), model, (size_t)-1);
-    write_dataset(e->wd);
+    tu_write_cnn_dataset(e->wd);
     write_config(e, "");
     *state = e;
     return 0;

@@ -287,10 +287,10 @@ static void test_normalize_errors(void **state)
     assert_int_equal(snn_compute_scales(&g, &x, 50, 0, &s, &err),
                      SNN_E_INVALID);
     double bad[4] = {1, 0, 0, 1};
-    snn_scales zero = {bad, 4};
+    snn_scales zero = {.lambda = bad, .n = 4};
     assert_int_equal(snn_apply_scales(&g, &zero, &err), SNN_E_INVALID);
     assert_non_null(strstr(err.msg, "fc1"));
-    snn_scales short_ = {bad, 3};
+    snn_scales short_ = {.lambda = bad, .n = 3};
     assert_int_equal(snn_apply_scales(&g, &short_, &err), SNN_E_INVALID);
     snn_tensor_free(&x);
     snn_graph_free(&g);

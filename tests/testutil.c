@@ -305,3 +305,33 @@ size_t tu_h5_read_num(hid_t file, const char *path, double *out, size_t cap)
     H5Dclose(ds);
     return n;
 }
+
+void tu_write_cnn_dataset(const char *dir)
+{
+    char buf[1024], path[1200];
+    snn_tensor x, y;
+    snn_error err;
+    assert_int_equal(snn_npy_load(tu_fixture(buf, sizeof buf,
+                                             "keras/cnn_x.npy"), &x, &err),
+                     SNN_OK);
+    assert_int_equal(snn_npy_load(tu_fixture(buf, sizeof buf,
+                                             "keras/cnn_y.npy"), &y, &err),
+                     SNN_OK);
+    size_t n = y.dims[0], k = y.dims[1];
+    float *onehot = calloc(n * k, sizeof *onehot);
+    assert_non_null(onehot);
+    for (size_t i = 0; i < n; i++) {
+        size_t best = 0;
+        for (size_t c = 1; c < k; c++)
+            if (y.data[i * k + c] > y.data[i * k + best])
+                best = c;
+        onehot[i * k + best] = 1;
+    }
+    snprintf(path, sizeof path, "%s/x_test.npz", dir);
+    tu_write_npz(path, x.ndim, x.dims, x.data);
+    snprintf(path, sizeof path, "%s/y_test.npz", dir);
+    tu_write_npz(path, 2, y.dims, onehot);
+    free(onehot);
+    snn_tensor_free(&x);
+    snn_tensor_free(&y);
+}

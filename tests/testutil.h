@@ -68,6 +68,11 @@ int tu_quick(void);
  * cannot. */
 void tu_load_npy(const char *rel, snn_tensor *t);
 
+/* x_test.npz and y_test.npz in dir from the Keras CNN fixture
+ * (keras/cnn_x.npy, keras/cnn.h5's inputs), labelled one-hot with the
+ * classes Keras predicted, so a correct ANN scores 100 %. */
+void tu_write_cnn_dataset(const char *dir);
+
 /* The layer of g named name; fails the test when there is none. */
 const snn_layer *tu_layer(const snn_graph *g, const char *name);
 

@@ -30,6 +30,14 @@ snn_status snn_config_set(snn_config *cfg, const char *section,
 
 void snn_config_free(snn_config *cfg);
 
+/* An independent copy of cfg (same values, same user-set marks), for
+ * runs that change a few values, like a parameter sweep. */
+snn_status snn_config_dup(const snn_config *cfg, snn_config **out,
+                          snn_error *err);
+
+/* Whether section/key is a known key holding a number (int or float). */
+int snn_config_key_is_number(const char *section, const char *key);
+
 /* The value after %(name)s interpolation, or NULL when absent.  The
  * returned string lives as long as cfg or until the key is set again. */
 const char *snn_config_get(const snn_config *cfg, const char *section,

@@ -66,6 +66,10 @@ typedef struct snn_net {
     float v_thresh;
     float dt;           /* ms per time step; biases are pre-scaled by it */
     snn_cell cell;      /* zeroed by snn_convert: the plain IF neuron */
+    float v_init;       /* membrane potential of every neuron at the start
+                           of a sample, as a fraction of v_thresh (0: the
+                           original's rest; 0.5: Deng & Gu 2021, Bu et al.
+                           2022); snn_convert sets 0 */
 } snn_net;
 
 typedef struct snn_convert_opts {
@@ -80,7 +84,10 @@ typedef struct snn_convert_opts {
 snn_status snn_convert_check(const snn_graph *g, snn_error *err);
 
 /* Builds the spiking net from g, whose batch norms must be folded.  g is
- * left unchanged; the net owns copies of the weights. */
+ * left unchanged; the net owns copies of the weights.  A clipped ReLU
+ * converts when its bound equals v_thresh (normalization scales a clipped
+ * layer by its bound, so the bound becomes 1): the IF neuron saturates at
+ * one spike per step, which is the clip. */
 snn_status snn_convert(const snn_graph *g, const snn_convert_opts *opts,
                        snn_net *net, snn_error *err);
 void snn_net_free(snn_net *net);

@@ -27,21 +27,44 @@ double snn_percentile_nonzero(float *v, size_t n, double p);
 /* One scale factor per layer.  For each weighted layer: lambda = the
  * percentile of its non-zero post-activation outputs over x (those of a
  * standalone Activation when that is the only consumer of a linear
- * layer; 1 for a softmax layer); the input layer has 1, and a layer
- * without weights has its input's lambda, so lambda[inputs[0]] is always
- * the factor of the nearest weighted layer upstream.  snn_apply_scales
- * then sets W <- W * lambda_prev / lambda and b <- b / lambda.
- * x is used in whole batches only (the original's Keras predict cut the
- * remainder), or whole when it is smaller than one batch.  Exact, with
- * memory independent of the size of x (see normalize.c). */
+ * layer; 1 for a softmax layer; the bound of a clipped ReLU, which then
+ * becomes 1, the IF neuron's saturation); the input layer has 1, and a
+ * layer without weights has its input's lambda, so lambda[inputs[0]] is
+ * always the factor of the nearest weighted layer upstream.
+ * snn_apply_scales then sets W <- W * lambda_prev / lambda,
+ * b <- b / lambda and a clip bound to bound / lambda.  x is used in whole
+ * batches only (the original's Keras predict cut the remainder), or whole
+ * when it is smaller than one batch.  Exact, with memory independent of
+ * the size of x (see normalize.c).
+ *
+ * Channel-wise scales (snn_compute_channel_scales) give every output
+ * channel of a weighted layer its own lambda, the percentile of that
+ * channel's outputs (a channel never active on x takes the largest lambda
+ * of its layer); W[o][i] <- W[o][i] * lambda_prev[i's channel] /
+ * lambda[o].  Then chan holds, for every layer k, one factor per channel
+ * of its output (per element after a Flatten) from chan[chan_at[k]] to
+ * chan[chan_at[k + 1]], and lambda[k] is the largest of them. */
 typedef struct snn_scales {
     double *lambda; /* n entries, indexed like the graph's layers */
     int n;
+    double *chan;   /* channel-wise factors; NULL: layer-wise */
+    size_t *chan_at; /* n + 1 offsets into chan */
 } snn_scales;
 
 snn_status snn_compute_scales(const snn_graph *g, const snn_tensor *x,
                               double percentile, size_t batch,
                               snn_scales *out, snn_error *err);
+snn_status snn_compute_channel_scales(const snn_graph *g,
+                                      const snn_tensor *x, double percentile,
+                                      size_t batch, snn_scales *out,
+                                      snn_error *err);
+/* Without data: a clipped ReLU layer's bound, 1 for every other layer
+ * (what a run without normalization applies, so that a clipped net still
+ * has its bound at the threshold). */
+snn_status snn_clip_scales(const snn_graph *g, snn_scales *out,
+                           snn_error *err);
+/* Whether g has a clipped ReLU. */
+int snn_graph_has_clip(const snn_graph *g);
 snn_status snn_apply_scales(snn_graph *g, const snn_scales *s,
                             snn_error *err);
 void snn_scales_free(snn_scales *s);

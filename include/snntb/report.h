@@ -16,6 +16,14 @@
 #include "snntb/status.h"
 #include "snntb/tensor.h"
 
+/* At most this many neuron layers get a firing rate in results.json. */
+#define SNN_RESULTS_MAX_LAYERS 256
+
+typedef struct snn_layer_rate {
+    char name[SNN_NAME_MAX];
+    double rate;                /* spikes per neuron per time step */
+} snn_layer_rate;
+
 typedef struct snn_results {
     size_t num_samples;
     int top_k;
@@ -27,9 +35,21 @@ typedef struct snn_results {
     double duration, dt;        /* ms */
     double mean_rate;           /* spikes per neuron per time step */
     double synops_per_sample;   /* synaptic operations (snn_sim_result) */
+    double snn_class_avg;       /* top-1 per class, averaged over the
+                                   classes among the samples */
+    snn_layer_rate layer_rates[SNN_RESULTS_MAX_LAYERS]; /* neuron layers */
+    int n_layer_rates;
     double sim_seconds;         /* simulation only */
     double wall_seconds;        /* the whole run */
 } snn_results;
+
+/* The per-run figures of a simulation of `steps` steps of net on samples
+ * labelled one-hot by y's first sr->n rows: the class-averaged accuracy
+ * and the mean firing rate of each neuron layer (the first
+ * SNN_RESULTS_MAX_LAYERS). */
+void snn_results_take_sim(snn_results *r, const snn_net *net,
+                          const snn_sim_result *sr, const snn_tensor *y,
+                          int steps);
 
 /* Writes results.json and accuracy.txt into log_dir (which must exist),
  * each complete or not at all. */
@@ -94,6 +114,22 @@ snn_status snn_report_write(snn_report *r, const snn_config *cfg,
                             const snn_graph *g, const snn_net *net,
                             const snn_tensor *x, const snn_results *res,
                             const char *log_dir, snn_error *err);
+
+/* One run of a parameter sweep ([parameter_sweep]). */
+typedef struct snn_sweep_run {
+    double value;          /* the parameter's value in this run */
+    char log_dir[4096];    /* where the run wrote its results */
+    snn_results res;
+} snn_sweep_run;
+
+/* Writes a sweep's table into log_dir: sweep.json (every run's figures),
+ * sweep.txt (the same as aligned text), and report/index.html with the
+ * accuracy-vs-parameter plot (a log axis when logscale; also
+ * report/plots/sweep.svg) and links to the runs' own reports. */
+snn_status snn_report_sweep(const char *log_dir, const char *section,
+                            const char *param, int logscale,
+                            const snn_sweep_run *runs, size_t n,
+                            snn_error *err);
 
 /* `snntb report`: redraws <log_dir>/report/ from <log_dir>/log_vars/
  * without simulating again. */

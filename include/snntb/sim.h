@@ -125,6 +125,9 @@ typedef struct snn_sim_result {
                             input current is computed once, not counted) */
     int *predictions;    /* n predicted classes (-1: no output spike);
                             free with snn_sim_result_free */
+    double *layer_spikes; /* per net layer: its spikes, all samples (0 for
+                             max-pool gates and flattens); freed with
+                             snn_sim_result_free */
 } snn_sim_result;
 
 /* Simulates the first n samples of x (shaped (N, net input shape)) with

@@ -118,12 +118,24 @@ static snn_status check_simulable(const snn_layer *l, snn_error *err)
         return snn_error_set(err, SNN_E_UNSUPPORTED,
                              "layer '%s' (%s): not supported by the spiking "
                              "simulator yet", l->name, snn_op_name(l->op));
-    if (l->act == SNN_ACT_CLIP)
-        return snn_error_set(err, SNN_E_UNSUPPORTED,
-                             "layer '%s' (%s): a clipped ReLU (max %g) is "
-                             "not supported by the spiking simulator yet",
-                             l->name, l->type, (double)l->clip_max);
     return SNN_OK;
+}
+
+/* A clipped ReLU is what an IF neuron computes when the clip is its
+ * threshold: at most one spike of v_thresh per step.  Normalization makes
+ * the clip 1 (its scale factor is the clip). */
+static snn_status check_clip(const snn_layer *l, float v_thresh,
+                             snn_error *err)
+{
+    if (l->act != SNN_ACT_CLIP ||
+        fabsf(l->clip_max - v_thresh) <= 1e-5f * v_thresh)
+        return SNN_OK;
+    return snn_error_set(err, SNN_E_UNSUPPORTED,
+                         "layer '%s' (%s): a clipped ReLU converts only when "
+                         "its bound (%g) equals v_thresh (%g): turn on "
+                         "[tools] normalize, which scales the bound to 1, "
+                         "and keep [cell] v_thresh = 1", l->name, l->type,
+                         (double)l->clip_max, (double)v_thresh);
 }
 
 snn_status snn_convert_check(const snn_graph *g, snn_error *err)
@@ -198,7 +210,9 @@ static snn_status convert_layers(const snn_graph *g, const snn_convert_opts *o,
     for (int i = 0; i < g->n_layers; i++) {
         const snn_layer *l = &g->layers[i];
         int input = l->n_inputs ? map[l->inputs[0]] : -1;
-        snn_status st = SNN_OK;
+        snn_status st = check_clip(l, o->v_thresh, err);
+        if (st != SNN_OK)
+            return st;
         switch (l->op) {
         case SNN_OP_INPUT:
             net->input_shape = l->shape;
@@ -244,6 +258,7 @@ snn_status snn_convert(const snn_graph *g, const snn_convert_opts *opts,
     if (!(opts->v_thresh > 0) || !(opts->dt > 0))
         return snn_error_set(err, SNN_E_INVALID,
                              "v_thresh and dt must be positive");
+
     snn_status checked = snn_convert_check(g, err);
     if (checked != SNN_OK)
         return checked;

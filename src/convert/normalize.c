@@ -3,18 +3,25 @@
  * normalize_parameters does it: each weighted layer's scale factor lambda
  * is a percentile of its non-zero (post-activation) outputs over the
  * normalization set, and W <- W * lambda_prev / lambda, b <- b / lambda.
+ * Channel-wise, each output channel has its own lambda (low-latency
+ * conversion: a channel with small activations is no longer scaled by its
+ * layer's largest, so it fires at a useful rate).  A clipped ReLU's lambda
+ * is its bound, which the IF neuron's saturation then reproduces
+ * (QCFS-style conversion of nets trained with clipped activations).
  *
  * Like the original, the set is cut to a whole number of batches (Keras
  * predict was given x[:-(len(x) % batch)]); a set smaller than one batch
  * is used whole instead of failing.
  *
  * Storing every non-zero activation (10000 MNIST samples through one conv
- * layer is ~100M floats) is replaced by an exact two-pass radix select:
- * pass 1 histograms the high 16 bits of each value's order-preserving key,
- * which locates the buckets holding the two ranks numpy interpolates
- * between; pass 2 histograms the low 16 bits inside those buckets, which
- * gives the two values exactly.  Memory is 1 MiB per weighted layer
- * whatever the data set size; the price is running the ANN twice.
+ * layer is ~100M floats) is replaced by an exact radix select over the
+ * values' order-preserving 32-bit keys: each pass runs the ANN and
+ * histograms the next digit of the keys that share the prefix found so
+ * far for each of the two ranks numpy interpolates between, so the last
+ * pass gives the two values exactly.  Layer-wise: two passes of 16 bits,
+ * 1 MiB per layer; channel-wise: three passes of 11, 11 and 10 bits, 32
+ * KiB per channel.  Memory does not depend on the size of the set; the
+ * price is running the ANN once per pass.
  */
 #include "snntb/normalize.h"
 
@@ -25,18 +32,34 @@
 
 #include "snntb/ann.h"
 
-#define RADIX 65536
+#define MAX_PASSES 3
 
-/* Radix-select state of one weighted layer. */
+/* Digits of the radix select, most significant first (32 bits in all). */
+typedef struct radix_plan {
+    int n;
+    int bits[MAX_PASSES];
+} radix_plan;
+
+static const radix_plan layer_radix = {2, {16, 16, 0}};
+static const radix_plan channel_radix = {3, {11, 11, 10}};
+
+/* Radix-select state of one group of values (a layer, or a channel). */
+typedef struct group_stat {
+    uint64_t count;     /* non-zero values seen */
+    uint64_t *hist[2];  /* per wanted rank: counts of the current digit */
+    uint32_t prefix[2]; /* key bits found so far of the two wanted values */
+    uint64_t rank[2];   /* their ranks among the keys with that prefix */
+    double t;           /* interpolation weight between them */
+} group_stat;
+
+/* One weighted layer whose lambda is measured. */
 typedef struct layer_stat {
     int layer;          /* the weighted layer */
     int src;            /* the layer whose output holds its activations */
-    uint64_t count;     /* non-zero values seen */
     int has_nan;
-    uint64_t *hist[2];  /* pass 1: hist[0] over high bits; pass 2: per rank */
-    uint32_t bucket[2]; /* high 16 bits of the two wanted values */
-    uint64_t rank[2];   /* their ranks, then ranks within the bucket */
-    double t;           /* interpolation weight between them */
+    size_t hw;          /* values per channel and sample */
+    size_t n_groups;    /* 1, or the layer's channels */
+    group_stat *grp;
 } layer_stat;
 
 typedef struct scale_job {
@@ -46,6 +69,8 @@ typedef struct scale_job {
     snn_tensor *acts;
     layer_stat *stats;
     int n_stats;
+    radix_plan radix;
+    int pass;
 } scale_job;
 
 /* numpy's _lerp: the form used depends on t so that t = 1 gives b. */
@@ -141,9 +166,21 @@ static float key_float(uint32_t k)
     return f;
 }
 
-static void hist_values(layer_stat *st, const snn_tensor *a, int pass)
+/* Bits below the digit of pass `pass`. */
+static int digit_shift(const radix_plan *rp, int pass)
+{
+    int shift = 32;
+    for (int p = 0; p <= pass; p++)
+        shift -= rp->bits[p];
+    return shift;
+}
+
+static void hist_values(layer_stat *st, const snn_tensor *a,
+                        const radix_plan *rp, int pass)
 {
     size_t n = snn_tensor_numel(a);
+    int shift = digit_shift(rp, pass), high = shift + rp->bits[pass];
+    uint32_t mask = (1u << rp->bits[pass]) - 1;
     for (size_t i = 0; i < n; i++) {
         float v = a->data[i];
         if (v == 0.0f)
@@ -152,28 +189,53 @@ static void hist_values(layer_stat *st, const snn_tensor *a, int pass)
             st->has_nan = 1;
             continue;
         }
-        uint32_t key = float_key(v);
+        group_stat *gs = &st->grp[(i / st->hw) % st->n_groups];
+        uint32_t key = float_key(v), digit = key >> shift & mask;
         if (pass == 0) {
-            st->hist[0][key >> 16]++;
-            st->count++;
+            gs->hist[0][digit]++;
+            gs->count++;
             continue;
         }
         for (int r = 0; r < 2; r++)
-            if (key >> 16 == st->bucket[r])
-                st->hist[r][key & 0xffffu]++;
+            if ((uint64_t)key >> high == gs->prefix[r])
+                gs->hist[r][digit]++;
     }
 }
 
 /* Index of the bucket holding rank *r; *r becomes the rank inside it. */
-static uint32_t find_bucket(const uint64_t *hist, uint64_t *r)
+static uint32_t find_bucket(const uint64_t *hist, uint32_t n, uint64_t *r)
 {
     uint32_t b = 0;
-    while (b < RADIX - 1 && hist[b] <= *r)
+    while (b < n - 1 && hist[b] <= *r)
         *r -= hist[b++];
     return b;
 }
 
-static snn_status run_pass(scale_job *job, int pass, snn_error *err)
+/* After pass `pass`: the next digit of both wanted values.  Pass 0 counts
+ * the values, which fixes the ranks; both ranks start from its histogram. */
+static void after_pass(group_stat *gs, const radix_plan *rp, int pass,
+                       double p)
+{
+    uint32_t nb = 1u << rp->bits[pass];
+    if (gs->count == 0)
+        return;
+    if (pass == 0)
+        percentile_ranks(gs->count, p, gs->rank, &gs->t);
+    for (int r = 0; r < 2; r++) {
+        const uint64_t *h = gs->hist[pass == 0 ? 0 : r];
+        gs->prefix[r] = gs->prefix[r] << rp->bits[pass] |
+                        find_bucket(h, nb, &gs->rank[r]);
+    }
+    for (int r = 0; r < 2; r++)
+        memset(gs->hist[r], 0, nb * sizeof(uint64_t));
+}
+
+static double group_value(const group_stat *gs)
+{
+    return lerp_np(key_float(gs->prefix[0]), key_float(gs->prefix[1]), gs->t);
+}
+
+static snn_status run_pass(scale_job *job, snn_error *err)
 {
     for (size_t first = 0; first < job->n_used; first += job->batch) {
         size_t m = job->n_used - first < job->batch ? job->n_used - first
@@ -186,29 +248,10 @@ static snn_status run_pass(scale_job *job, int pass, snn_error *err)
         if (st != SNN_OK)
             return st;
         for (int i = 0; i < job->n_stats; i++)
-            hist_values(&job->stats[i], &job->acts[job->stats[i].src], pass);
+            hist_values(&job->stats[i], &job->acts[job->stats[i].src],
+                        &job->radix, job->pass);
     }
     return SNN_OK;
-}
-
-/* After pass 1: which buckets pass 2 must resolve. */
-static void locate_ranks(layer_stat *st, double p)
-{
-    percentile_ranks(st->count, p, st->rank, &st->t);
-    for (int r = 0; r < 2; r++)
-        st->bucket[r] = find_bucket(st->hist[0], &st->rank[r]);
-    memset(st->hist[0], 0, RADIX * sizeof(uint64_t));
-}
-
-static double resolve_lambda(layer_stat *st)
-{
-    float v[2];
-    for (int r = 0; r < 2; r++) {
-        uint64_t rank = st->rank[r];
-        uint32_t low = find_bucket(st->hist[r], &rank);
-        v[r] = key_float(st->bucket[r] << 16 | low);
-    }
-    return lerp_np(v[0], v[1], st->t);
 }
 
 /* The layer holding k's activations: k itself, or the standalone
@@ -230,34 +273,76 @@ static int activation_source(const snn_graph *g, int k)
     return k;
 }
 
+/* Weighted layer k's lambda when it is not measured: the clip bound of a
+ * clipped ReLU, 1 for a softmax; 0 when it must be measured. */
+static double fixed_lambda(const snn_graph *g, int k)
+{
+    const snn_layer *src = &g->layers[activation_source(g, k)];
+    if (src->act == SNN_ACT_CLIP)
+        return src->clip_max;
+    return src->act == SNN_ACT_SOFTMAX ? 1.0 : 0.0;
+}
+
+int snn_graph_has_clip(const snn_graph *g)
+{
+    for (int k = 0; k < g->n_layers; k++)
+        if (g->layers[k].act == SNN_ACT_CLIP)
+            return 1;
+    return 0;
+}
+
 static void stats_free(layer_stat *stats, int n)
 {
     for (int i = 0; i < n; i++) {
-        free(stats[i].hist[0]);
-        free(stats[i].hist[1]);
+        for (size_t j = 0; stats[i].grp && j < stats[i].n_groups; j++) {
+            free(stats[i].grp[j].hist[0]);
+            free(stats[i].grp[j].hist[1]);
+        }
+        free(stats[i].grp);
     }
     free(stats);
 }
 
-/* One layer_stat per weighted layer whose lambda is measured (all but
- * softmax layers, whose lambda is 1). */
-static snn_status stats_make(const snn_graph *g, layer_stat **out, int *n,
+/* The channels of a layer's output and the values per channel and
+ * sample. */
+static size_t channels_of(const snn_layer *l, size_t *hw)
+{
+    size_t c = l->shape.ndim ? l->shape.dims[0] : 1;
+    *hw = c ? snn_shape_numel(&l->shape) / c : 1;
+    return c;
+}
+
+static int layer_stat_init(layer_stat *st, const snn_graph *g, int k,
+                           const radix_plan *rp, int channelwise)
+{
+    st->layer = k;
+    st->src = activation_source(g, k);
+    st->n_groups = channelwise ? channels_of(&g->layers[k], &st->hw) : 1;
+    if (!channelwise)
+        st->hw = SIZE_MAX;
+    size_t nb = (size_t)1 << rp->bits[0];
+    for (int p = 1; p < rp->n; p++)
+        if (((size_t)1 << rp->bits[p]) > nb)
+            nb = (size_t)1 << rp->bits[p];
+    st->grp = calloc(st->n_groups ? st->n_groups : 1, sizeof *st->grp);
+    int ok = st->grp != NULL;
+    for (size_t j = 0; ok && j < st->n_groups; j++)
+        for (int r = 0; ok && r < 2; r++)
+            ok = (st->grp[j].hist[r] = calloc(nb, sizeof(uint64_t))) != NULL;
+    return ok;
+}
+
+/* One layer_stat per weighted layer whose lambda is measured. */
+static snn_status stats_make(const snn_graph *g, const radix_plan *rp,
+                             int channelwise, layer_stat **out, int *n,
                              snn_error *err)
 {
     layer_stat *stats = calloc((size_t)g->n_layers + 1, sizeof *stats);
     int m = 0;
     for (int k = 0; stats && k < g->n_layers; k++) {
-        if (!snn_layer_has_weights(&g->layers[k]))
+        if (!snn_layer_has_weights(&g->layers[k]) || fixed_lambda(g, k) > 0)
             continue;
-        int src = activation_source(g, k);
-        if (g->layers[src].act == SNN_ACT_SOFTMAX)
-            continue;
-        layer_stat *st = &stats[m++];
-        st->layer = k;
-        st->src = src;
-        st->hist[0] = calloc(RADIX, sizeof(uint64_t));
-        st->hist[1] = calloc(RADIX, sizeof(uint64_t));
-        if (!st->hist[0] || !st->hist[1]) {
+        if (!layer_stat_init(&stats[m++], g, k, rp, channelwise)) {
             stats_free(stats, m);
             stats = NULL;
         }
@@ -288,25 +373,41 @@ static snn_status check_scale_args(const snn_graph *g, const snn_tensor *x,
     return SNN_OK;
 }
 
-/* Measured lambdas into out; everything else is 1 (softmax, input) or,
- * for layers without weights, the lambda of their input. */
+static snn_status scales_alloc(const snn_graph *g, snn_scales *out,
+                               snn_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->lambda = calloc((size_t)g->n_layers, sizeof *out->lambda);
+    out->n = g->n_layers;
+    if (!out->lambda)
+        return snn_error_set(err, SNN_E_NOMEM, "cannot allocate scales");
+    return SNN_OK;
+}
+
+/* Layer-wise: measured lambdas into out; fixed ones for softmax and
+ * clipped layers, 1 for the input and unmeasured layers, and a layer
+ * without weights has the lambda of its input. */
 static snn_status fill_lambdas(const snn_graph *g, layer_stat *stats,
                                int n_stats, snn_scales *out, snn_error *err)
 {
-    for (int k = 0; k < g->n_layers; k++)
-        out->lambda[k] = 1.0;
+    for (int k = 0; k < g->n_layers; k++) {
+        double fixed = fixed_lambda(g, k);
+        out->lambda[k] = snn_layer_has_weights(&g->layers[k]) && fixed > 0
+                             ? fixed
+                             : 1.0;
+    }
     for (int i = 0; i < n_stats; i++) {
         layer_stat *st = &stats[i];
         const char *name = g->layers[st->layer].name;
         if (st->has_nan)
             return snn_error_set(err, SNN_E_INVALID,
                                  "layer %s: activations contain NaN", name);
-        if (st->count == 0)
+        if (st->grp[0].count == 0)
             return snn_error_set(err, SNN_E_INVALID,
                                  "layer %s: no non-zero activation on the "
                                  "normalization set, cannot scale it",
                                  name);
-        out->lambda[st->layer] = resolve_lambda(st);
+        out->lambda[st->layer] = group_value(&st->grp[0]);
     }
     for (int k = 1; k < g->n_layers; k++)
         if (!snn_layer_has_weights(&g->layers[k]) &&
@@ -315,39 +416,145 @@ static snn_status fill_lambdas(const snn_graph *g, layer_stat *stats,
     return SNN_OK;
 }
 
-static snn_status measure(scale_job *job, double percentile, snn_error *err)
+/* Channel-wise: how many factors layer k has (channels; elements after a
+ * Flatten), and the offsets. */
+static snn_status chan_layout(const snn_graph *g, snn_scales *out,
+                              snn_error *err)
 {
-    snn_status st = run_pass(job, 0, err);
-    if (st != SNN_OK)
-        return st;
-    for (int i = 0; i < job->n_stats; i++)
-        if (job->stats[i].count > 0)
-            locate_ranks(&job->stats[i], percentile);
-    return run_pass(job, 1, err);
+    out->chan_at = calloc((size_t)g->n_layers + 1, sizeof *out->chan_at);
+    if (!out->chan_at)
+        return snn_error_set(err, SNN_E_NOMEM, "cannot allocate scales");
+    for (int k = 0; k < g->n_layers; k++) {
+        const snn_layer *l = &g->layers[k];
+        size_t hw, c = channels_of(l, &hw);
+        int ok = l->op == SNN_OP_INPUT || l->op == SNN_OP_DENSE ||
+                 l->op == SNN_OP_CONV2D || l->op == SNN_OP_MAXPOOL2D ||
+                 l->op == SNN_OP_AVGPOOL2D || l->op == SNN_OP_ACTIVATION ||
+                 l->op == SNN_OP_PAD || l->op == SNN_OP_CROP ||
+                 l->op == SNN_OP_UPSAMPLE || l->op == SNN_OP_FLATTEN;
+        if (!ok || (l->op == SNN_OP_CONV2D && !snn_layer_has_weights(l)))
+            return snn_error_set(err, SNN_E_UNSUPPORTED,
+                                 "layer %s (%s): channel-wise normalization "
+                                 "does not support this layer", l->name,
+                                 snn_op_name(l->op));
+        out->chan_at[k + 1] = out->chan_at[k] +
+                              (l->op == SNN_OP_FLATTEN ? c * hw : c);
+    }
+    out->chan = calloc(out->chan_at[g->n_layers] + 1, sizeof *out->chan);
+    if (!out->chan)
+        return snn_error_set(err, SNN_E_NOMEM, "cannot allocate scales");
+    return SNN_OK;
 }
 
-snn_status snn_compute_scales(const snn_graph *g, const snn_tensor *x,
-                              double percentile, size_t batch,
-                              snn_scales *out, snn_error *err)
+/* A measured layer's channel factors; an inactive channel takes the
+ * largest of the others. */
+static snn_status measured_channels(const snn_graph *g, const layer_stat *st,
+                                    double *f, snn_error *err)
+{
+    const char *name = g->layers[st->layer].name;
+    double top = 0;
+    if (st->has_nan)
+        return snn_error_set(err, SNN_E_INVALID,
+                             "layer %s: activations contain NaN", name);
+    for (size_t c = 0; c < st->n_groups; c++) {
+        f[c] = st->grp[c].count ? group_value(&st->grp[c]) : 0;
+        top = f[c] > top ? f[c] : top;
+    }
+    if (!(top > 0))
+        return snn_error_set(err, SNN_E_INVALID,
+                             "layer %s: no positive activation on the "
+                             "normalization set, cannot scale it", name);
+    for (size_t c = 0; c < st->n_groups; c++)
+        if (!(f[c] > 0))
+            f[c] = top;
+    return SNN_OK;
+}
+
+/* A layer without weights: its input's factors, re-indexed by a Flatten
+ * (element j of a (C, H, W) input has channel j / HW, or j % C in
+ * Keras's (H, W, C) order). */
+static void inherit_channels(const snn_graph *g, int k, snn_scales *out)
+{
+    const snn_layer *l = &g->layers[k];
+    const snn_layer *in = &g->layers[l->inputs[0]];
+    const double *src = out->chan + out->chan_at[l->inputs[0]];
+    double *f = out->chan + out->chan_at[k];
+    size_t n = out->chan_at[k + 1] - out->chan_at[k], hw;
+    size_t c = channels_of(in, &hw);
+    for (size_t j = 0; j < n; j++) {
+        size_t from = j;
+        if (l->op == SNN_OP_FLATTEN)
+            from = l->flatten_hwc ? j % c : j / hw;
+        f[j] = src[from];
+    }
+}
+
+static snn_status fill_channels(const snn_graph *g, layer_stat *stats,
+                                int n_stats, snn_scales *out, snn_error *err)
+{
+    snn_status st = chan_layout(g, out, err);
+    int next = 0;
+    for (int k = 0; st == SNN_OK && k < g->n_layers; k++) {
+        const snn_layer *l = &g->layers[k];
+        double *f = out->chan + out->chan_at[k];
+        size_t n = out->chan_at[k + 1] - out->chan_at[k];
+        double fixed = snn_layer_has_weights(l) ? fixed_lambda(g, k) : 0;
+        if (next < n_stats && stats[next].layer == k)
+            st = measured_channels(g, &stats[next++], f, err);
+        else if (l->op == SNN_OP_INPUT || fixed > 0)
+            for (size_t j = 0; j < n; j++)
+                f[j] = fixed > 0 ? fixed : 1.0;
+        else
+            inherit_channels(g, k, out);
+        out->lambda[k] = 0;
+        for (size_t j = 0; j < n; j++)
+            out->lambda[k] = f[j] > out->lambda[k] ? f[j] : out->lambda[k];
+    }
+    return st;
+}
+
+static snn_status measure(scale_job *job, double percentile, snn_error *err)
+{
+    snn_status st = SNN_OK;
+    for (job->pass = 0; st == SNN_OK && job->pass < job->radix.n;
+         job->pass++) {
+        st = run_pass(job, err);
+        for (int i = 0; st == SNN_OK && i < job->n_stats; i++)
+            for (size_t j = 0; j < job->stats[i].n_groups; j++)
+                after_pass(&job->stats[i].grp[j], &job->radix, job->pass,
+                           percentile);
+    }
+    return st;
+}
+
+static snn_status compute_scales(const snn_graph *g, const snn_tensor *x,
+                                 double percentile, size_t batch,
+                                 int channelwise, snn_scales *out,
+                                 snn_error *err)
 {
     memset(out, 0, sizeof *out);
     snn_status st = check_scale_args(g, x, percentile, batch, err);
+    if (st == SNN_OK)
+        st = scales_alloc(g, out, err);
     if (st != SNN_OK)
         return st;
     size_t n = x->dims[0];
     scale_job job = {.g = g, .x = x, .batch = batch,
-                     .n_used = n >= batch ? n - n % batch : n};
+                     .n_used = n >= batch ? n - n % batch : n,
+                     .radix = channelwise ? channel_radix : layer_radix};
     job.acts = calloc((size_t)g->n_layers, sizeof *job.acts);
-    out->lambda = calloc((size_t)g->n_layers, sizeof *out->lambda);
-    out->n = g->n_layers;
-    if (!job.acts || !out->lambda)
+    if (!job.acts)
         st = snn_error_set(err, SNN_E_NOMEM, "cannot allocate scales");
     if (st == SNN_OK)
-        st = stats_make(g, &job.stats, &job.n_stats, err);
+        st = stats_make(g, &job.radix, channelwise, &job.stats, &job.n_stats,
+                        err);
     if (st == SNN_OK) {
-        st = measure(&job, percentile, err);
+        if (job.n_stats > 0)
+            st = measure(&job, percentile, err);
         if (st == SNN_OK)
-            st = fill_lambdas(g, job.stats, job.n_stats, out, err);
+            st = channelwise
+                     ? fill_channels(g, job.stats, job.n_stats, out, err)
+                     : fill_lambdas(g, job.stats, job.n_stats, out, err);
         stats_free(job.stats, job.n_stats);
     }
     if (job.acts)
@@ -358,11 +565,85 @@ snn_status snn_compute_scales(const snn_graph *g, const snn_tensor *x,
     return st;
 }
 
-static void scale_tensor(snn_tensor *t, double f)
+snn_status snn_compute_scales(const snn_graph *g, const snn_tensor *x,
+                              double percentile, size_t batch,
+                              snn_scales *out, snn_error *err)
 {
-    size_t n = snn_tensor_numel(t);
-    for (size_t i = 0; i < n; i++)
-        t->data[i] = (float)(t->data[i] * f);
+    return compute_scales(g, x, percentile, batch, 0, out, err);
+}
+
+snn_status snn_compute_channel_scales(const snn_graph *g,
+                                      const snn_tensor *x, double percentile,
+                                      size_t batch, snn_scales *out,
+                                      snn_error *err)
+{
+    return compute_scales(g, x, percentile, batch, 1, out, err);
+}
+
+snn_status snn_clip_scales(const snn_graph *g, snn_scales *out,
+                           snn_error *err)
+{
+    snn_status st = scales_alloc(g, out, err);
+    if (st == SNN_OK)
+        st = fill_lambdas(g, NULL, 0, out, err);
+    return st;
+}
+
+/* Layer k's factor for its channel (or element) j. */
+static double factor(const snn_scales *s, int k, size_t j)
+{
+    return s->chan ? s->chan[s->chan_at[k] + j] : s->lambda[k];
+}
+
+static size_t n_factors(const snn_scales *s, int k)
+{
+    return s->chan ? s->chan_at[k + 1] - s->chan_at[k] : 1;
+}
+
+static snn_status check_factors(const snn_layer *l, const snn_scales *s,
+                                int k, size_t want, const char *whose,
+                                snn_error *err)
+{
+    size_t n = n_factors(s, k);
+    if (s->chan && n != want)
+        return snn_error_set(err, SNN_E_INVALID,
+                             "layer %s: %zu %s channel scale factors for %zu "
+                             "channels", l->name, n, whose, want);
+    for (size_t j = 0; j < n; j++) {
+        double f = factor(s, k, j);
+        if (!(f > 0.0 && isfinite(f)))
+            return snn_error_set(err, SNN_E_INVALID,
+                                 "layer %s: its %s scale factor %g must be "
+                                 "finite and positive", l->name, whose, f);
+    }
+    return SNN_OK;
+}
+
+/* W[o][i...] <- W * lambda_in[i's channel] / lambda[o]; b[o] /= lambda[o]. */
+static void scale_layer(snn_layer *l, const snn_scales *s, int k, int p)
+{
+    size_t out = l->weight.dims[0], per_o = snn_tensor_numel(&l->weight) / out;
+    size_t in_c = l->op == SNN_OP_DENSE ? per_o : l->weight.dims[1];
+    size_t taps = per_o / in_c, o_grp = out / (size_t)l->groups;
+    for (size_t o = 0; o < out; o++) {
+        double own = factor(s, k, s->chan ? o : 0);
+        size_t first = l->op == SNN_OP_DENSE ? 0 : o / o_grp * in_c;
+        for (size_t i = 0; i < in_c; i++) {
+            double f = factor(s, p, s->chan ? first + i : 0) / own;
+            float *w = l->weight.data + o * per_o + i * taps;
+            for (size_t t = 0; t < taps; t++)
+                w[t] = (float)(w[t] * f);
+        }
+        if (l->bias.data)
+            l->bias.data[o] = (float)(l->bias.data[o] * (1.0 / own));
+    }
+}
+
+static size_t in_channels(const snn_layer *l)
+{
+    if (l->op == SNN_OP_DENSE)
+        return l->weight.dims[1];
+    return l->weight.dims[1] * (size_t)l->groups;
 }
 
 snn_status snn_apply_scales(snn_graph *g, const snn_scales *s,
@@ -380,20 +661,26 @@ snn_status snn_apply_scales(snn_graph *g, const snn_scales *s,
             return snn_error_set(err, SNN_E_INVALID,
                                  "layer %s: needs one earlier input layer",
                                  l->name);
-        double lam = s->lambda[k], prev = s->lambda[l->inputs[0]];
-        if (!(lam > 0.0 && isfinite(lam) && prev > 0.0 && isfinite(prev)))
-            return snn_error_set(err, SNN_E_INVALID,
-                                 "layer %s: scale factors %g (own) and %g "
-                                 "(input) must be finite and positive",
-                                 l->name, lam, prev);
-        scale_tensor(&l->weight, prev / lam);
-        scale_tensor(&l->bias, 1.0 / lam);
+        int p = l->inputs[0];
+        snn_status st = check_factors(l, s, k, l->weight.dims[0], "own", err);
+        if (st == SNN_OK)
+            st = check_factors(l, s, p, in_channels(l), "input",
+                               err);
+        if (st != SNN_OK)
+            return st;
+        scale_layer(l, s, k, p);
     }
+    for (int k = 0; k < g->n_layers; k++)
+        if (g->layers[k].act == SNN_ACT_CLIP)
+            g->layers[k].clip_max =
+                (float)(g->layers[k].clip_max / s->lambda[k]);
     return SNN_OK;
 }
 
 void snn_scales_free(snn_scales *s)
 {
     free(s->lambda);
+    free(s->chan);
+    free(s->chan_at);
     memset(s, 0, sizeof *s);
 }

@@ -47,6 +47,12 @@ snn_status snn_export(const snn_net *net, snn_export_format f,
 {
     if (net->n_layers < 1)
         return snn_error_set(err, SNN_E_INVALID, "the spiking net is empty");
+    if (net->v_init != 0)
+        return snn_error_set(err, SNN_E_UNSUPPORTED,
+                             "the net starts its membranes at v_init = %g x "
+                             "v_thresh: exports do not carry an initial "
+                             "potential yet (use [conversion] v_init = 0)",
+                             (double)net->v_init);
     if (!opts->force && snn_file_exists(out))
         return snn_error_set(err, SNN_E_INVALID,
                              "%s exists: not overwriting it (use --force)",

@@ -49,6 +49,7 @@ static const char *const tooltips[][3] = {
     {"tools", "serialise_only", "Only convert and save the spiking network, without simulating it."},
 
     {"normalization", "percentile", "Activations at this percentile set the scale factor of each layer: 50 is the median, 100 the maximum; typical values 99, 99.9, 100."},
+    {"normalization", "channelwise", "snntb: one scale factor per output channel instead of per layer (low-latency conversion, docs/lowlatency.md)."},
     {"normalization", "normalization_schedule", "Reduce the normalization factor layer by layer."},
     {"normalization", "online_normalization", "Adjust thresholds during the simulation when a layer's rates fall far below the maximum rate (see diff_to_max_rate)."},
     {"normalization", "diff_to_max_rate", "Online normalization: when a layer's highest rate falls below the maximum rate by more than this (Hz), its threshold is lowered to that rate."},
@@ -56,6 +57,8 @@ static const char *const tooltips[][3] = {
     {"normalization", "timestep_fraction", "Online normalization runs every this many time steps."},
 
     {"conversion", "softmax_to_relu", "Replace a softmax output by ReLU. The spiking softmax tends to lose accuracy (top-5 especially); safe unless the output layer's inputs are all negative."},
+    {"conversion", "v_init", "snntb: membranes start each sample at this fraction of the threshold; 0.5 (Deng & Gu 2021, Bu et al. 2022) reaches the ANN's accuracy in far fewer steps."},
+    {"conversion", "bias_calibration_samples", "snntb: shift each layer's biases by the mean gap between ANN activation and SNN rate measured on this many normalization samples (Li et al. 2021); 0: off."},
     {"conversion", "max2avg_pool", "Replace max-pooling layers by average pooling."},
     {"conversion", "maxpool_type", "Spiking max-pooling variant: fir_max (accumulated spike counts, the default), exp_max (exponential filter), avg_max (moving average)."},
     {"conversion", "spike_code", "How activations become spikes: temporal_mean_rate (spike counts over duration), temporal_pattern (binary), ttfs and its variants (time to first spike)."},

@@ -58,7 +58,9 @@ typedef enum value_range {
     R_ANY,
     R_POSITIVE,
     R_AT_LEAST_1,
-    R_PERCENT
+    R_PERCENT,
+    R_NON_NEGATIVE,
+    R_UNIT          /* [0, 1] */
 } value_range;
 
 typedef struct key_spec {
@@ -147,6 +149,8 @@ static const key_spec known_keys[] = {
     {"normalization", "diff_to_max_rate", "200", V_FLOAT, R_ANY, NULL, 0},
     {"normalization", "diff_to_min_rate", "100", V_FLOAT, R_ANY, NULL, 0},
     {"normalization", "timestep_fraction", "10", V_INT, R_AT_LEAST_1, NULL, 0},
+    /* Low-latency conversion, beyond the original (docs/lowlatency.md). */
+    {"normalization", "channelwise", "False", V_BOOL, R_ANY, NULL, 0},
 
     {"conversion", "softmax_to_relu", "False", V_BOOL, R_ANY, NULL, 0},
     {"conversion", "max2avg_pool", "False", V_BOOL, R_ANY, NULL, 0},
@@ -154,6 +158,10 @@ static const key_spec known_keys[] = {
     {"conversion", "spike_code", "temporal_mean_rate", V_CHOICE, R_ANY,
      spike_codes, 0},
     {"conversion", "num_bits", "32", V_INT, R_AT_LEAST_1, NULL, 0},
+    /* Low-latency conversion, beyond the original (docs/lowlatency.md). */
+    {"conversion", "v_init", "0", V_FLOAT, R_UNIT, NULL, 0},
+    {"conversion", "bias_calibration_samples", "0", V_INT, R_NON_NEGATIVE,
+     NULL, 0},
 
     {"simulation", "simulator", "INI", V_CHOICE, R_ANY, simulators, 0},
     {"simulation", "duration", "200", V_INT, R_AT_LEAST_1, NULL, 0},
@@ -612,6 +620,12 @@ static int in_range(value_range range, double v, const char **rule)
     case R_PERCENT:
         *rule = "must be in (0, 100]";
         return v > 0 && v <= 100;
+    case R_NON_NEGATIVE:
+        *rule = "must be >= 0";
+        return v >= 0;
+    case R_UNIT:
+        *rule = "must be in [0, 1]";
+        return v >= 0 && v <= 1;
     }
     return 0;
 }
@@ -1200,6 +1214,43 @@ snn_status snn_config_set(snn_config *cfg, const char *section_name,
     }
     free(old_raw);
     return SNN_OK;
+}
+
+snn_status snn_config_dup(const snn_config *cfg, snn_config **out,
+                          snn_error *err)
+{
+    *out = NULL;
+    snn_config *c = calloc(1, sizeof *c);
+    int ok = c && (c->base_dir = dup_n(cfg->base_dir, strlen(cfg->base_dir)));
+    for (size_t i = 0; ok && i < cfg->n; i++) {
+        const section *from = &cfg->sections[i];
+        section *to = add_section(c, from->name, strlen(from->name));
+        ok = to != NULL;
+        for (size_t j = 0; ok && j < from->n; j++) {
+            const entry *e = &from->entries[j];
+            entry *copy = put_raw(c, to, e->key, e->raw, strlen(e->raw));
+            ok = copy != NULL;
+            if (ok)
+                copy->user_set = e->user_set;
+        }
+        if (ok)
+            to->in_file = from->in_file;
+    }
+    snn_status st = ok ? settle(c, err)
+                       : snn_error_set(err, SNN_E_NOMEM,
+                                       "config: out of memory");
+    if (st != SNN_OK) {
+        snn_config_free(c);
+        return st;
+    }
+    *out = c;
+    return SNN_OK;
+}
+
+int snn_config_key_is_number(const char *section, const char *key)
+{
+    const key_spec *k = find_spec(section, key);
+    return k && (k->kind == V_INT || k->kind == V_FLOAT);
 }
 
 /* ---- reading values -------------------------------------------------- */

@@ -12,8 +12,10 @@
 #include <string.h>
 
 #include "core/fsutil.h"
+#include "pipeline/calibrate.h"
 #include "pipeline/dataset_fit.h"
 #include "pipeline/scalecache.h"
+#include "pipeline/sweep.h"
 #include "snntb/ann.h"
 #include "snntb/dataset.h"
 #include "snntb/export.h"
@@ -42,6 +44,10 @@ typedef struct run_settings {
     int max2avg_pool, binarize, quantize, quantize_bias, qm, qf;
     int norm_schedule;  /* [normalization] normalization_schedule */
     char clamp_path[PATH_MAX_LEN]; /* filename_clamp_indices; "": none */
+    /* Low-latency conversion (docs/lowlatency.md). */
+    double v_init;      /* fraction of v_thresh */
+    int channelwise;
+    size_t calibration_samples;
     snn_sim_engine engine;
     snn_spike_code code;
     int num_bits, early_stopping, reset_every;
@@ -287,6 +293,20 @@ static snn_status read_settings(const snn_config *cfg, const snn_log *log,
     s->v_thresh = snn_config_get_float(cfg, "cell", "v_thresh");
     s->reset = reset_mode(reset);
     s->softmax_to_relu = snn_config_get_bool(cfg, "conversion", "softmax_to_relu");
+    s->v_init = snn_config_get_float(cfg, "conversion", "v_init");
+    s->channelwise = snn_config_get_bool(cfg, "normalization", "channelwise");
+    s->calibration_samples = (size_t)snn_config_get_int(
+        cfg, "conversion", "bias_calibration_samples");
+    if (s->channelwise && !s->normalize)
+        return snn_error_set(err, SNN_E_INVALID,
+                             "config [normalization] channelwise = True "
+                             "needs [tools] normalize = True");
+    if (s->channelwise &&
+        snn_config_get_bool(cfg, "normalization", "normalization_schedule"))
+        return snn_error_set(err, SNN_E_UNSUPPORTED,
+                             "config [normalization] channelwise and "
+                             "normalization_schedule do not combine: the "
+                             "schedule lowers one percentile per layer");
     /* The schema allows only the names snn_sim_engine_parse knows. */
     s->engine = (snn_sim_engine)snn_sim_engine_parse(
         snn_config_get(cfg, "simulation", "engine"));
@@ -521,7 +541,8 @@ static snn_status normalize(run_ctx *c, snn_error *err)
     snn_tensor xnorm = {0};
     snn_scales scales = {0};
     snn_status st = load_normset(c, &xnorm, norm_path, sizeof norm_path, err);
-    snn_scale_key key = {&c->graph, &xnorm, norm_path, c->s.percentile};
+    snn_scale_key key = {&c->graph, &xnorm, norm_path, c->s.percentile,
+                         c->s.channelwise};
     if (st == SNN_OK)
         st = snn_path_join(cache_dir, sizeof cache_dir, c->s.log_dir,
                            "normalization", err);
@@ -532,12 +553,16 @@ static snn_status normalize(run_ctx *c, snn_error *err)
     if (st == SNN_OK && snn_scalecache_load(cache, &key, &scales)) {
         snn_info(c->log, "reusing scale factors from %s", cache);
     } else if (st == SNN_OK) {
-        snn_info(c->log, "normalizing on %zu samples (percentile %g)",
-                 xnorm.dims[0], c->s.percentile);
-        st = c->s.norm_schedule
-                 ? scheduled_scales(c, &xnorm, &scales, err)
-                 : snn_compute_scales(&c->graph, &xnorm, c->s.percentile,
-                                      c->s.batch_size, &scales, err);
+        snn_info(c->log, "normalizing on %zu samples (percentile %g%s)",
+                 xnorm.dims[0], c->s.percentile,
+                 c->s.channelwise ? ", channel-wise" : "");
+        if (c->s.norm_schedule)
+            st = scheduled_scales(c, &xnorm, &scales, err);
+        else
+            st = (c->s.channelwise ? snn_compute_channel_scales
+                                   : snn_compute_scales)(
+                &c->graph, &xnorm, c->s.percentile, c->s.batch_size, &scales,
+                err);
         if (st == SNN_OK)
             st = snn_mkdirs(cache_dir, err);
         if (st == SNN_OK)
@@ -589,6 +614,57 @@ static snn_status sim_fetch(void *user, size_t first, size_t n, float *x,
     return st;
 }
 
+static snn_sim_opts sim_opts(run_ctx *c)
+{
+    int steps = (int)(c->s.duration / c->s.dt + 0.5);
+    snn_sim_opts so = {.steps = steps, .batch_size = c->s.batch_size,
+                       .top_k = c->s.top_k, .seed = 0x5eed,
+                       .progress = sim_progress, .progress_user = c,
+                       .engine = c->s.engine, .code = c->s.code,
+                       .num_bits = c->s.num_bits,
+                       .input_rate = c->s.input_rate,
+                       .poisson_events = c->s.poisson_events,
+                       .early_stopping = c->s.early_stopping,
+                       .reset_every = c->s.reset_every,
+                       .stop = sim_stop};
+    return so;
+}
+
+/* Without normalization a clipped ReLU still needs its bound at the
+ * threshold: only clipped layers are scaled. */
+static snn_status scale_clipped(run_ctx *c, snn_error *err)
+{
+    snn_scales scales;
+    snn_status st = snn_clip_scales(&c->graph, &scales, err);
+    if (st == SNN_OK)
+        st = snn_apply_scales(&c->graph, &scales, err);
+    snn_scales_free(&scales);
+    return st;
+}
+
+/* Bias calibration on the first samples of the normalization set. */
+static snn_status calibrate(run_ctx *c, snn_error *err)
+{
+    char path[PATH_MAX_LEN];
+    snn_tensor xcal = {0};
+    snn_status st = load_normset(c, &xcal, path, sizeof path, err);
+    size_t n = c->s.calibration_samples;
+    if (st == SNN_OK && n > xcal.dims[0]) {
+        snn_warn(c->log, "bias_calibration_samples = %zu but %s has %zu "
+                 "samples: calibrating on all of them", n, path,
+                 xcal.dims[0]);
+        n = xcal.dims[0];
+    }
+    snn_sim_opts so = sim_opts(c);
+    if (st == SNN_OK) {
+        snn_info(c->log, "calibrating biases on %zu samples of %s (%d steps)",
+                 n, path, so.steps);
+        st = snn_calibrate_biases(&c->net, &c->graph, &xcal, n, &so, err);
+    }
+    snn_tensor_free(&xcal);
+    return st;
+}
+
 /* Fold, normalize and convert: the graph becomes c->net. */
 static snn_status convert_net(run_ctx *c, snn_error *err)
 {
@@ -607,6 +683,8 @@ static snn_status convert_net(run_ctx *c, snn_error *err)
                                         c->s.quantize_bias, err);
     if (st == SNN_OK && c->s.normalize)
         st = normalize(c, err);
+    else if (st == SNN_OK && snn_graph_has_clip(&c->graph))
+        st = scale_clipped(c, err);
     snn_convert_opts co = {(float)c->s.v_thresh, c->s.reset, (float)c->s.dt};
     if (st == SNN_OK)
         st = snn_convert(&c->graph, &co, &c->net, err);
@@ -614,6 +692,10 @@ static snn_status convert_net(run_ctx *c, snn_error *err)
         st = snn_net_set_cell(&c->net, &c->s.cell, err);
     if (st == SNN_OK && c->s.clamp_path[0])
         st = snn_net_load_clamps(&c->net, c->s.clamp_path, err);
+    if (st == SNN_OK)
+        c->net.v_init = (float)c->s.v_init;
+    if (st == SNN_OK && c->s.calibration_samples > 0)
+        st = calibrate(c, err);
     return st;
 }
 
@@ -641,17 +723,7 @@ static snn_status simulate(run_ctx *c, size_t n, snn_results *res,
                            snn_error *err)
 {
     snn_status st;
-    int steps = (int)(c->s.duration / c->s.dt + 0.5);
-    snn_sim_opts so = {.steps = steps, .batch_size = c->s.batch_size,
-                       .top_k = c->s.top_k, .seed = 0x5eed,
-                       .progress = sim_progress, .progress_user = c,
-                       .engine = c->s.engine, .code = c->s.code,
-                       .num_bits = c->s.num_bits,
-                       .input_rate = c->s.input_rate,
-                       .poisson_events = c->s.poisson_events,
-                       .early_stopping = c->s.early_stopping,
-                       .reset_every = c->s.reset_every,
-                       .stop = sim_stop};
+    snn_sim_opts so = sim_opts(c);
     snn_sim_result sr;
     if (c->report &&
         (st = snn_report_record(c->report, &c->net, n, &so, err)) != SNN_OK)
@@ -677,6 +749,7 @@ static snn_status simulate(run_ctx *c, size_t n, snn_results *res,
     res->silent = sr.silent;
     res->mean_rate = sr.neuron_steps > 0 ? sr.spikes / sr.neuron_steps : 0;
     res->synops_per_sample = sr.synops / (double)sr.n;
+    snn_results_take_sim(res, &c->net, &sr, &c->y, so.steps);
     snn_info(c->log, "synaptic operations: %.4g per sample, %.4g per second",
              res->synops_per_sample,
              res->sim_seconds > 0 ? sr.synops / res->sim_seconds : 0);
@@ -819,18 +892,24 @@ snn_status snn_run(const snn_config *cfg, const snn_log *log,
     c->log = log;
     c->hooks = hooks;
     snn_graph_init(&c->graph);
+    int sweep = 0;
     snn_status st = read_settings(cfg, log, &c->s, err);
     if (st == SNN_OK)
+        st = snn_sweep_wanted(cfg, &sweep, err);
+    if (st == SNN_OK)
         st = snn_mkdirs(c->s.log_dir, err);
-    if (st == SNN_OK) {
+    if (st == SNN_OK)
         snprintf(log_dir, n, "%s", c->s.log_dir);
+    if (st == SNN_OK && sweep) {
+        st = snn_sweep(cfg, log, hooks, c->s.log_dir, res, err);
+    } else if (st == SNN_OK) {
         res->top_k = c->s.top_k;
         res->duration = c->s.duration;
         res->dt = c->s.dt;
         st = run_stages(c, res, err);
     }
     res->wall_seconds = snn_now_seconds() - t0;
-    if (st == SNN_OK)
+    if (st == SNN_OK && !sweep)
         st = snn_results_write(c->s.log_dir, res, err);
     if (st == SNN_OK && c->report)
         st = write_report(c, res, err);

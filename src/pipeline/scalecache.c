@@ -1,7 +1,8 @@
 /*
  * scalecache.c - see scalecache.h.  The file is JSON: {"key": {...},
  * "scale_factors": {"<layer name>": lambda, ...}}, readable by users who
- * want to see what normalization did.
+ * want to see what normalization did; channel-wise, each layer's value is
+ * the list of its channels' factors.
  */
 #include "pipeline/scalecache.h"
 
@@ -61,7 +62,36 @@ static json_t *key_json(const snn_scale_key *k)
     json_object_set_new(o, "normset_hash",
                         hex(tensor_hash(0xcbf29ce484222325ULL, k->normset)));
     json_object_set_new(o, "percentile", json_real(k->percentile));
+    json_object_set_new(o, "channelwise", json_boolean(k->channelwise));
     return o;
+}
+
+/* Layer i's factors from v: one number, or (channel-wise) a list, whose
+ * length fixes the layout; the lists are appended to *chan. */
+static int load_layer(const json_t *v, int channelwise, snn_scales *s, int i)
+{
+    if (!channelwise) {
+        s->lambda[i] = json_is_number(v) ? json_number_value(v) : 0;
+        return s->lambda[i] > 0;
+    }
+    size_t n = json_array_size(v), at = s->chan_at[i];
+    double *grown = json_is_array(v) && n > 0
+                        ? realloc(s->chan, (at + n) * sizeof *grown)
+                        : NULL;
+    if (!grown)
+        return 0;
+    s->chan = grown;
+    s->lambda[i] = 0;
+    for (size_t j = 0; j < n; j++) {
+        json_t *f = json_array_get(v, j);
+        s->chan[at + j] = json_is_number(f) ? json_number_value(f) : 0;
+        if (!(s->chan[at + j] > 0))
+            return 0;
+        if (s->chan[at + j] > s->lambda[i])
+            s->lambda[i] = s->chan[at + j];
+    }
+    s->chan_at[i + 1] = at + n;
+    return 1;
 }
 
 int snn_scalecache_load(const char *path, const snn_scale_key *key,
@@ -76,22 +106,34 @@ int snn_scalecache_load(const char *path, const snn_scale_key *key,
     int ok = json_equal(json_object_get(root, "key"), want) &&
              json_is_object(factors);
     json_decref(want);
-    double *lambda = ok ? calloc((size_t)g->n_layers, sizeof *lambda) : NULL;
-    ok = ok && lambda;
-    for (int i = 0; ok && i < g->n_layers; i++) {
-        json_t *v = json_object_get(factors, g->layers[i].name);
-        ok = json_is_number(v) && json_number_value(v) > 0;
-        if (ok)
-            lambda[i] = json_number_value(v);
+    snn_scales s = {0};
+    s.n = g->n_layers;
+    s.lambda = ok ? calloc((size_t)g->n_layers, sizeof *s.lambda) : NULL;
+    ok = ok && s.lambda;
+    if (ok && key->channelwise) {
+        s.chan_at = calloc((size_t)g->n_layers + 1, sizeof *s.chan_at);
+        ok = s.chan_at != NULL;
     }
+    for (int i = 0; ok && i < g->n_layers; i++)
+        ok = load_layer(json_object_get(factors, g->layers[i].name),
+                        key->channelwise, &s, i);
     json_decref(root);
     if (!ok) {
-        free(lambda);
+        snn_scales_free(&s);
         return 0;
     }
-    out->lambda = lambda;
-    out->n = g->n_layers;
+    *out = s;
     return 1;
+}
+
+static json_t *layer_json(const snn_scales *s, int i)
+{
+    if (!s->chan)
+        return json_real(s->lambda[i]);
+    json_t *a = json_array();
+    for (size_t j = s->chan_at[i]; j < s->chan_at[i + 1]; j++)
+        json_array_append_new(a, json_real(s->chan[j]));
+    return a;
 }
 
 snn_status snn_scalecache_save(const char *path, const snn_scale_key *key,
@@ -101,8 +143,7 @@ snn_status snn_scalecache_save(const char *path, const snn_scale_key *key,
     json_t *root = json_object(), *factors = json_object();
     json_object_set_new(root, "key", key_json(key));
     for (int i = 0; i < g->n_layers && i < s->n; i++)
-        json_object_set_new(factors, g->layers[i].name,
-                            json_real(s->lambda[i]));
+        json_object_set_new(factors, g->layers[i].name, layer_json(s, i));
     json_object_set_new(root, "scale_factors", factors);
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
     json_decref(root);

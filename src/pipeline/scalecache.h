@@ -2,7 +2,8 @@
  * scalecache.h - normalization scale factors saved in the log folder and
  * reused when the model, the normalization set and the percentile are the
  * same as when they were computed (normalizing means running the ANN over
- * the whole normalization set, the slowest step before simulation).
+ * the whole normalization set, the slowest step before simulation), and
+ * they were computed the same way (layer-wise or channel-wise).
  *
  * "The same" is decided by content, not by file names or times: the key
  * holds a hash of every weight and of every normalization sample.
@@ -20,6 +21,7 @@ typedef struct snn_scale_key {
     const snn_tensor *normset;
     const char *normset_name; /* where the samples came from, for users */
     double percentile;
+    int channelwise;          /* one factor per channel, not per layer */
 } snn_scale_key;
 
 /* Loads factors saved under the same key for this graph's layers.

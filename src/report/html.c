@@ -64,7 +64,10 @@ static void results_table(rp_buf *b, const snn_report *r)
     percent_cell(b, s->simulated, s->snn_top1);
     if (with_k)
         percent_cell(b, s->simulated, s->snn_topk);
-    rp_printf(b, "</tr></table><table>");
+    rp_printf(b, "</tr></table><table><tr><th class='l'>SNN top-1 averaged "
+              "over classes</th>");
+    percent_cell(b, s->simulated, s->snn_class_avg);
+    rp_printf(b, "</tr>");
     rp_printf(b, "<tr><th class='l'>samples tested</th><td>%zu (%zu recorded "
               "in detail)</td></tr>", r->n_tested, r->n_rec);
     rp_printf(b, "<tr><th class='l'>samples without output spike</th><td>%zu</td></tr>",

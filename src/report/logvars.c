@@ -270,7 +270,7 @@ static json_t *layer_json(const rp_layer *l)
 static json_t *results_json(const snn_results *r)
 {
     return json_pack("{s:I, s:i, s:b, s:f, s:f, s:b, s:f, s:f, s:I, s:f, s:f, "
-                     "s:f, s:f, s:f, s:f}",
+                     "s:f, s:f, s:f, s:f, s:f}",
                      "num_samples", (json_int_t)r->num_samples, "top_k", r->top_k,
                      "ann_evaluated", r->ann_evaluated, "ann_top1", r->ann_top1,
                      "ann_topk", r->ann_topk, "simulated", r->simulated,
@@ -279,7 +279,7 @@ static json_t *results_json(const snn_results *r)
                      "dt", r->dt, "mean_rate", r->mean_rate,
                      "synops_per_sample", r->synops_per_sample,
                      "sim_seconds", r->sim_seconds, "wall_seconds",
-                     r->wall_seconds);
+                     r->wall_seconds, "snn_class_avg", r->snn_class_avg);
 }
 
 static json_t *summary_json(const snn_report *r, size_t batch)
@@ -413,6 +413,7 @@ static void load_results(json_t *j, snn_results *r)
     r->synops_per_sample = num(j, "synops_per_sample");
     r->sim_seconds = num(j, "sim_seconds");
     r->wall_seconds = num(j, "wall_seconds");
+    r->snn_class_avg = num(j, "snn_class_avg");
 }
 
 static void load_settings(json_t *a, snn_report *r)

@@ -447,8 +447,10 @@ static double ttfs_step(const snn_net *net, const sim_plan *plan,
                          t == 0 || (l->input < 0 && frame_ev) ||
                              any_nonzero(in.ev, in.n));
         if (is_neuron(l)) {
+            double spikes = (double)count_nonzero(cl->ev, n);
             ops += synops_in(&plan->layers[i], in.ev);
-            out->spikes += (double)count_nonzero(cl->ev, n);
+            out->spikes += spikes;
+            out->layer_spikes[i] += spikes;
         }
         if (out->rec)
             record_layer(net, out->rec, i, t, cl);
@@ -595,8 +597,10 @@ static void pattern_sample(const snn_net *net, const sim_plan *plan,
             const snn_net_layer *l = &net->layers[i];
             size_t spikes = pattern_spikes(&w->l[i], snn_net_layer_size(net, i),
                                            nb, t);
-            if (is_neuron(l))
+            if (is_neuron(l)) {
                 out->spikes += (double)spikes;
+                out->layer_spikes[i] += (double)spikes;
+            }
             if (out->rec)
                 record_layer(net, out->rec, i, t, &w->l[i]);
         }

@@ -404,7 +404,7 @@ static void sample_reset(const snn_net *net, const sim_plan *plan,
         layer_work *lw = &w->l[i];
         lw->nev = 0;
         if (lw->v && !keep_v)
-            memset(lw->v, 0, pl->out_n * sizeof *lw->v);
+            snn_membrane_start(net, lw->v, pl->out_n);
         if (lw->count)
             maxgate_reset(pl, lw);
         if (lw->refrac_until)
@@ -489,6 +489,7 @@ static void step(const snn_net *net, const sim_plan *plan, sim_work *w,
                     layer_current(pl, in, w, lw, net->v_thresh, engine);
             fire(net, i, pl, lw, &key);
             out->spikes += (double)lw->nev;
+            out->layer_spikes[i] += (double)lw->nev;
             break;
         }
         if (out->rec)

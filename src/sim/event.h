@@ -31,6 +31,7 @@ typedef struct sim_sample {
     int keep_v;       /* start from the membrane potentials left by the
                          previous sample (reset_between_nth_sample) */
     int steps_run;    /* steps simulated: fewer after an early stop */
+    double *layer_spikes;  /* per net layer, added to (not zeroed) */
 } sim_sample;
 
 /* Runs sample `sample` (its index in the dataset, for the random draws)

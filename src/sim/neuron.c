@@ -27,6 +27,13 @@ double snn_rng_uniform(const snn_rng_key *key, size_t j, size_t neuron)
     return (double)(h >> 11) * (1.0 / 9007199254740992.0);
 }
 
+void snn_membrane_start(const snn_net *net, float *v, size_t n)
+{
+    float v0 = net->v_init * net->v_thresh;
+    for (size_t i = 0; i < n; i++)
+        v[i] = v0;
+}
+
 static float reset_value(const snn_neuron_params *p, float v)
 {
     switch (p->reset) {

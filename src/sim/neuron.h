@@ -58,6 +58,10 @@ typedef struct snn_rng_key {
 /* A uniform number in [0, 1) for neuron `neuron` of sample key->sample+j. */
 double snn_rng_uniform(const snn_rng_key *key, size_t j, size_t neuron);
 
+/* The membranes of n neurons at the start of a sample: the net's v_init
+ * (a fraction of v_thresh). */
+void snn_membrane_start(const snn_net *net, float *v, size_t n);
+
 /* v += cur; where v >= v_thresh: spike (spk = v_thresh, plus the
  * payload with payloads) and reset.  Returns the number of spikes. */
 size_t snn_if_fire(const snn_neuron_params *p, const float *cur, float *v,

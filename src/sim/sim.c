@@ -56,6 +56,7 @@ typedef struct sim_state {
     float *cur0;      /* event engine: first layer's current, (batch, n) */
     double *spikes, *synops; /* per-sample engines: per sample of the batch */
     int *steps_run;   /* per-sample engines: steps each sample ran */
+    double *layer_spikes; /* per-sample engines: per thread and net layer */
     float *out_count; /* output spikes per sample and class */
     /* Recording: per-step sums, steps entries per thread (NULL: off). */
     size_t *rec_top1, *rec_topk;
@@ -89,6 +90,7 @@ static void state_free(sim_state *s)
     free(s->cur0);
     free(s->spikes);
     free(s->synops);
+    free(s->layer_spikes);
     free(s->out_count);
     free(s->rec_top1);
     free(s->rec_topk);
@@ -160,6 +162,8 @@ static int sample_init(sim_state *s, const snn_net *net, size_t batch,
     s->spikes = alloc_array(batch, 1, sizeof *s->spikes, &ok);
     s->synops = alloc_array(batch, 1, sizeof *s->synops, &ok);
     s->steps_run = alloc_array(batch, 1, sizeof *s->steps_run, &ok);
+    s->layer_spikes = alloc_array((size_t)s->n_work, (size_t)net->n_layers,
+                                  sizeof *s->layer_spikes, &ok);
     if (s->mode == MODE_CODES) {
         s->codes = alloc_array((size_t)s->n_work, 1, sizeof *s->codes, &ok);
         for (int i = 0; ok && i < s->n_work; i++)
@@ -263,8 +267,8 @@ static snn_status state_init(sim_state *s, const snn_net *net, size_t batch,
     return SNN_OK;
 }
 
-/* Clears membranes (unless keep_v: reset_between_nth_sample) and
- * counters between batches. */
+/* Starts membranes at v_init (unless keep_v: reset_between_nth_sample)
+ * and clears counters between batches. */
 static void reference_reset(sim_state *s, const snn_net *net, size_t b,
                             int keep_v)
 {
@@ -276,7 +280,7 @@ static void reference_reset(sim_state *s, const snn_net *net, size_t b,
         layer_state *ls = &s->ls[i];
         memset(ls->spk, 0, b * n * sizeof(float));
         if (ls->v && !keep_v)
-            memset(ls->v, 0, b * n * sizeof(float));
+            snn_membrane_start(net, ls->v, b * n);
         if (ls->count)
             memset(ls->count, 0,
                    b * snn_shape_numel(&l->in_shape) * sizeof(float));
@@ -492,6 +496,7 @@ static void reference_batch(const snn_net *net, sim_state *s, const float *x,
             size_t spikes = step_layer(net, s, i, t, in, b, &key);
             if (is_neuron_layer(l)) {
                 res->spikes += (double)spikes;
+                res->layer_spikes[i] += (double)spikes;
                 res->neuron_steps += (double)b * snn_net_layer_size(net, i);
                 double ops = l->input >= 0 || s->xin
                                  ? reference_synops(&s->plan.layers[i], in, b)
@@ -530,7 +535,8 @@ static void sample_batch(const snn_net *net, sim_state *s, const float *x,
             r = record_sample(net, s, o, y, first + j, thread);
         sim_sample out = {s->out_count + j * n_out, 0, 0,
                           o->record ? &r : NULL, x + j * n_x,
-                          sim_keep_v(o, first + j), 0};
+                          sim_keep_v(o, first + j), 0,
+                          s->layer_spikes + (size_t)thread * net->n_layers};
         if (s->mode == MODE_CODES)
             sim_codes_sample(net, &s->plan, s->codes[thread], first + j, o,
                              &out);
@@ -638,8 +644,12 @@ static snn_status simulate(const snn_net *net, const snn_tensor *x,
         return st;
     size_t batch = o->batch_size < n ? o->batch_size : n;
     res->predictions = calloc(n ? n : 1, sizeof *res->predictions);
-    if (!res->predictions)
+    res->layer_spikes = calloc((size_t)net->n_layers,
+                               sizeof *res->layer_spikes);
+    if (!res->predictions || !res->layer_spikes) {
+        snn_sim_result_free(res);
         return snn_error_set(err, SNN_E_NOMEM, "cannot allocate results");
+    }
     if (o->record)
         st = sim_record_start(o->record, net, o->steps, err);
     size_t in_n = snn_shape_numel(&net->input_shape);
@@ -684,6 +694,10 @@ static snn_status simulate(const snn_net *net, const snn_tensor *x,
     }
     free(buf);
     record_finish(&s, o);
+    /* Integer sums: exact, so the threads' order does not matter. */
+    for (int k = 0; s.mode != MODE_REFERENCE && k < s.n_work * net->n_layers;
+         k++)
+        res->layer_spikes[k % net->n_layers] += s.layer_spikes[k];
     state_free(&s);
     if (st != SNN_OK)
         snn_sim_result_free(res);
@@ -729,5 +743,7 @@ int snn_sim_engine_parse(const char *name)
 void snn_sim_result_free(snn_sim_result *res)
 {
     free(res->predictions);
+    free(res->layer_spikes);
     res->predictions = NULL;
+    res->layer_spikes = NULL;
 }
