@@ -232,6 +232,10 @@ json_t *gui_job_state(gui_job *j, unsigned long *version)
         "log_dir", j->log_dir);
     if (s && j->phase == DONE)
         json_object_set_new(s, "results", results_json(&j->res));
+    /* The page may get a state twice (the POST's reply and the event
+     * stream) in either order: the version lets it keep the newest. */
+    if (s)
+        json_object_set_new(s, "version", json_integer((json_int_t)j->version));
     if (version)
         *version = j->version;
     pthread_mutex_unlock(&j->lock);

@@ -218,7 +218,10 @@
     return s < 90 ? s.toFixed(1) + ' s' : (s / 60).toFixed(1) + ' min';
   }
 
+  var shownVersion = -1;
   function showRun(s) {
+    if (s.version < shownVersion) return;
+    shownVersion = s.version;
     $('run-state').textContent = s.state + (s.stop_asked && s.state === 'running' ? ' (stopping)' : '');
     // Normalization and conversion report no progress of their own.
     var between = s.state === 'running' && s.stage === 'ANN' && s.total && s.done === s.total;
