@@ -211,6 +211,19 @@ static void test_unknown_simulator(void **state)
     assert_one_error(errtext, "[simulation] simulator", "INI");
 }
 
+/* Brian 1 is a valid simulator name with no export: the error names
+ * every simulator that has one, MegaSim and loihi included. */
+static void test_simulator_without_export(void **state)
+{
+    cli_env *e = *state;
+    char errtext[4096];
+    write_config(e, "simulator = brian");
+    assert_int_equal(run(e, errtext, sizeof errtext), 1);
+    assert_one_error(errtext, "simulator = brian",
+                     "brian2, nest, neuron, spiNNaker, MegaSim and loihi "
+                     "are exported");
+}
+
 /* Spike codes are the built-in simulator's: an export would run them as
  * rate codes. */
 static void test_spike_code_needs_ini(void **state)
@@ -262,6 +275,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_truncated_model, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dataset_shape_does_not_fit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_simulator, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_simulator_without_export, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_spike_code_needs_ini, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_unknown_layer, setup, teardown),
