@@ -105,6 +105,26 @@ static void test_run_matches_keras(void **state)
     assert_true(access(path, R_OK) == 0);
 }
 
+/* A Conv1D model (keras/seq1d.h5) with its samples as Keras keeps them,
+ * (N, steps, C): the ANN agrees with Keras on every sample and the SNN
+ * runs on the same samples. */
+static void test_sequence_model_run(void **state)
+{
+    cli_env *e = *state;
+    char errtext[4096], model[700], *text;
+    snprintf(model, sizeof model, "%s/model.h5", e->wd);
+    tu_copy_file(fixture("keras/seq1d.h5"), model, (size_t)-1);
+    tu_write_keras_dataset(e->wd, "keras/seq1d");
+    if (run(e, errtext, sizeof errtext) != 0)
+        fail_msg("snntb failed: %s", errtext);
+    text = tu_read_text(e->wd, "log/gui/test/results.json");
+    printf("%s\n", text);
+    assert_non_null(strstr(text, "\"num_samples\": 4,"));
+    assert_non_null(strstr(text, "\"ann_top1\": 1.0,"));
+    assert_non_null(strstr(text, "\"snn_top1\": "));
+    free(text);
+}
+
 static void test_unknown_key_warns_and_runs(void **state)
 {
     cli_env *e = *state;
@@ -191,6 +211,19 @@ static void test_unknown_simulator(void **state)
     assert_one_error(errtext, "[simulation] simulator", "INI");
 }
 
+/* Brian 1 is a valid simulator name with no export: the error names
+ * every simulator that has one, MegaSim and loihi included. */
+static void test_simulator_without_export(void **state)
+{
+    cli_env *e = *state;
+    char errtext[4096];
+    write_config(e, "simulator = brian");
+    assert_int_equal(run(e, errtext, sizeof errtext), 1);
+    assert_one_error(errtext, "simulator = brian",
+                     "brian2, nest, neuron, spiNNaker, MegaSim and loihi "
+                     "are exported");
+}
+
 /* Spike codes are the built-in simulator's: an export would run them as
  * rate codes. */
 static void test_spike_code_needs_ini(void **state)
@@ -235,12 +268,15 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_run_matches_keras, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sequence_model_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_key_warns_and_runs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scale_factors_reused_while_inputs_unchanged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_softmax_to_relu_normalizes_output, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncated_model, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dataset_shape_does_not_fit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_simulator, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_simulator_without_export, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_spike_code_needs_ini, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_unknown_layer, setup, teardown),

@@ -352,6 +352,64 @@ static void test_logvars_roundtrip_and_figures(void **state)
     tu_rmtree(dir);
 }
 
+static size_t count_of(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+/* The error_t figure and index.html of r, written to dir. */
+static void render(const snn_report *r, const char *dir, char **error_t,
+                   char **html)
+{
+    char path[700];
+    snn_error err = {0};
+    rp_figures f = {0};
+    assert_int_equal(rp_make_figures(r, &f, &err), SNN_OK);
+    *error_t = NULL;
+    for (size_t i = 0; i < f.n; i++)
+        if (!strcmp(f.f[i].id, "error_t"))
+            *error_t = strdup(f.f[i].svg);
+    assert_non_null(*error_t);
+    assert_int_equal(rp_write_html(r, &f, dir, &err), SNN_OK);
+    rp_figures_free(&f);
+    snprintf(path, sizeof path, "%s/report/index.html", dir);
+    *html = slurp(path);
+    assert_non_null(*html);
+}
+
+/* Issue 7: with top_k = 1 the results table has one top-1 column and the
+ * error_t legend one SNN and one ANN top-1 entry; with top_k = 2 both
+ * top-1 and top-2 appear. */
+static void test_top_k_shown_only_above_one(void **state)
+{
+    (void)state;
+    char dir[512], *svg, *html;
+    tu_tempdir(dir, sizeof dir);
+    snn_report *r = synthetic();
+    r->top_k = r->results.top_k = 1;
+    render(r, dir, &svg, &html);
+    assert_int_equal(count_of(svg, "SNN top-1"), 1);
+    assert_int_equal(count_of(svg, "ANN top-1"), 1);
+    assert_int_equal(count_of(html, "<th>top-"), 1);
+    assert_int_equal(count_of(html, "<th>top-1</th>"), 1);
+    free(svg);
+    free(html);
+    r->top_k = r->results.top_k = 2;
+    render(r, dir, &svg, &html);
+    assert_int_equal(count_of(svg, "SNN top-1"), 1);
+    assert_int_equal(count_of(svg, "SNN top-2"), 1);
+    assert_int_equal(count_of(svg, "ANN top-2"), 1);
+    assert_int_equal(count_of(html, "<th>top-1</th>"), 1);
+    assert_int_equal(count_of(html, "<th>top-2</th>"), 1);
+    free(svg);
+    free(html);
+    snn_report_free(r);
+    tu_rmtree(dir);
+}
+
 static void test_hostile_logvars(void **state)
 {
     (void)state;
@@ -399,6 +457,7 @@ int main(void)
         cmocka_unit_test(test_confusion_counts),
         cmocka_unit_test(test_png_decodes),
         cmocka_unit_test(test_logvars_roundtrip_and_figures),
+        cmocka_unit_test(test_top_k_shown_only_above_one),
         cmocka_unit_test(test_hostile_logvars),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -306,16 +306,16 @@ size_t tu_h5_read_num(hid_t file, const char *path, double *out, size_t cap)
     return n;
 }
 
-void tu_write_cnn_dataset(const char *dir)
+void tu_write_keras_dataset(const char *dir, const char *stem)
 {
-    char buf[1024], path[1200];
+    char rel[512], buf[1024], path[1200];
     snn_tensor x, y;
     snn_error err;
-    assert_int_equal(snn_npy_load(tu_fixture(buf, sizeof buf,
-                                             "keras/cnn_x.npy"), &x, &err),
+    snprintf(rel, sizeof rel, "%s_x.npy", stem);
+    assert_int_equal(snn_npy_load(tu_fixture(buf, sizeof buf, rel), &x, &err),
                      SNN_OK);
-    assert_int_equal(snn_npy_load(tu_fixture(buf, sizeof buf,
-                                             "keras/cnn_y.npy"), &y, &err),
+    snprintf(rel, sizeof rel, "%s_y.npy", stem);
+    assert_int_equal(snn_npy_load(tu_fixture(buf, sizeof buf, rel), &y, &err),
                      SNN_OK);
     size_t n = y.dims[0], k = y.dims[1];
     float *onehot = calloc(n * k, sizeof *onehot);
@@ -334,4 +334,9 @@ void tu_write_cnn_dataset(const char *dir)
     free(onehot);
     snn_tensor_free(&x);
     snn_tensor_free(&y);
+}
+
+void tu_write_cnn_dataset(const char *dir)
+{
+    tu_write_keras_dataset(dir, "keras/cnn");
 }

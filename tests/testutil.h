@@ -68,9 +68,12 @@ int tu_quick(void);
  * cannot. */
 void tu_load_npy(const char *rel, snn_tensor *t);
 
-/* x_test.npz and y_test.npz in dir from the Keras CNN fixture
- * (keras/cnn_x.npy, keras/cnn.h5's inputs), labelled one-hot with the
- * classes Keras predicted, so a correct ANN scores 100 %. */
+/* x_test.npz and y_test.npz in dir from a Keras fixture's inputs
+ * (<stem>_x.npy, in Keras' own layout), labelled one-hot with the classes
+ * Keras predicted (<stem>_y.npy), so a correct ANN scores 100 %. */
+void tu_write_keras_dataset(const char *dir, const char *stem);
+
+/* tu_write_keras_dataset for the Keras CNN fixture (keras/cnn.h5). */
 void tu_write_cnn_dataset(const char *dir);
 
 /* The layer of g named name; fails the test when there is none. */

@@ -67,6 +67,9 @@ snn_status snn_export(const snn_net *net, snn_export_format f,
  * nest, neuron, spiNNaker, MegaSim, loihi). */
 int snn_export_simulator_known(const char *simulator);
 
+/* Those simulators as a list for messages ("brian2, ... and loihi"). */
+const char *snn_export_simulators(void);
+
 /* What a run does for such a simulator instead of simulating: exports
  * net into <log_dir>/<simulator>/ (replacing an earlier one; loihi: the
  * file net.h5 there) with the first n samples of x and labels y as

@@ -38,6 +38,11 @@ static const target *find_target(const char *simulator)
     return NULL;
 }
 
+const char *snn_export_simulators(void)
+{
+    return "brian2, nest, neuron, spiNNaker, MegaSim and loihi";
+}
+
 int snn_export_simulator_known(const char *simulator)
 {
     return find_target(simulator) != NULL;
@@ -113,8 +118,8 @@ snn_status snn_export_for_simulator(const snn_net *net, const char *simulator,
         return snn_error_set(err, SNN_E_UNSUPPORTED,
                              "config [simulation] simulator = %s: snntb "
                              "cannot export to it yet (INI simulates here; "
-                             "brian2, nest, neuron, spiNNaker, MegaSim and "
-                             "loihi are exported)", simulator);
+                             "%s are exported)", simulator,
+                             snn_export_simulators());
     char dir[4200], out[4300];
     snn_status st = snn_path_join(dir, sizeof dir, log_dir, simulator, err);
     /* The run's own log folder: replaced like results.json is. */

@@ -64,7 +64,7 @@ static const char *const tooltips[][3] = {
     {"conversion", "spike_code", "How activations become spikes: temporal_mean_rate (spike counts over duration), temporal_pattern (binary), ttfs and its variants (time to first spike)."},
     {"conversion", "num_bits", "Bits a binary spike train can encode with spike_code = temporal_pattern."},
 
-    {"simulation", "simulator", "Simulator for the spiking network: INI is snntb's built-in one; brian2, nest, Neuron and spiNNaker get an export to run there."},
+    {"simulation", "simulator", "Simulator for the spiking network: INI is snntb's built-in one; brian2, nest, Neuron, spiNNaker, MegaSim and loihi get an export to run there."},
     {"simulation", "duration", "Simulated time per sample in milliseconds; longer runs approximate the ANN better."},
     {"simulation", "dt", "Time step in milliseconds: duration / dt steps are simulated per sample."},
     {"simulation", "batch_size", "Samples simulated together by the built-in simulator."},

@@ -40,6 +40,48 @@ static void set_shape(snn_tensor *x, const snn_shape *in)
         x->dims[i + 1] = in->dims[i];
 }
 
+/* A 1-D model's input is held as a (C, 1, steps) image. */
+static int is_sequence(const snn_shape *in)
+{
+    return in->ndim == 3 && in->dims[1] == 1;
+}
+
+/* (N, steps, C) as Keras stores sequences, or (N, C, steps) as ONNX and
+ * channels_first Keras do; when steps == C (> 1) the two cannot be told
+ * apart and the samples are refused. */
+static snn_status fit_sequence(snn_tensor *x, const snn_shape *in,
+                               const char *what, snn_error *err)
+{
+    size_t c = in->dims[0], steps = in->dims[2];
+    int last = x->dims[1] == steps && x->dims[2] == c;
+    int first = x->dims[1] == c && x->dims[2] == steps;
+    if (last && first && c > 1)
+        return snn_error_set(err, SNN_E_SHAPE,
+                             "%s: samples are (%zu, %zu) but the model's 1-D "
+                             "input has %zu steps of %zu channels, so "
+                             "(steps, channels) and (channels, steps) cannot "
+                             "be told apart; store them as (N, %zu, 1, %zu) "
+                             "(channels first) or (N, 1, %zu, %zu) (channels "
+                             "last)",
+                             what, x->dims[1], x->dims[2], steps, c, c, steps,
+                             steps, c);
+    if (!last && !first)
+        return snn_error_set(err, SNN_E_SHAPE,
+                             "%s: samples are (%zu, %zu) but the model's 1-D "
+                             "input is %zu steps of %zu channels: (N, %zu, "
+                             "%zu) (steps, channels) or (N, %zu, %zu) "
+                             "(channels, steps)",
+                             what, x->dims[1], x->dims[2], steps, c, steps, c,
+                             c, steps);
+    if (last && !first) {
+        snn_status st = hwc_to_chw(x, in, err);
+        if (st != SNN_OK)
+            return st;
+    }
+    set_shape(x, in);
+    return SNN_OK;
+}
+
 snn_status snn_dataset_fit(snn_tensor *x, const snn_shape *in,
                            const char *what, snn_error *err)
 {
@@ -58,6 +100,8 @@ snn_status snn_dataset_fit(snn_tensor *x, const snn_shape *in,
             set_shape(x, in);
         return st;
     }
+    if (is_sequence(in) && x->ndim == 3)
+        return fit_sequence(x, in, what, err);
     /* A flat model input takes samples of any shape with as many values;
      * a 3-D input also takes (N, H, W) for one channel. */
     int flat_ok = in->ndim == 1 && snn_tensor_numel(x) == n * per;

@@ -3,8 +3,10 @@
  *
  * Datasets are stored in the layout the model was trained with: (N, C, H,
  * W) for channels_first models, (N, H, W, C) for channels_last ones, or
- * flat.  The graph is always channels first, so samples are transposed
- * (or reshaped) here once, before any stage sees them.
+ * flat; 1-D models' sequences as (N, steps, C) (Keras) or (N, C, steps)
+ * (ONNX, channels_first).  The graph is always channels first (a sequence
+ * a (C, 1, steps) image), so samples are transposed (or reshaped) here
+ * once, before any stage sees them.
  */
 #ifndef SNNTB_PIPELINE_DATASET_FIT_H
 #define SNNTB_PIPELINE_DATASET_FIT_H

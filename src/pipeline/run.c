@@ -105,9 +105,9 @@ static snn_status check_simulator(const snn_config *cfg, run_settings *s,
         !snn_export_simulator_known(sim))
         return snn_error_set(err, SNN_E_UNSUPPORTED,
                              "config [simulation] simulator = %s: only the "
-                             "built-in simulator INI runs here, and brian2, "
-                             "nest, neuron and spiNNaker are exported; %s is "
-                             "not available yet", sim, sim);
+                             "built-in simulator INI runs here, and %s are "
+                             "exported; %s is not available yet", sim,
+                             snn_export_simulators(), sim);
     return st;
 }
 
