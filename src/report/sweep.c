@@ -123,6 +123,29 @@ static rp_axis value_axis(const snn_sweep_run *runs, size_t n, int logscale,
     return (rp_axis){.lo = lo, .hi = hi, .log = logscale, .label = label};
 }
 
+/* The y axis: whole percent around the accuracies shown (SNN and ANN),
+ * so that a sweep's differences of a point or less are visible. */
+static rp_axis accuracy_axis(const snn_sweep_run *runs, size_t n)
+{
+    double lo = 100, hi = 0;
+    for (size_t i = 0; i < n; i++) {
+        const snn_results *r = &runs[i].res;
+        double v[2] = {100 * r->snn_top1, 100 * r->ann_top1};
+        int has[2] = {r->simulated, r->ann_evaluated};
+        for (int k = 0; k < 2; k++)
+            if (has[k]) {
+                lo = v[k] < lo ? v[k] : lo;
+                hi = v[k] > hi ? v[k] : hi;
+            }
+    }
+    if (hi < lo)
+        return (rp_axis){.lo = 0, .hi = 100, .label = "top-1 accuracy [%]"};
+    lo = floor(lo) - 1;
+    hi = ceil(hi) + 1;
+    return (rp_axis){.lo = lo < 0 ? 0 : lo, .hi = hi > 100 ? 100 : hi,
+                     .label = "top-1 accuracy [%]"};
+}
+
 static char *sweep_svg(const char *param, int logscale,
                        const snn_sweep_run *runs, size_t n)
 {
@@ -133,7 +156,7 @@ static char *sweep_svg(const char *param, int logscale,
     char title[160];
     snprintf(title, sizeof title, "SNN accuracy vs %s", param);
     svg_begin(&p, &b, 560, 360, title, value_axis(runs, n, logscale, param),
-              (rp_axis){.lo = 0, .hi = 100, .label = "top-1 accuracy [%]"});
+              accuracy_axis(runs, n));
     for (size_t i = 0; x && y && i < n; i++)
         if (runs[i].res.simulated) {
             x[m] = runs[i].value;
@@ -176,18 +199,28 @@ static char *sweep_page(const char *section, const char *param,
     rp_escaped(&b, param);
     rp_printf(&b, "</h1>%s<table><tr><th>", svg);
     rp_escaped(&b, param);
-    rp_printf(&b, "</th><th>ANN top-1 [%%]</th><th>SNN top-1 [%%]</th>"
-              "<th>SNN top-k [%%]</th><th>run</th></tr>");
+    /* Top-k only when it differs from top-1; links relative to report/,
+     * so the folder can be moved or copied. */
+    int k = n ? runs[0].res.top_k : 1;
+    rp_printf(&b, "</th><th>ANN top-1 [%%]</th><th>SNN top-1 [%%]</th>");
+    if (k > 1)
+        rp_printf(&b, "<th>SNN top-%d [%%]</th>", k);
+    rp_printf(&b, "<th>run</th></tr>");
     for (size_t i = 0; i < n; i++) {
         const snn_results *r = &runs[i].res;
         char ann[16], t1[16], tk[16];
         percent(ann, sizeof ann, r->ann_evaluated, r->ann_top1);
         percent(t1, sizeof t1, r->simulated, r->snn_top1);
         percent(tk, sizeof tk, r->simulated, r->snn_topk);
-        rp_printf(&b, "<tr><td>%g</td><td>%s</td><td>%s</td><td>%s</td>"
-                  "<td><a href='file://", runs[i].value, ann, t1, tk);
-        rp_escaped(&b, runs[i].log_dir);
-        rp_printf(&b, "'>");
+        rp_printf(&b, "<tr><td>%g</td><td>%s</td><td>%s</td>", runs[i].value,
+                  ann, t1);
+        if (k > 1)
+            rp_printf(&b, "<td>%s</td>", tk);
+        const char *base = strrchr(runs[i].log_dir, '/');
+        base = base ? base + 1 : runs[i].log_dir;
+        rp_printf(&b, "<td><a href='../sweep/");
+        rp_escaped(&b, base);
+        rp_printf(&b, "/'>");
         rp_escaped(&b, runs[i].log_dir);
         rp_printf(&b, "</a></td></tr>");
     }
