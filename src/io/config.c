@@ -60,7 +60,8 @@ typedef enum value_range {
     R_AT_LEAST_1,
     R_PERCENT,
     R_NON_NEGATIVE,
-    R_UNIT          /* [0, 1] */
+    R_UNIT,         /* [0, 1] */
+    N_RANGES
 } value_range;
 
 typedef struct key_spec {
@@ -626,6 +627,8 @@ static int in_range(value_range range, double v, const char **rule)
     case R_UNIT:
         *rule = "must be in [0, 1]";
         return v >= 0 && v <= 1;
+    case N_RANGES:
+        break;
     }
     return 0;
 }
@@ -1435,7 +1438,13 @@ void snn_config_schema_at(size_t i, snn_config_key *out)
         [V_NAME_SET] = "name_set", [V_SIZE] = "size"};
     static const char *const rules[] = {[R_ANY] = "", [R_POSITIVE] = "> 0",
                                         [R_AT_LEAST_1] = ">= 1",
-                                        [R_PERCENT] = "(0, 100]"};
+                                        [R_PERCENT] = "(0, 100]",
+                                        [R_NON_NEGATIVE] = ">= 0",
+                                        [R_UNIT] = "[0, 1]"};
+    /* A range or kind added without its name here would read past the
+     * tables. */
+    _Static_assert(sizeof rules / sizeof *rules == N_RANGES, "range names");
+    _Static_assert(sizeof kinds / sizeof *kinds == V_SIZE + 1, "kind names");
     const key_spec *k = &known_keys[i];
     out->section = k->section;
     out->key = k->key;
