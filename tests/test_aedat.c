@@ -566,14 +566,11 @@ static void test_network_on_step_frames(void **state)
         snn_sim_result r;
         o.engine = (snn_sim_engine)engine;
         o.early_stopping = 0;
-        snn_status st = snn_simulate_fetch(&net, fetch_step_batch, &feed, &y,
-                                           2, &o, &r, &err);
-        if (engine == SNN_ENGINE_EVENT || engine == SNN_ENGINE_DENSE) {
-            assert_int_equal(st, SNN_E_UNSUPPORTED);
-            assert_non_null(strstr(err.msg, "eventframe_width"));
-            continue;
-        }
-        assert_int_equal(st, SNN_OK);
+        memset(counts, 0xFF, sizeof counts);
+        memset(vmem, 0xFF, sizeof vmem);
+        if (snn_simulate_fetch(&net, fetch_step_batch, &feed, &y, 2, &o, &r,
+                               &err) != SNN_OK)
+            fail_msg("engine %d: %s", engine, err.msg);
         assert_true(counts[0] == 0 && counts[1] == 1 && counts[2] == 0 &&
                     counts[3] == 0);
         for (int k = 0; k < 16; k++) {
@@ -610,6 +607,65 @@ static void test_network_on_step_frames(void **state)
     snn_config_free(cfg);
 }
 
+/* Spikes of two values (1 at (0,0), 2 at (239,179)) every step. */
+static snn_status two_values(void *user, size_t sample, int t, float *frame,
+                             snn_error *err)
+{
+    (void)user, (void)sample, (void)t, (void)err;
+    memset(frame, 0, 240 * 180 * sizeof *frame);
+    frame[PX(0, 0)] = 1;
+    frame[PX(239, 179)] = 2;
+    return SNN_OK;
+}
+
+static snn_status unreadable(void *user, size_t sample, int t, float *frame,
+                             snn_error *err)
+{
+    (void)user, (void)frame;
+    return snn_error_set(err, SNN_E_IO, "sample %zu step %d unreadable",
+                         sample, t);
+}
+
+/* The reference engine takes any frame: output 0 gets .5 + 2 * .25 = 1
+ * each step, 8 spikes in 8 steps; the event engine needs one spike value
+ * and says so.  A failing step_input's error comes back from every
+ * engine. */
+static void test_step_input_errors(void **state)
+{
+    (void)state;
+    snn_net net;
+    build_dvs_net(&net);
+    size_t xd[2] = {1, 240 * 180}, yd[2] = {1, 2};
+    snn_tensor x, y;
+    snn_error err = {0};
+    assert_int_equal(snn_tensor_init(&x, 2, xd, &err), SNN_OK);
+    assert_int_equal(snn_tensor_init(&y, 2, yd, &err), SNN_OK);
+    y.data[0] = 1;
+    snn_sim_opts o = {.steps = 8, .batch_size = 1, .top_k = 1,
+                      .step_input = two_values,
+                      .engine = SNN_ENGINE_REFERENCE};
+    snn_sim_result r;
+    assert_int_equal(snn_simulate(&net, &x, &y, 1, &o, &r, &err), SNN_OK);
+    assert_true(r.layer_spikes[0] == 8 && r.predictions[0] == 0);
+    snn_sim_result_free(&r);
+    o.engine = SNN_ENGINE_EVENT;
+    assert_int_equal(snn_simulate(&net, &x, &y, 1, &o, &r, &err),
+                     SNN_E_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "one positive value"));
+    o.step_input = unreadable;
+    for (int engine = SNN_ENGINE_AUTO; engine <= SNN_ENGINE_REFERENCE;
+         engine++) {
+        o.engine = (snn_sim_engine)engine;
+        memset(&err, 0, sizeof err);
+        assert_int_equal(snn_simulate(&net, &x, &y, 1, &o, &r, &err),
+                         SNN_E_IO);
+        assert_string_equal(err.msg, "sample 0 step 0 unreadable");
+    }
+    snn_tensor_free(&x);
+    snn_tensor_free(&y);
+    snn_net_free(&net);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -623,6 +679,7 @@ int main(void)
         cmocka_unit_test(test_network_on_frames),
         cmocka_unit_test(test_step_frames),
         cmocka_unit_test(test_network_on_step_frames),
+        cmocka_unit_test(test_step_input_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -100,11 +100,13 @@ typedef struct snn_sim_opts {
      * frames, [input] eventframe_width): fills frame (the net's input
      * size) with sample `sample`'s input (samples numbered from 0 as
      * fetch's first) of step t.  A batch's steps are asked in order once
-     * the batch is fetched; the samples' x are then not used.  Runs on
-     * the reference engine (auto falls back to it; event and dense
-     * refuse), with the rate code only and without Poisson input.  The
-     * frames' non-zero values count as spikes into the first layer
-     * (synaptic operations). */
+     * the batch is fetched, possibly from several threads at once for
+     * different samples; the samples' x are then not used.  Rate code
+     * only, without Poisson input.  The frames' non-zero values are
+     * spikes into the first layer (counted as synaptic operations); the
+     * event engine (auto, event, dense) needs them all to carry one
+     * positive value per frame (DVS frames: 1) and refuses others, the
+     * reference engine takes any. */
     snn_status (*step_input)(void *user, size_t sample, int t, float *frame,
                              snn_error *err);
     void *step_user;

@@ -745,10 +745,7 @@ static snn_status simulate(run_ctx *c, size_t n, snn_results *res,
         (st = snn_report_record(c->report, &c->net, n, &so, err)) != SNN_OK)
         return st;
     const char *slow = snn_sim_event_unsupported(&c->net);
-    if (so.step_input && so.engine == SNN_ENGINE_AUTO)
-        snn_info(c->log, "DVS event frames every step (eventframe_width): "
-                 "simulated by the reference engine");
-    else if (slow && so.engine == SNN_ENGINE_AUTO)
+    if (slow && so.engine == SNN_ENGINE_AUTO)
         snn_info(c->log, "%s: simulated by the reference engine (the event "
                  "engine does not run it)", slow);
     progress(c, "SNN", 0, n, 0);

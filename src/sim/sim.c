@@ -233,7 +233,6 @@ static sim_mode choose_mode(const snn_net *net, const snn_sim_opts *o,
     if (o->code != SNN_CODE_RATE)
         return MODE_CODES;
     if (o->engine == SNN_ENGINE_REFERENCE || !sim_plan_event_ok(net) ||
-        o->step_input ||
         snn_sim_event_unsupported(net) ||
         (sim_input_poisson(o) && negative_input))
         return MODE_REFERENCE;
@@ -538,19 +537,24 @@ static snn_status reference_batch(const snn_net *net, sim_state *s,
 }
 
 /* The per-sample engines over a batch: in parallel, or one after another
- * on thread 0 when samples carry membrane potentials over. */
-static void sample_batch(const snn_net *net, sim_state *s, const float *x,
-                         const snn_tensor *y, size_t first, size_t b,
-                         const snn_sim_opts *o, snn_sim_result *res)
+ * on thread 0 when samples carry membrane potentials over.  Fails only
+ * when o->step_input does (the first failure's error is kept). */
+static snn_status sample_batch(const snn_net *net, sim_state *s,
+                               const float *x, const snn_tensor *y,
+                               size_t first, size_t b, const snn_sim_opts *o,
+                               snn_sim_result *res, snn_error *err)
 {
     const snn_net_layer *l0 = &net->layers[0];
     size_t n0 = snn_net_layer_size(net, 0), n_x = snn_shape_numel(&net->input_shape);
     size_t n_out = snn_net_layer_size(net, net->n_layers - 1);
-    if (s->mode == MODE_EVENT && !sim_input_poisson(o))
+    snn_status failed = SNN_OK;
+    if (s->mode == MODE_EVENT && !sim_input_poisson(o) && !o->step_input)
         snn_op_forward(&l0->syn, &l0->in_shape, x, b, s->cur0);
     #pragma omp parallel for schedule(dynamic, 1) if (o->reset_every <= 1)
     for (size_t j = 0; j < b; j++) {
         int thread = omp_get_thread_num();
+        snn_error e = {0};
+        snn_status st = SNN_OK;
         rec_sample r;
         if (o->record)
             r = record_sample(net, s, o, y, first + j, thread);
@@ -562,8 +566,15 @@ static void sample_batch(const snn_net *net, sim_state *s, const float *x,
             sim_codes_sample(net, &s->plan, s->codes[thread], first + j, o,
                              &out);
         else
-            sim_event_sample(net, &s->plan, s->work[thread], s->cur0 + j * n0,
-                             first + j, o, &out);
+            st = sim_event_sample(net, &s->plan, s->work[thread],
+                                  s->cur0 + j * n0, first + j, o, &out, &e);
+        if (st != SNN_OK) {
+            #pragma omp critical(sim_step_input_error)
+            if (failed == SNN_OK) {
+                failed = st;
+                *err = e;
+            }
+        }
         s->spikes[j] = out.spikes;
         s->synops[j] = out.synops;
         s->steps_run[j] = out.steps_run;
@@ -578,6 +589,7 @@ static void sample_batch(const snn_net *net, sim_state *s, const float *x,
         res->synops += s->synops[j];
         res->neuron_steps += neurons * s->steps_run[j];
     }
+    return failed;
 }
 
 static void score_batch(const snn_net *net, const sim_state *s,
@@ -597,17 +609,11 @@ static void score_batch(const snn_net *net, const sim_state *s,
     res->n += b;
 }
 
-/* Per-step input frames run on the reference engine, rate-coded. */
+/* Per-step input frames are rate-coded. */
 static snn_status check_step_input(const snn_sim_opts *o, snn_error *err)
 {
     if (!o->step_input)
         return SNN_OK;
-    if (o->engine == SNN_ENGINE_EVENT || o->engine == SNN_ENGINE_DENSE)
-        return snn_error_set(err, SNN_E_UNSUPPORTED, "simulation engine %s "
-                             "cannot run per-step input frames (DVS event "
-                             "frames, eventframe_width): use auto or "
-                             "reference", o->engine == SNN_ENGINE_EVENT
-                                              ? "event" : "dense");
     if (o->code != SNN_CODE_RATE)
         return snn_error_set(err, SNN_E_UNSUPPORTED, "per-step input frames "
                              "(DVS event frames, eventframe_width) need "
@@ -717,7 +723,7 @@ static snn_status simulate(const snn_net *net, const snn_tensor *x,
         if (!x && (st = fetch(user, first, b, buf, err)) != SNN_OK)
             break;
         if (s.mode != MODE_REFERENCE) {
-            sample_batch(net, &s, xb, y, first, b, o, res);
+            st = sample_batch(net, &s, xb, y, first, b, o, res, err);
             score_batch(net, &s, y, first, b, o->top_k, res);
         } else if (o->early_stopping || o->reset_every > 1) {
             for (size_t j = 0; st == SNN_OK && j < b; j++) {
