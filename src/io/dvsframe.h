@@ -4,7 +4,8 @@
  * outliers outside chip_size dropped, coordinates subsampled from the
  * chip to the frame, duplicates dropped (maxpool_subsampling), events
  * summed per pixel by frame_gen_method, 3-sigma clipping, and the frames
- * of one recording scaled together.  Internal to src/io.
+ * of one recording scaled together; and, for eventframe_width, the
+ * per-step binary event frames its simulators take.  Internal to src/io.
  */
 #ifndef SNNTB_IO_DVSFRAME_H
 #define SNNTB_IO_DVSFRAME_H
