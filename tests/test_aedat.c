@@ -5,7 +5,8 @@
  * list against a hand computation; cut files and bad headers refused; an
  * aedat dataset (class folders, chunks of num_dvs_events_per_sample) read
  * as frames and run through a hand-built network with hand-checked spike
- * counts.
+ * counts; with eventframe_width, the per-step binary event frames of the
+ * same recordings and the spikes they cause, both by hand.
  */
 #include "testutil.h"
 
@@ -300,8 +301,10 @@ static void test_dataset_errors(void **state)
                      SNN_E_SHAPE);
     assert_non_null(strstr(err.msg, "2-channel frames"));
     snn_config_free(cfg);
-    cfg = dvs_config("rectified_sum", "eventframe_width", "10");
-    assert_int_equal(snn_dataset_open(&src, cfg, 3, frame_dims, &err),
+    /* Event frames have one channel, as the original's. */
+    cfg = dvs_config("rectified_polarity_channels", "eventframe_width", "10");
+    const size_t two[3] = {2, 240, 180};
+    assert_int_equal(snn_dataset_open(&src, cfg, 3, two, &err),
                      SNN_E_UNSUPPORTED);
     assert_non_null(strstr(err.msg, "eventframe_width"));
     snn_config_free(cfg);
@@ -404,6 +407,265 @@ static void test_network_on_frames(void **state)
     snn_config_free(cfg);
 }
 
+/* rec1 and rec2 in samples of 5 events, with eventframe_width. */
+static snn_config *step_config(const char *width, int maxpool, int clip)
+{
+    snn_error err = {0};
+    snn_config *cfg = dvs_config("rectified_sum", "eventframe_width", width);
+    if (snn_config_set(cfg, "input", "num_dvs_events_per_sample", "5",
+                       &err) != SNN_OK ||
+        snn_config_set(cfg, "input", "maxpool_subsampling",
+                       maxpool ? "True" : "False", &err) != SNN_OK ||
+        snn_config_set(cfg, "input", "do_clip_three_sigma",
+                       clip ? "True" : "False", &err) != SNN_OK)
+        fail_msg("%s", err.msg);
+    return cfg;
+}
+
+/* Sample k of the last read, step t: exactly the pixels px[0..n). */
+static void assert_step_frame(snn_dataset_src *src, size_t k, int t,
+                              const size_t *px, size_t n)
+{
+    static float f[240 * 180], want[240 * 180];
+    snn_error err = {0};
+    if (snn_dataset_src_step_frame(src, k, t, f, &err) != SNN_OK)
+        fail_msg("%s", err.msg);
+    memset(want, 0, sizeof want);
+    for (size_t i = 0; i < n; i++)
+        want[px[i]] = 1;
+    for (size_t i = 0; i < 240 * 180; i++)
+        if (f[i] != want[i])
+            fail_msg("sample %zu step %d pixel (%zu, %zu): %g, want %g", k, t,
+                     i / 180, i % 180, f[i], want[i]);
+}
+
+/* rec1's events (x, y, t, p): e0 (0,0,0,+), e1 (239,179,1,+),
+ * e2 (120,90,2,-), e3 = e2, e4 (60,45,3,+): one sample of 5; rec2 keeps
+ * (10,10,0,-): one sample.  A step's frame takes the remaining events in
+ * order, one per pixel, and ends after the first event more than width
+ * after its first remaining event (the original's get_binary_frame). */
+static void test_step_frames(void **state)
+{
+    (void)state;
+    const size_t p00 = PX(0, 0), pend = PX(239, 179), pmid = PX(120, 90),
+                 pq = PX(60, 45), p10 = PX(10, 10);
+    size_t idx[] = {0, 1};
+    snn_tensor x = {0};
+    snn_error err = {0};
+    snn_dataset_src *src;
+    /* width 2: step 0 takes e0, e1, e2, then e3 waits (its pixel is
+     * taken) and e4 (3 - 0 > 2) ends it; step 1 takes e3. */
+    snn_config *cfg = step_config("2", 0, 0);
+    open_dvs(&src, cfg);
+    assert_true(snn_dataset_src_stepped(src));
+    assert_int_equal(snn_dataset_src_size(src), 2);
+    assert_int_equal(snn_dataset_src_read(src, idx, 2, &x, NULL, &err), SNN_OK);
+    assert_step_frame(src, 0, 0, (size_t[]){p00, pend, pmid, pq}, 4);
+    assert_step_frame(src, 0, 1, (size_t[]){pmid}, 1);
+    assert_step_frame(src, 0, 2, NULL, 0);
+    assert_step_frame(src, 1, 0, (size_t[]){p10}, 1);
+    assert_step_frame(src, 1, 1, NULL, 0);
+    /* A read of sample 1 alone: it is now the read's sample 0. */
+    assert_int_equal(snn_dataset_src_read(src, idx + 1, 1, &x, NULL, &err),
+                     SNN_OK);
+    assert_step_frame(src, 0, 0, (size_t[]){p10}, 1);
+    assert_int_equal(snn_dataset_src_step_frame(src, 1, 0, x.data, &err),
+                     SNN_E_INVALID);
+    snn_dataset_close(src);
+    snn_config_free(cfg);
+    /* width 1: step 0 takes e0, e1, e2 (2 - 0 > 1 ends it); step 1 e3,
+     * e4. */
+    cfg = step_config("1", 0, 0);
+    open_dvs(&src, cfg);
+    assert_int_equal(snn_dataset_src_read(src, idx, 2, &x, NULL, &err), SNN_OK);
+    assert_step_frame(src, 0, 0, (size_t[]){p00, pend, pmid}, 3);
+    assert_step_frame(src, 0, 1, (size_t[]){pmid, pq}, 2);
+    assert_step_frame(src, 0, 2, NULL, 0);
+    snn_dataset_close(src);
+    snn_config_free(cfg);
+    /* maxpool_subsampling drops e3 (a copy of e2); width 2 then takes
+     * every event at step 0. */
+    cfg = step_config("2", 1, 0);
+    open_dvs(&src, cfg);
+    assert_int_equal(snn_dataset_src_read(src, idx, 2, &x, NULL, &err), SNN_OK);
+    assert_step_frame(src, 0, 0, (size_t[]){p00, pend, pmid, pq}, 4);
+    assert_step_frame(src, 0, 1, NULL, 0);
+    snn_dataset_close(src);
+    snn_config_free(cfg);
+    /* 3-sigma clipping keeps per pixel as many events as the clipped sum:
+     * sums {1, 1, 2, 1}, mean 1.25, sigma sqrt(.1875) = .433, 3 sigma =
+     * 1.299, so (120,90)'s 2 becomes 1 and e3, its later event, is
+     * dropped: with width 1, step 0 takes e0, e1, e2 and step 1 e4. */
+    cfg = step_config("1", 0, 1);
+    open_dvs(&src, cfg);
+    assert_int_equal(snn_dataset_src_read(src, idx, 2, &x, NULL, &err), SNN_OK);
+    assert_step_frame(src, 0, 0, (size_t[]){p00, pend, pmid}, 3);
+    assert_step_frame(src, 0, 1, (size_t[]){pq}, 1);
+    assert_step_frame(src, 0, 2, NULL, 0);
+    snn_tensor_free(&x);
+    snn_dataset_close(src);
+    snn_config_free(cfg);
+}
+
+/* What a run's pipeline does: frames of the batch fetched last. */
+typedef struct step_feed {
+    snn_dataset_src *src;
+    size_t first;
+} step_feed;
+
+static snn_status fetch_step_batch(void *user, size_t first, size_t n,
+                                   float *x, snn_error *err)
+{
+    step_feed *f = user;
+    f->first = first;
+    return fetch_frames(f->src, first, n, x, err);
+}
+
+static snn_status step_input(void *user, size_t sample, int t, float *frame,
+                             snn_error *err)
+{
+    step_feed *f = user;
+    return snn_dataset_src_step_frame(f->src, sample - f->first, t, frame,
+                                      err);
+}
+
+/* build_dvs_net (threshold 1, reset by subtraction) on the width 2 frames
+ * of test_step_frames over 8 steps.  Sample 0: step 0 (0,0) + (239,179)
+ * give output 0 .5 + .25 = .75, (120,90) + (60,45) output 1 .75 + .125 =
+ * .875; step 1 (120,90) adds .75: 1.625 >= 1, one spike, .625 left; then
+ * no input.  Counts (0, 1), v after steps 0 and 1: (.75, .875), (.75,
+ * .625), then unchanged.  (A constant frame would make output 0 fire
+ * too.)  Sample 1: (10,10) weighs nothing: no spike.  Synaptic
+ * operations: 5 + 1 input spikes times fan-out 2 = 12. */
+static void test_network_on_step_frames(void **state)
+{
+    (void)state;
+    snn_config *cfg = step_config("2", 0, 0);
+    step_feed feed = {NULL, 0};
+    open_dvs(&feed.src, cfg);
+    snn_net net;
+    build_dvs_net(&net);
+    size_t yd[2] = {2, 2};
+    snn_tensor y;
+    snn_error err = {0};
+    assert_int_equal(snn_tensor_init(&y, 2, yd, &err), SNN_OK);
+    y.data[0] = y.data[3] = 1;
+    float counts[4], vmem[16];
+    unsigned char raster[16];
+    float *per_layer[1] = {counts}, *vm[1] = {vmem};
+    unsigned char *ras[1] = {raster};
+    snn_sim_record rec = {NULL, NULL, NULL, per_layer, 2, ras, vm};
+    snn_sim_opts o = {.steps = 8, .batch_size = 2, .top_k = 1, .seed = 1,
+                      .record = &rec, .step_input = step_input,
+                      .step_user = &feed};
+    const float want_v[16] = {.75f, .875f, .75f, .625f, .75f, .625f, .75f,
+                              .625f, .75f, .625f, .75f, .625f, .75f, .625f,
+                              .75f, .625f};
+    for (int engine = SNN_ENGINE_AUTO; engine <= SNN_ENGINE_REFERENCE;
+         engine++) {
+        snn_sim_result r;
+        o.engine = (snn_sim_engine)engine;
+        o.early_stopping = 0;
+        memset(counts, 0xFF, sizeof counts);
+        memset(vmem, 0xFF, sizeof vmem);
+        if (snn_simulate_fetch(&net, fetch_step_batch, &feed, &y, 2, &o, &r,
+                               &err) != SNN_OK)
+            fail_msg("engine %d: %s", engine, err.msg);
+        assert_true(counts[0] == 0 && counts[1] == 1 && counts[2] == 0 &&
+                    counts[3] == 0);
+        for (int k = 0; k < 16; k++) {
+            assert_int_equal(raster[k], k == 3);
+            if (vmem[k] != want_v[k])
+                fail_msg("step %d neuron %d: v %g, want %g", k / 2, k % 2,
+                         vmem[k], want_v[k]);
+        }
+        assert_int_equal(r.predictions[0], 1);
+        assert_int_equal(r.predictions[1], -1);
+        assert_int_equal(r.top1, 0);
+        assert_true(r.synops == 12);
+        assert_true(r.neuron_steps == 2 * 8 * 2);
+        snn_sim_result_free(&r);
+        /* early_stopping: sample 0 ends at its empty step 2, sample 1 at
+         * step 1: 2 + 1 steps of 2 neurons; the counts stay. */
+        o.early_stopping = 1;
+        assert_int_equal(snn_simulate_fetch(&net, fetch_step_batch, &feed, &y,
+                                            2, &o, &r, &err), SNN_OK);
+        assert_true(r.neuron_steps == (2 + 1) * 2);
+        assert_true(counts[1] == 1 && r.synops == 12);
+        snn_sim_result_free(&r);
+    }
+    /* Step frames and Poisson input exclude each other. */
+    o.engine = SNN_ENGINE_AUTO;
+    o.input_rate = 1000;
+    snn_sim_result r;
+    assert_int_equal(snn_simulate_fetch(&net, fetch_step_batch, &feed, &y, 2,
+                                        &o, &r, &err), SNN_E_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "Poisson"));
+    snn_tensor_free(&y);
+    snn_net_free(&net);
+    snn_dataset_close(feed.src);
+    snn_config_free(cfg);
+}
+
+/* Spikes of two values (1 at (0,0), 2 at (239,179)) every step. */
+static snn_status two_values(void *user, size_t sample, int t, float *frame,
+                             snn_error *err)
+{
+    (void)user, (void)sample, (void)t, (void)err;
+    memset(frame, 0, 240 * 180 * sizeof *frame);
+    frame[PX(0, 0)] = 1;
+    frame[PX(239, 179)] = 2;
+    return SNN_OK;
+}
+
+static snn_status unreadable(void *user, size_t sample, int t, float *frame,
+                             snn_error *err)
+{
+    (void)user, (void)frame;
+    return snn_error_set(err, SNN_E_IO, "sample %zu step %d unreadable",
+                         sample, t);
+}
+
+/* The reference engine takes any frame: output 0 gets .5 + 2 * .25 = 1
+ * each step, 8 spikes in 8 steps; the event engine needs one spike value
+ * and says so.  A failing step_input's error comes back from every
+ * engine. */
+static void test_step_input_errors(void **state)
+{
+    (void)state;
+    snn_net net;
+    build_dvs_net(&net);
+    size_t xd[2] = {1, 240 * 180}, yd[2] = {1, 2};
+    snn_tensor x, y;
+    snn_error err = {0};
+    assert_int_equal(snn_tensor_init(&x, 2, xd, &err), SNN_OK);
+    assert_int_equal(snn_tensor_init(&y, 2, yd, &err), SNN_OK);
+    y.data[0] = 1;
+    snn_sim_opts o = {.steps = 8, .batch_size = 1, .top_k = 1,
+                      .step_input = two_values,
+                      .engine = SNN_ENGINE_REFERENCE};
+    snn_sim_result r;
+    assert_int_equal(snn_simulate(&net, &x, &y, 1, &o, &r, &err), SNN_OK);
+    assert_true(r.layer_spikes[0] == 8 && r.predictions[0] == 0);
+    snn_sim_result_free(&r);
+    o.engine = SNN_ENGINE_EVENT;
+    assert_int_equal(snn_simulate(&net, &x, &y, 1, &o, &r, &err),
+                     SNN_E_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "one positive value"));
+    o.step_input = unreadable;
+    for (int engine = SNN_ENGINE_AUTO; engine <= SNN_ENGINE_REFERENCE;
+         engine++) {
+        o.engine = (snn_sim_engine)engine;
+        memset(&err, 0, sizeof err);
+        assert_int_equal(snn_simulate(&net, &x, &y, 1, &o, &r, &err),
+                         SNN_E_IO);
+        assert_string_equal(err.msg, "sample 0 step 0 unreadable");
+    }
+    snn_tensor_free(&x);
+    snn_tensor_free(&y);
+    snn_net_free(&net);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -415,6 +677,9 @@ int main(void)
         cmocka_unit_test(test_dataset_samples),
         cmocka_unit_test(test_dataset_errors),
         cmocka_unit_test(test_network_on_frames),
+        cmocka_unit_test(test_step_frames),
+        cmocka_unit_test(test_network_on_step_frames),
+        cmocka_unit_test(test_step_input_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -75,4 +75,15 @@ snn_status snn_dataset_src_read(snn_dataset_src *s, const size_t *idx,
                                 size_t n, snn_tensor *x, snn_tensor *y,
                                 snn_error *err);
 
+/* Whether the source also gives each sample as a fresh input frame every
+ * time step (aedat with [input] eventframe_width: the original's binary
+ * event frames).  snn_dataset_src_read still gives one frame per sample,
+ * the one the ANN is scored on. */
+int snn_dataset_src_stepped(const snn_dataset_src *s);
+/* The k-th sample of the last snn_dataset_src_read, its input frame of
+ * time step t (from 0) into frame (one sample's size): 1 at the pixels of
+ * that step's events, 0 elsewhere. */
+snn_status snn_dataset_src_step_frame(snn_dataset_src *s, size_t k, int t,
+                                      float *frame, snn_error *err);
+
 #endif

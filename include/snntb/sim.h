@@ -96,8 +96,23 @@ typedef struct snn_sim_opts {
                                max(x) * sign(x) */
     long poisson_events;    /* per sample, stop drawing input spikes once
                                this many fired (< 1: no limit) */
+    /* NULL, or an input that is a fresh frame every step (DVS event
+     * frames, [input] eventframe_width): fills frame (the net's input
+     * size) with sample `sample`'s input (samples numbered from 0 as
+     * fetch's first) of step t.  A batch's steps are asked in order once
+     * the batch is fetched, possibly from several threads at once for
+     * different samples; the samples' x are then not used.  Rate code
+     * only, without Poisson input.  The frames' non-zero values are
+     * spikes into the first layer (counted as synaptic operations); the
+     * event engine (auto, event, dense) needs them all to carry one
+     * positive value per frame (DVS frames: 1) and refuses others, the
+     * reference engine takes any. */
+    snn_status (*step_input)(void *user, size_t sample, int t, float *frame,
+                             snn_error *err);
+    void *step_user;
     int early_stopping;     /* a sample ends at the first step whose input
-                               is empty (Poisson events used up) */
+                               is empty (Poisson events or, with
+                               step_input, events used up) */
     int reset_every;        /* reset_between_nth_sample (<= 1: every
                                sample starts from rest): sample i + 1
                                keeps sample i's membrane potentials unless
@@ -122,7 +137,8 @@ typedef struct snn_sim_result {
     double synops;       /* synaptic operations, all samples: each spike
                             into a Dense, Conv2D or average-pooling layer
                             times its fan-out (the first layer's constant
-                            input current is computed once, not counted) */
+                            input current is computed once, not counted;
+                            Poisson and step_input frames are counted) */
     int *predictions;    /* n predicted classes (-1: no output spike);
                             free with snn_sim_result_free */
     double *layer_spikes; /* per net layer: its spikes, all samples (0 for

@@ -30,7 +30,7 @@ static const char *const tooltips[][3] = {
     {"input", "input_rate", "Poisson rate in Hz of a fully-on input pixel; at most 1000 / dt Hz."},
     {"input", "num_poisson_events_per_sample", "Limit on the Poisson spikes generated from one frame. -1: unlimited."},
     {"input", "num_dvs_events_per_sample", "DVS events used for one classification (about one frame)."},
-    {"input", "eventframe_width", "DVS events are collected into frames spanning at most this many time steps."},
+    {"input", "eventframe_width", "When set, each time step gets a fresh binary DVS frame of the next events spanning at most this many microseconds of event timestamps (the original's INIsim); unset: one frame per sample as constant input."},
     {"input", "label_dict", "Dict of class labels; needed only with aedat input."},
     {"input", "chip_size", "With aedat input: the DVS chip's size, e.g. (240, 180), from which addresses are subsampled to the input layer."},
     {"input", "frame_gen_method", "How DVS events add up into frames: signed_sum (ON and OFF cancel) or rectified_sum (all events count as ON), or the polarity-channel variants."},

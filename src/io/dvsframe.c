@@ -133,24 +133,34 @@ static int channel_rect(dvs_method m, int c)
     }
 }
 
+/* A prepared event's pixel in one channel (a0 * frame[1] + a1) after
+ * flips and axis order; SIZE_MAX outside the frame, only when is_x_first
+ * is off and the frame is not square (refused when the dataset is
+ * opened). */
+static size_t event_pixel(const dvs_opts *o, const dvs_event *e)
+{
+    size_t h = o->frame[0], w = o->frame[1];
+    size_t x = (size_t)e->x, y = (size_t)e->y;
+    x = o->x_flipped ? h - 1 - x : x;
+    y = o->y_flipped ? w - 1 - y : y;
+    size_t a0 = o->x_first ? x : y, a1 = o->x_first ? y : x;
+    return a0 < h && a1 < w ? a0 * w + a1 : SIZE_MAX;
+}
+
 void dvs_frame(const dvs_opts *o, const dvs_event *ev, size_t n, float *frame)
 {
-    size_t h = o->frame[0], w = o->frame[1], hw = h * w;
+    size_t hw = o->frame[0] * o->frame[1];
     int channels = dvs_channels(o->method);
     memset(frame, 0, (size_t)channels * hw * sizeof *frame);
     for (size_t i = 0; i < n; i++) {
-        size_t x = (size_t)ev[i].x, y = (size_t)ev[i].y;
-        x = o->x_flipped ? h - 1 - x : x;
-        y = o->y_flipped ? w - 1 - y : y;
-        size_t a0 = o->x_first ? x : y, a1 = o->x_first ? y : x;
-        if (a0 >= h || a1 >= w)
-            continue; /* only when is_x_first is off and h != w: refused
-                         when the dataset is opened */
+        size_t px = event_pixel(o, &ev[i]);
+        if (px == SIZE_MAX)
+            continue;
         int on = ev[i].p != 0;
         size_t ch = channels == 2 && !on ? 1 : 0;
         int signed_m = o->method == DVS_SIGNED_SUM ||
                        o->method == DVS_SIGNED_CHANNELS;
-        frame[ch * hw + a0 * w + a1] += signed_m && !on ? -1.0f : 1.0f;
+        frame[ch * hw + px] += signed_m && !on ? -1.0f : 1.0f;
     }
     for (int c = 0; o->clip_three_sigma && c < channels; c++)
         clip_channel(frame + (size_t)c * hw, hw, channel_rect(o->method, c));
@@ -168,4 +178,76 @@ void dvs_scale_frames(float *frames, size_t n)
     float div = hi == 0 ? 1.0f : hi;
     for (size_t i = 0; i < n; i++)
         frames[i] = (frames[i] - lo) / div;
+}
+
+/* With clip_three_sigma, the original keeps at each pixel only as many
+ * events (the first ones) as the clipped sum there counts: step -1 marks
+ * the others.  sums: room for one frame. */
+static void clip_events(const dvs_opts *o, const dvs_event *ev, size_t n,
+                        const size_t *pix, int32_t *step, float *sums)
+{
+    dvs_frame(o, ev, n, sums);
+    for (size_t i = 0; i < n; i++) {
+        float *s = pix[i] == SIZE_MAX ? NULL : &sums[pix[i]];
+        step[i] = s && *s != 0 ? 0 : -1;
+        if (s && *s != 0)
+            *s -= *s > 0 ? 1.0f : -1.0f;
+    }
+}
+
+/* The original's get_binary_frame, called once per step until no event
+ * is left: the remaining events, in order, each take their pixel unless
+ * this frame already has it (then they wait for a later frame); the frame
+ * ends after the first event more than width after the frame's first
+ * remaining event.  idx: the remaining events; stamp: per pixel, the last
+ * frame that took it. */
+static void assign_steps(const dvs_event *ev, size_t *idx, size_t r,
+                         int64_t width, const size_t *pix, int32_t *step,
+                         int32_t *stamp)
+{
+    for (int32_t f = 0; r > 0; f++) {
+        int64_t t0 = ev[idx[0]].t;
+        size_t w = 0;
+        int ended = 0;
+        for (size_t q = 0; q < r; q++) {
+            size_t i = idx[q];
+            if (!ended && stamp[pix[i]] != f) {
+                stamp[pix[i]] = f;
+                step[i] = f;
+            } else {
+                idx[w++] = i;
+            }
+            ended = ended || ev[i].t - t0 > width;
+        }
+        r = w;
+    }
+}
+
+int dvs_event_steps(const dvs_opts *o, const dvs_event *ev, size_t n,
+                    int64_t width, size_t *pix, int32_t *step)
+{
+    size_t hw = o->frame[0] * o->frame[1];
+    size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+    int32_t *stamp = malloc((hw ? hw : 1) * sizeof *stamp);
+    float *sums = o->clip_three_sigma
+                      ? malloc((hw ? hw : 1) * sizeof *sums) : NULL;
+    int ok = idx && stamp && (sums || !o->clip_three_sigma);
+    for (size_t i = 0; ok && i < n; i++) {
+        pix[i] = event_pixel(o, &ev[i]);
+        step[i] = pix[i] == SIZE_MAX ? -1 : 0;
+    }
+    if (ok && sums)
+        clip_events(o, ev, n, pix, step, sums);
+    size_t r = 0;
+    for (size_t i = 0; ok && i < n; i++)
+        if (step[i] == 0)
+            idx[r++] = i;
+    for (size_t k = 0; ok && k < hw; k++)
+        stamp[k] = -1;
+    if (ok)
+        assign_steps(ev, idx, r, width, pix, step, stamp);
+    free(idx);
+    free(stamp);
+    free(sums);
+    return ok;
 }

@@ -4,12 +4,14 @@
  * outliers outside chip_size dropped, coordinates subsampled from the
  * chip to the frame, duplicates dropped (maxpool_subsampling), events
  * summed per pixel by frame_gen_method, 3-sigma clipping, and the frames
- * of one recording scaled together.  Internal to src/io.
+ * of one recording scaled together; and, for eventframe_width, the
+ * per-step binary event frames its simulators take.  Internal to src/io.
  */
 #ifndef SNNTB_IO_DVSFRAME_H
 #define SNNTB_IO_DVSFRAME_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "io/aedat.h"
 
 typedef enum dvs_method {
@@ -54,6 +56,17 @@ size_t dvs_prepare(const dvs_opts *o, const dvs_event *in, size_t n,
  * to integers (toward zero), as the original's astype('int32').  A
  * channel without events stays zero. */
 void dvs_frame(const dvs_opts *o, const dvs_event *ev, size_t n, float *frame);
+
+/* The original's per-step binary event frames (eventframe_width, one
+ * channel): for each of n prepared events its pixel in the frame
+ * (pix[i], a0 * frame[1] + a1 after flips and axis order) and the time
+ * step whose frame holds it (step[i], from 0; -1: dropped, by 3-sigma
+ * clipping or outside the frame).  A step's frame takes the remaining
+ * events in order, at most one per pixel (the others wait), and ends
+ * after the first event more than width (microseconds) after its first
+ * remaining event.  Returns 0 when out of memory. */
+int dvs_event_steps(const dvs_opts *o, const dvs_event *ev, size_t n,
+                    int64_t width, size_t *pix, int32_t *step);
 
 /* Scales the frames of one recording together: (f - min) / max, or
  * (f - min) when max is 0, as the original's scale_event_frames. */

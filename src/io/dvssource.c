@@ -4,9 +4,11 @@
  * recording cut into samples of num_dvs_events_per_sample polarity events
  * (the last sample of a recording takes what is left), each sample one
  * frame (dvsframe.h) of the model's input size, channels first.  The
- * frames of the recording being read are kept; nothing else is.  The
- * simulator gets that frame as a constant input; the original's per-step
- * binary event frames (eventframe_width) are refused, not implemented.
+ * frames of the recording being read are kept; nothing else is.  Without
+ * [input] eventframe_width the simulator gets that frame as a constant
+ * input; with it, the source also keeps, for the samples of the last
+ * read, which pixel each event sets in which time step's binary frame
+ * (dvs_event_steps), and gives those frames one step at a time.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,14 @@
 #include "io/kwargs.h"
 #include "io/source.h"
 
+/* One sample's events in its per-step frames: event j sets pixel pix[j]
+ * at step step[j]. */
+typedef struct step_list {
+    size_t n;
+    size_t *pix;
+    int32_t *step;
+} step_list;
+
 typedef struct dvs_source {
     ds_files files;
     dvs_opts o;
@@ -24,6 +34,15 @@ typedef struct dvs_source {
     size_t *first;       /* files.n + 1: first sample of each recording */
     size_t cached;       /* recording whose frames are in frames, or -1 */
     float *frames;
+    /* eventframe_width set (stepped): the cached recording's events
+     * (outliers dropped), and per sample of the last read its events'
+     * pixels and time steps. */
+    int stepped;
+    int64_t width;
+    dvs_event *events;
+    size_t n_events;
+    step_list *lists;
+    size_t n_lists, cap_lists;
 } dvs_source;
 
 static const char *const aedat_exts[] = {"aedat", NULL};
@@ -80,7 +99,11 @@ static snn_status load_recording(dvs_source *d, size_t f, snn_error *err)
         d->cached = f;
     }
     free(prep);
-    free(ev);
+    free(d->events);
+    d->events = st == SNN_OK && d->stepped ? ev : NULL;
+    d->n_events = d->events ? n : 0;
+    if (!d->events)
+        free(ev);
     return st;
 }
 
@@ -98,6 +121,48 @@ static size_t recording_of(const dvs_source *d, size_t i)
     return lo;
 }
 
+static void dvs_begin_read(void *impl)
+{
+    ((dvs_source *)impl)->n_lists = 0;
+}
+
+/* Appends sample i's step list (its recording f is cached). */
+static snn_status add_step_list(dvs_source *d, size_t f, size_t i,
+                                snn_error *err)
+{
+    if (d->n_lists == d->cap_lists) {
+        size_t cap = d->cap_lists ? 2 * d->cap_lists : 16;
+        step_list *l = realloc(d->lists, cap * sizeof *l);
+        if (!l)
+            return snn_error_set(err, SNN_E_NOMEM, "no memory");
+        memset(l + d->cap_lists, 0, (cap - d->cap_lists) * sizeof *l);
+        d->lists = l;
+        d->cap_lists = cap;
+    }
+    step_list *l = &d->lists[d->n_lists];
+    size_t at = (i - d->first[f]) * d->per_sample;
+    size_t n = d->n_events - at < d->per_sample ? d->n_events - at
+                                                : d->per_sample;
+    const dvs_event *ev = d->events + at;
+    dvs_event *prep = malloc((n ? n : 1) * sizeof *prep);
+    free(l->pix);
+    free(l->step);
+    l->pix = malloc((n ? n : 1) * sizeof *l->pix);
+    l->step = malloc((n ? n : 1) * sizeof *l->step);
+    int ok = prep && l->pix && l->step;
+    if (ok) {
+        n = dvs_prepare(&d->o, ev, n, prep);
+        ok = dvs_event_steps(&d->o, prep, n, d->width, l->pix, l->step);
+    }
+    free(prep);
+    if (!ok)
+        return snn_error_set(err, SNN_E_NOMEM, "%s: no memory for the event "
+                             "frames of sample %zu", d->files.paths[f], i);
+    l->n = n;
+    d->n_lists++;
+    return SNN_OK;
+}
+
 static snn_status dvs_read(void *impl, size_t first, size_t n, float *x,
                            snn_error *err)
 {
@@ -106,11 +171,28 @@ static snn_status dvs_read(void *impl, size_t first, size_t n, float *x,
     for (size_t i = first; i < first + n; i++) {
         size_t f = recording_of(d, i);
         snn_status st = d->cached == f ? SNN_OK : load_recording(d, f, err);
+        if (st == SNN_OK && d->stepped)
+            st = add_step_list(d, f, i, err);
         if (st != SNN_OK)
             return st;
         memcpy(x + (i - first) * per, d->frames + (i - d->first[f]) * per,
                per * sizeof *x);
     }
+    return SNN_OK;
+}
+
+static snn_status dvs_step_frame(void *impl, size_t k, int t, float *frame,
+                                 snn_error *err)
+{
+    const dvs_source *d = impl;
+    if (k >= d->n_lists)
+        return snn_error_set(err, SNN_E_INVALID, "event frame of sample %zu "
+                             "of a read of %zu samples", k, d->n_lists);
+    const step_list *l = &d->lists[k];
+    memset(frame, 0, frame_size(d) * sizeof *frame);
+    for (size_t j = 0; j < l->n; j++)
+        if (l->step[j] == t)
+            frame[l->pix[j]] = 1.0f;
     return SNN_OK;
 }
 
@@ -120,6 +202,12 @@ static void dvs_close(void *impl)
     ds_files_free(&d->files);
     free(d->first);
     free(d->frames);
+    free(d->events);
+    for (size_t k = 0; k < d->cap_lists; k++) {
+        free(d->lists[k].pix);
+        free(d->lists[k].step);
+    }
+    free(d->lists);
     free(d);
 }
 
@@ -184,12 +272,13 @@ static snn_status read_opts(const snn_config *cfg, dvs_source *d, int in_ndim,
         return snn_error_set(err, SNN_E_INVALID, "config [input] "
                              "num_dvs_events_per_sample must be >= 1");
     d->per_sample = (size_t)per;
-    if (snn_config_is_set(cfg, "input", "eventframe_width"))
+    d->stepped = snn_config_is_set(cfg, "input", "eventframe_width");
+    d->width = snn_config_get_int(cfg, "input", "eventframe_width");
+    if (d->stepped && dvs_channels(d->o.method) != 1)
         return snn_error_set(err, SNN_E_UNSUPPORTED, "config [input] "
-                             "eventframe_width: the original's per-step "
-                             "binary event frames are not implemented yet; "
-                             "snntb simulates each sample's frame as a "
-                             "constant input (remove the key to run so)");
+                             "eventframe_width: the per-step binary event "
+                             "frames have one channel, as the original's; "
+                             "frame_gen_method = %s makes two", method);
     return read_chip(cfg, &d->o, err);
 }
 
@@ -268,6 +357,7 @@ snn_status ds_open_aedat(snn_dataset_src *s, const snn_config *cfg,
     s->impl = d;
     s->read = dvs_read;
     s->close = dvs_close;
+    s->begin_read = dvs_begin_read;
     char **folders = NULL;
     int *labels = NULL;
     snn_status st = read_opts(cfg, d, in_ndim, in_dims, err);
@@ -280,6 +370,7 @@ snn_status ds_open_aedat(snn_dataset_src *s, const snn_config *cfg,
                            no_exts, err);
     if (st == SNN_OK)
         st = count_samples(d, s, err);
+    s->step_frame = d->stepped ? dvs_step_frame : NULL;
     s->ndim = 3;
     memcpy(s->dims, in_dims, 3 * sizeof *in_dims);
     snn_strlist_free(folders);

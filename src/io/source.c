@@ -136,6 +136,8 @@ snn_status snn_dataset_src_read(snn_dataset_src *s, const size_t *idx,
     if (st != SNN_OK)
         return st;
     size_t per = sample_size(s);
+    if (s->begin_read)
+        s->begin_read(s->impl);
     for (size_t i = 0; i < n && st == SNN_OK;) {
         size_t run = 1;
         while (i + run < n && idx[i + run] == idx[i] + run)
@@ -148,4 +150,18 @@ snn_status snn_dataset_src_read(snn_dataset_src *s, const size_t *idx,
         y->data[i * s->classes + (size_t)s->labels[idx[i]]] = 1.0f;
     }
     return st;
+}
+
+int snn_dataset_src_stepped(const snn_dataset_src *s)
+{
+    return s->step_frame != NULL;
+}
+
+snn_status snn_dataset_src_step_frame(snn_dataset_src *s, size_t k, int t,
+                                      float *frame, snn_error *err)
+{
+    if (!s->step_frame)
+        return snn_error_set(err, SNN_E_INVALID, "%s: gives no per-step "
+                             "frames", s->name);
+    return s->step_frame(s->impl, k, t, frame, err);
 }

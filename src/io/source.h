@@ -22,6 +22,12 @@ struct snn_dataset_src {
     snn_status (*read)(void *impl, size_t first, size_t n, float *x,
                        snn_error *err);
     void (*close)(void *impl);
+    /* Optional (NULL): told before each snn_dataset_src_read. */
+    void (*begin_read)(void *impl);
+    /* Non-NULL when samples come as a fresh frame every time step: the
+     * k-th sample of the last read, its frame of step t. */
+    snn_status (*step_frame)(void *impl, size_t k, int t, float *frame,
+                             snn_error *err);
 };
 
 /* Each fills s (zeroed by the caller) or fails; on failure

@@ -69,6 +69,7 @@ typedef struct run_ctx {
     size_t n;              /* samples tested */
     size_t *order;         /* their indices in data, in test order */
     snn_tensor xb;         /* the batch being read */
+    size_t fetched;        /* first sample of the simulator's last batch */
     snn_tensor y;          /* one-hot labels of the tested samples */
     snn_net net;
     snn_report *report; /* NULL unless plot_vars or log_vars ask */
@@ -611,7 +612,18 @@ static snn_status sim_fetch(void *user, size_t first, size_t n, float *x,
     snn_status st = read_tested(c, first, n, &c->xb, NULL, err);
     if (st == SNN_OK)
         memcpy(x, c->xb.data, snn_tensor_numel(&c->xb) * sizeof *x);
+    c->fetched = first;
     return st;
+}
+
+/* DVS event frames (eventframe_width): sample's frame of step t, from the
+ * batch sim_fetch read last. */
+static snn_status sim_step_input(void *user, size_t sample, int t,
+                                 float *frame, snn_error *err)
+{
+    run_ctx *c = user;
+    return snn_dataset_src_step_frame(c->data, sample - c->fetched, t, frame,
+                                      err);
 }
 
 static snn_sim_opts sim_opts(run_ctx *c)
@@ -725,6 +737,10 @@ static snn_status simulate(run_ctx *c, size_t n, snn_results *res,
     snn_status st;
     snn_sim_opts so = sim_opts(c);
     snn_sim_result sr;
+    if (snn_dataset_src_stepped(c->data)) {
+        so.step_input = sim_step_input;
+        so.step_user = c;
+    }
     if (c->report &&
         (st = snn_report_record(c->report, &c->net, n, &so, err)) != SNN_OK)
         return st;

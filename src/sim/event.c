@@ -434,20 +434,55 @@ static void record_layer(const rec_sample *r, int i, int t,
         sim_record_vmem(r, i, t, plan_to_canon(pl, k), lw->v[k]);
 }
 
-/* Poisson input: the first layer's current from this step's frame, whose
- * spikes all carry the sample's peak (non-negative inputs: sim.c sends
- * others to the reference engine).  Returns the synaptic operations, or
- * -1 when the frame is empty. */
-static double input_current(const snn_net *net, const sim_plan *plan,
-                            sim_work *w, const float *x, uint64_t sample,
-                            int t, const snn_sim_opts *o)
+/* This step's frame of o->step_input into w->frame; its non-zero values
+ * are spikes that must all carry one positive amplitude (*amp). */
+static snn_status step_frame(const snn_net *net, sim_work *w, uint64_t sample,
+                             int t, const snn_sim_opts *o, float *amp,
+                             size_t *spikes, snn_error *err)
+{
+    size_t n = snn_shape_numel(&net->input_shape);
+    snn_status st = o->step_input(o->step_user, sample, t, w->frame, err);
+    *amp = 0;
+    *spikes = 0;
+    for (size_t k = 0; st == SNN_OK && k < n; k++) {
+        float v = w->frame[k];
+        if (v != 0 && (v < 0 || (*amp != 0 && v != *amp)))
+            return snn_error_set(err, SNN_E_UNSUPPORTED, "the event engine "
+                                 "takes per-step input frames whose spikes "
+                                 "all carry one positive value; sample %llu "
+                                 "step %d has %g and %g: use engine "
+                                 "reference", (unsigned long long)sample, t,
+                                 (double)*amp, (double)v);
+        *amp = v != 0 ? v : *amp;
+        *spikes += v != 0;
+    }
+    return st;
+}
+
+/* Poisson or step input: the first layer's current from this step's
+ * frame, whose spikes all carry one amplitude (Poisson: the sample's
+ * peak; non-negative inputs: sim.c sends others to the reference
+ * engine).  *ops: the synaptic operations, or -1 when the frame is
+ * empty. */
+static snn_status input_current(const snn_net *net, const sim_plan *plan,
+                                sim_work *w, const float *x, uint64_t sample,
+                                int t, const snn_sim_opts *o, double *ops,
+                                snn_error *err)
 {
     const plan_layer *pl = &plan->layers[0];
     const snn_net_layer *l0 = &net->layers[0];
-    size_t n = snn_shape_numel(&net->input_shape);
-    float peak = sim_input_peak(x, n);
-    size_t spikes = sim_input_frame(o, net->dt, x, n, peak, sample, t,
-                                    &w->fired_in, w->frame);
+    size_t n = snn_shape_numel(&net->input_shape), spikes = 0;
+    float peak = 0;
+    snn_status st = SNN_OK;
+    if (o->step_input) {
+        st = step_frame(net, w, sample, t, o, &peak, &spikes, err);
+    } else {
+        peak = sim_input_peak(x, n);
+        spikes = sim_input_frame(o, net->dt, x, n, peak, sample, t,
+                                 &w->fired_in, w->frame);
+    }
+    if (st != SNN_OK)
+        return st;
     int spatial = l0->in_shape.ndim == 3;
     w->in.nev = 0;
     for (size_t k = 0; k < n; k++)
@@ -455,11 +490,12 @@ static double input_current(const snn_net *net, const sim_plan *plan,
             w->in.ev[w->in.nev++] =
                 (uint32_t)plan_to_internal(pl->in_c, pl->in_p, spatial, k);
     layer_work *lw = &w->l[0];
-    double ops = layer_current(pl, &w->in, w, lw, net->v_thresh, o->engine);
+    *ops = layer_current(pl, &w->in, w, lw, net->v_thresh, o->engine);
     float scale = peak / net->v_thresh;
     for (size_t k = 0; k < pl->out_n; k++)
         lw->cur[k] = pl->bias[k] + lw->cur[k] * scale;
-    return spikes ? ops : -1;
+    *ops = spikes ? *ops : -1;
+    return SNN_OK;
 }
 
 static void step(const snn_net *net, const sim_plan *plan, sim_work *w,
@@ -497,14 +533,16 @@ static void step(const snn_net *net, const sim_plan *plan, sim_work *w,
     }
 }
 
-void sim_event_sample(const snn_net *net, const sim_plan *plan,
-                      sim_work *w, const float *cur0, uint64_t sample,
-                      const snn_sim_opts *o, sim_sample *out)
+snn_status sim_event_sample(const snn_net *net, const sim_plan *plan,
+                            sim_work *w, const float *cur0, uint64_t sample,
+                            const snn_sim_opts *o, sim_sample *out,
+                            snn_error *err)
 {
     int last = net->n_layers - 1, t = 0;
     const plan_layer *pl_last = &plan->layers[last];
     const layer_work *lw_last = &w->l[last];
-    int poisson = sim_input_poisson(o);
+    int poisson = sim_input_poisson(o) || o->step_input;
+    snn_status st = SNN_OK;
     memset(out->out_count, 0, pl_last->out_n * sizeof *out->out_count);
     out->spikes = out->synops = 0;
     sample_reset(net, plan, w, poisson ? NULL : cur0, out->keep_v);
@@ -514,7 +552,10 @@ void sim_event_sample(const snn_net *net, const sim_plan *plan,
         snn_rng_key key = {o->seed, sample, (uint64_t)t, 0};
         double synops = out->synops;
         if (poisson) {
-            double ops = input_current(net, plan, w, out->x, sample, t, o);
+            double ops = 0;
+            st = input_current(net, plan, w, out->x, sample, t, o, &ops, err);
+            if (st != SNN_OK)
+                break;
             if (ops < 0 && o->early_stopping)
                 break;
             out->synops += ops > 0 ? ops : 0;
@@ -531,4 +572,5 @@ void sim_event_sample(const snn_net *net, const sim_plan *plan,
     out->steps_run = t;
     if (out->rec)
         sim_record_rest(out->rec, t, o->steps, out->out_count);
+    return st;
 }

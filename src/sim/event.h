@@ -36,9 +36,12 @@ typedef struct sim_sample {
 
 /* Runs sample `sample` (its index in the dataset, for the random draws)
  * for o->steps steps.  cur0 is the first layer's input current in
- * canonical order, computed once for the sample. */
-void sim_event_sample(const snn_net *net, const sim_plan *plan,
-                      sim_work *work, const float *cur0, uint64_t sample,
-                      const snn_sim_opts *o, sim_sample *out);
+ * canonical order, computed once for the sample (unused with Poisson or
+ * step input).  Fails only when o->step_input does, or gives a frame
+ * whose spikes carry different values. */
+snn_status sim_event_sample(const snn_net *net, const sim_plan *plan,
+                            sim_work *work, const float *cur0,
+                            uint64_t sample, const snn_sim_opts *o,
+                            sim_sample *out, snn_error *err);
 
 #endif

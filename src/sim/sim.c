@@ -5,7 +5,8 @@
  * Every step, layers are updated in order, so a spike crosses the whole
  * network within one step, as in the original's INIsim.  The input is a
  * constant current (the analog sample), so the first layer's current is
- * computed once per batch.  The event engine (event.c) runs each sample
+ * computed once per batch, or a fresh frame every step (Poisson spikes,
+ * or frames from opts->step_input such as DVS event frames).  The event engine (event.c) runs each sample
  * on its own thread through all steps; the reference engine here runs the
  * whole batch layer by layer through the ANN kernels (src/ann/ops.h) on
  * spike tensors.  Each sample's result depends only on the sample, so
@@ -48,7 +49,8 @@ typedef struct sim_state {
     sim_mode mode;
     layer_state *ls;  /* reference engine */
     int n;
-    float *xin;       /* reference engine, Poisson input: frames (batch, n) */
+    float *xin;       /* reference engine, Poisson or step input: frames
+                         (batch, n) */
     long *fired_in;   /* reference engine, Poisson input: spikes so far */
     sim_work **work;  /* event engine: one per thread */
     codes_work **codes; /* spike codes: one per thread */
@@ -120,11 +122,11 @@ static int reference_init(sim_state *s, const snn_net *net, size_t batch,
 {
     int ok = 1;
     s->n = net->n_layers;
-    if (sim_input_poisson(o)) {
+    if (sim_input_poisson(o) || o->step_input)
         s->xin = alloc_array(batch, snn_shape_numel(&net->input_shape),
                              sizeof(float), &ok);
+    if (sim_input_poisson(o))
         s->fired_in = alloc_array(batch, 1, sizeof *s->fired_in, &ok);
-    }
     s->ls = alloc_array((size_t)net->n_layers, 1, sizeof *s->ls, &ok);
     for (int i = 0; ok && i < net->n_layers; i++) {
         const snn_net_layer *l = &net->layers[i];
@@ -440,20 +442,30 @@ static void reference_record_hits(const snn_net *net, const sim_state *s,
     }
 }
 
-/* Poisson input: each sample's frame of step t into s->xin; returns how
- * many of the frames are empty. */
-static size_t reference_frames(const snn_net *net, sim_state *s,
-                               const float *x, size_t first, size_t b, int t,
-                               const snn_sim_opts *o)
+/* Poisson or step input: each sample's frame of step t into s->xin;
+ * *empty: how many of the frames are empty. */
+static snn_status reference_frames(const snn_net *net, sim_state *s,
+                                   const float *x, size_t first, size_t b,
+                                   int t, const snn_sim_opts *o,
+                                   size_t *empty, snn_error *err)
 {
-    size_t n = snn_shape_numel(&net->input_shape), empty = 0;
+    size_t n = snn_shape_numel(&net->input_shape);
+    *empty = 0;
     for (size_t j = 0; j < b; j++) {
         const float *xj = x + j * n;
-        empty += sim_input_frame(o, net->dt, xj, n, sim_input_peak(xj, n),
-                                 first + j, t, &s->fired_in[j],
-                                 s->xin + j * n) == 0;
+        float *out = s->xin + j * n;
+        snn_status st = o->step_input ? o->step_input(o->step_user, first + j,
+                                                      t, out, err)
+                                      : SNN_OK;
+        if (st != SNN_OK)
+            return st;
+        if (o->step_input)
+            *empty += sim_input_empty(out, n);
+        else
+            *empty += sim_input_frame(o, net->dt, xj, n, sim_input_peak(xj, n),
+                                      first + j, t, &s->fired_in[j], out) == 0;
     }
-    return empty;
+    return SNN_OK;
 }
 
 /* After an early stop (b is then 1) the remaining steps keep the final
@@ -471,10 +483,14 @@ static void reference_record_rest(const snn_net *net, const sim_state *s,
 
 /* Early stopping (the original's rule: the input is empty) needs b = 1,
  * which snn_simulate then uses. */
-static void reference_batch(const snn_net *net, sim_state *s, const float *x,
-                            const snn_tensor *y, size_t first, size_t b,
-                            const snn_sim_opts *o, snn_sim_result *res)
+static snn_status reference_batch(const snn_net *net, sim_state *s,
+                                  const float *x, const snn_tensor *y,
+                                  size_t first, size_t b,
+                                  const snn_sim_opts *o, snn_sim_result *res,
+                                  snn_error *err)
 {
+    snn_status st = SNN_OK;
+    size_t empty = 0;
     int last = net->n_layers - 1, t = 0;
     size_t n_out = snn_net_layer_size(net, last);
     size_t n_x = snn_shape_numel(&net->input_shape);
@@ -486,8 +502,11 @@ static void reference_batch(const snn_net *net, sim_state *s, const float *x,
                            b, s->ls[i].cur);
     int stop = o->early_stopping && !s->xin && sim_input_empty(x, b * n_x);
     for (; t < o->steps && !stop; t++) {
-        if (s->xin && reference_frames(net, s, x, first, b, t, o) == b &&
-            o->early_stopping)
+        if (s->xin &&
+            (st = reference_frames(net, s, x, first, b, t, o, &empty, err)) !=
+                SNN_OK)
+            return st;
+        if (s->xin && empty == b && o->early_stopping)
             break;
         for (int i = 0; i < net->n_layers; i++) {
             const snn_net_layer *l = &net->layers[i];
@@ -514,22 +533,28 @@ static void reference_batch(const snn_net *net, sim_state *s, const float *x,
             reference_record_hits(net, s, o, y, first, b, t);
     }
     reference_record_rest(net, s, o, y, first, b, t);
+    return st;
 }
 
 /* The per-sample engines over a batch: in parallel, or one after another
- * on thread 0 when samples carry membrane potentials over. */
-static void sample_batch(const snn_net *net, sim_state *s, const float *x,
-                         const snn_tensor *y, size_t first, size_t b,
-                         const snn_sim_opts *o, snn_sim_result *res)
+ * on thread 0 when samples carry membrane potentials over.  Fails only
+ * when o->step_input does (the first failure's error is kept). */
+static snn_status sample_batch(const snn_net *net, sim_state *s,
+                               const float *x, const snn_tensor *y,
+                               size_t first, size_t b, const snn_sim_opts *o,
+                               snn_sim_result *res, snn_error *err)
 {
     const snn_net_layer *l0 = &net->layers[0];
     size_t n0 = snn_net_layer_size(net, 0), n_x = snn_shape_numel(&net->input_shape);
     size_t n_out = snn_net_layer_size(net, net->n_layers - 1);
-    if (s->mode == MODE_EVENT && !sim_input_poisson(o))
+    snn_status failed = SNN_OK;
+    if (s->mode == MODE_EVENT && !sim_input_poisson(o) && !o->step_input)
         snn_op_forward(&l0->syn, &l0->in_shape, x, b, s->cur0);
     #pragma omp parallel for schedule(dynamic, 1) if (o->reset_every <= 1)
     for (size_t j = 0; j < b; j++) {
         int thread = omp_get_thread_num();
+        snn_error e = {0};
+        snn_status st = SNN_OK;
         rec_sample r;
         if (o->record)
             r = record_sample(net, s, o, y, first + j, thread);
@@ -541,8 +566,15 @@ static void sample_batch(const snn_net *net, sim_state *s, const float *x,
             sim_codes_sample(net, &s->plan, s->codes[thread], first + j, o,
                              &out);
         else
-            sim_event_sample(net, &s->plan, s->work[thread], s->cur0 + j * n0,
-                             first + j, o, &out);
+            st = sim_event_sample(net, &s->plan, s->work[thread],
+                                  s->cur0 + j * n0, first + j, o, &out, &e);
+        if (st != SNN_OK) {
+            #pragma omp critical(sim_step_input_error)
+            if (failed == SNN_OK) {
+                failed = st;
+                *err = e;
+            }
+        }
         s->spikes[j] = out.spikes;
         s->synops[j] = out.synops;
         s->steps_run[j] = out.steps_run;
@@ -557,6 +589,7 @@ static void sample_batch(const snn_net *net, sim_state *s, const float *x,
         res->synops += s->synops[j];
         res->neuron_steps += neurons * s->steps_run[j];
     }
+    return failed;
 }
 
 static void score_batch(const snn_net *net, const sim_state *s,
@@ -574,6 +607,23 @@ static void score_batch(const snn_net *net, const sim_state *s,
         res->topk += (size_t)topk;
     }
     res->n += b;
+}
+
+/* Per-step input frames are rate-coded. */
+static snn_status check_step_input(const snn_sim_opts *o, snn_error *err)
+{
+    if (!o->step_input)
+        return SNN_OK;
+    if (o->code != SNN_CODE_RATE)
+        return snn_error_set(err, SNN_E_UNSUPPORTED, "per-step input frames "
+                             "(DVS event frames, eventframe_width) need "
+                             "spike_code = temporal_mean_rate");
+    if (sim_input_poisson(o))
+        return snn_error_set(err, SNN_E_UNSUPPORTED, "per-step input frames "
+                             "(DVS event frames, eventframe_width) and "
+                             "Poisson input (poisson_input) exclude each "
+                             "other");
+    return SNN_OK;
 }
 
 static snn_status check_inputs(const snn_net *net, const snn_tensor *x,
@@ -603,7 +653,7 @@ static snn_status check_inputs(const snn_net *net, const snn_tensor *x,
     if ((unsigned)o->engine > SNN_ENGINE_REFERENCE)
         return snn_error_set(err, SNN_E_INVALID, "unknown simulation engine %d",
                              (int)o->engine);
-    return SNN_OK;
+    return check_step_input(o, err);
 }
 
 /* Whether any of the n samples fetch gives is negative: Poisson input
@@ -673,17 +723,20 @@ static snn_status simulate(const snn_net *net, const snn_tensor *x,
         if (!x && (st = fetch(user, first, b, buf, err)) != SNN_OK)
             break;
         if (s.mode != MODE_REFERENCE) {
-            sample_batch(net, &s, xb, y, first, b, o, res);
+            st = sample_batch(net, &s, xb, y, first, b, o, res, err);
             score_batch(net, &s, y, first, b, o->top_k, res);
         } else if (o->early_stopping || o->reset_every > 1) {
-            for (size_t j = 0; j < b; j++) {
-                reference_batch(net, &s, xb + j * in_n, y, first + j, 1, o, res);
+            for (size_t j = 0; st == SNN_OK && j < b; j++) {
+                st = reference_batch(net, &s, xb + j * in_n, y, first + j, 1,
+                                     o, res, err);
                 score_batch(net, &s, y, first + j, 1, o->top_k, res);
             }
         } else {
-            reference_batch(net, &s, xb, y, first, b, o, res);
+            st = reference_batch(net, &s, xb, y, first, b, o, res, err);
             score_batch(net, &s, y, first, b, o->top_k, res);
         }
+        if (st != SNN_OK)
+            break;
         if (o->progress)
             o->progress(o->progress_user, res->n, n, res->top1);
         if (o->stop && res->n < n && o->stop(o->progress_user)) {
