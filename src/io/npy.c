@@ -19,6 +19,7 @@
 #include <zip.h>
 
 #include "io/rawnum.h"
+#include "io/ziperr.h"
 #include "io/rows.h"
 
 /* numpy itself refuses headers over 10000 bytes unless told otherwise;
@@ -88,20 +89,6 @@ snn_status snn_npy_load(const char *path, snn_tensor *out, snn_error *err)
     npy_src s = {path, (uint64_t)sb.st_size, f, file_read, file_strerror};
     snn_status st = npy_read(&s, out, err);
     fclose(f);
-    return st;
-}
-
-static snn_status zip_open_error(const char *path, int code, snn_error *err)
-{
-    zip_error_t ze;
-    zip_error_init_with_code(&ze, code);
-    snn_status st = (code == ZIP_ER_NOENT || code == ZIP_ER_OPEN ||
-                     code == ZIP_ER_READ)
-                        ? SNN_E_IO
-                        : SNN_E_FORMAT;
-    snn_error_set(err, st, "%s: cannot open as .npz: %s", path,
-                  zip_error_strerror(&ze));
-    zip_error_fini(&ze);
     return st;
 }
 
@@ -179,7 +166,7 @@ snn_status snn_npz_load(const char *path, const char *key, snn_tensor *out,
     int code = 0;
     zip_t *za = zip_open(path, ZIP_RDONLY, &code);
     if (!za)
-        return zip_open_error(path, code, err);
+        return snn_zip_open_error(path, code, ".npz", err);
     snprintf(name, sizeof name, "%s:%s", path, member);
     zip_int64_t idx = zip_name_locate(za, member, 0);
     snn_status st = idx < 0 ? missing_key(za, path, key, err)
@@ -606,7 +593,7 @@ static snn_status npz_stream_open(npz_stream *z, const char *path,
     int code = 0;
     z->za = zip_open(path, ZIP_RDONLY, &code);
     if (!z->za)
-        return zip_open_error(path, code, err);
+        return snn_zip_open_error(path, code, ".npz", err);
     snprintf(z->name, sizeof z->name, "%s:%s", path, member);
     z->idx = zip_name_locate(z->za, member, 0);
     if (z->idx < 0)

@@ -21,23 +21,10 @@
 #include <zip.h>
 
 #include "io/rawnum.h"
+#include "io/ziperr.h"
 
 /* The JSON members are small; a larger one is not a Keras archive. */
 #define JSON_MAX ((uint64_t)64 << 20)
-
-static snn_status open_error(const char *path, int code, snn_error *err)
-{
-    zip_error_t ze;
-    zip_error_init_with_code(&ze, code);
-    snn_status st = (code == ZIP_ER_NOENT || code == ZIP_ER_OPEN ||
-                     code == ZIP_ER_READ)
-                        ? SNN_E_IO
-                        : SNN_E_FORMAT;
-    snn_error_set(err, st, "%s: cannot open as a .keras archive: %s", path,
-                  zip_error_strerror(&ze));
-    zip_error_fini(&ze);
-    return st;
-}
 
 /* The uncompressed size of member idx, refused when no archive of
  * `archive` bytes could hold it. */
@@ -222,7 +209,7 @@ snn_status snn_keras_zip_open(const char *path, json_t **config,
         return snn_error_set(err, SNN_E_IO, "%s: cannot open", path);
     zip_t *za = zip_open(path, ZIP_RDONLY, &code);
     if (!za)
-        return open_error(path, code, err);
+        return snn_zip_open_error(path, code, "a .keras archive", err);
     snn_status st = read_archive(za, path, (uint64_t)sb.st_size, config, file,
                                  err);
     if (st == SNN_OK)
