@@ -410,6 +410,25 @@ static void test_top_k_shown_only_above_one(void **state)
     tu_rmtree(dir);
 }
 
+/* The original's neuron operations on tu_small_cnn: per step one update
+ * per neuron with a bias, conv 3x6x6 + dense 8 + dense 4 = 120 (the
+ * max-pool gate and the flatten have none); at step 0 also the conv's
+ * input current once, 2 ops x (2x3x3 taps x 108 outputs) = 3888.  With
+ * Poisson input that current is synaptic operations instead. */
+static void test_neuron_operations(void **state)
+{
+    (void)state;
+    snn_net net;
+    tu_small_cnn(&net, SNN_OP_MAXPOOL2D, 1, SNN_RESET_SUBTRACT);
+    double first, step;
+    rp_neuron_ops(&net, 1, &first, &step);
+    assert_true(step == 120);
+    assert_true(first == 120 + 3888);
+    rp_neuron_ops(&net, 0, &first, &step);
+    assert_true(step == 120 && first == 120);
+    snn_net_free(&net);
+}
+
 static void test_hostile_logvars(void **state)
 {
     (void)state;
@@ -458,6 +477,7 @@ int main(void)
         cmocka_unit_test(test_png_decodes),
         cmocka_unit_test(test_logvars_roundtrip_and_figures),
         cmocka_unit_test(test_top_k_shown_only_above_one),
+        cmocka_unit_test(test_neuron_operations),
         cmocka_unit_test(test_hostile_logvars),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -93,6 +93,7 @@ void rp_report_clear(struct snn_report *r)
     free(r->top1_t);
     free(r->topk_t);
     free(r->synops_t);
+    free(r->neurops_t);
     free(r->graph_lambda);
     rec_free(r->rec);
     unsigned plots = r->plots;
@@ -180,6 +181,8 @@ snn_status snn_report_record(snn_report *r, const snn_net *net, size_t n,
         return snn_error_set(err, SNN_E_NOMEM, "cannot allocate the recording "
                              "of %zu samples x %d steps for the report",
                              q->rec.record_samples, opts->steps);
+    rp_neuron_ops(net, opts->input_rate <= 0 && !opts->step_input,
+                  &r->neurops_first, &r->neurops_step);
     r->n_rec = q->rec.record_samples;
     r->steps = opts->steps;
     r->top_k = opts->top_k;
@@ -237,6 +240,21 @@ static double layer_macs(const snn_layer *l)
         return 0;
     double per_out = (double)snn_tensor_numel(&l->weight) / (double)l->weight.dims[0];
     return per_out * (double)snn_shape_numel(&l->shape);
+}
+
+void rp_neuron_ops(const snn_net *net, int constant_input, double *first,
+                   double *per_step)
+{
+    *per_step = 0;
+    for (int i = 0; i < net->n_layers; i++) {
+        const snn_net_layer *l = &net->layers[i];
+        if ((l->unit == SNN_UNIT_IF || l->unit == SNN_UNIT_SOFTMAX) &&
+            l->syn.bias.data)
+            *per_step += (double)snn_net_layer_size(net, i);
+    }
+    *first = *per_step;
+    if (constant_input && net->n_layers > 0 && net->layers[0].input < 0)
+        *first += 2 * layer_macs(&net->layers[0].syn);
 }
 
 static void layer_label(rp_layer *l, int index)
@@ -330,8 +348,10 @@ static snn_status take_series(snn_report *r, const snn_tensor *x,
     r->top1_t = calloc((size_t)r->steps, sizeof(double));
     r->topk_t = calloc((size_t)r->steps, sizeof(double));
     r->synops_t = calloc((size_t)r->steps, sizeof(double));
+    r->neurops_t = calloc((size_t)r->steps, sizeof(double));
     r->input = calloc3(r->n_rec, in_size, sizeof(float));
-    if (!r->top1_t || !r->topk_t || !r->synops_t || !r->input ||
+    if (!r->top1_t || !r->topk_t || !r->synops_t || !r->neurops_t ||
+        !r->input ||
         snn_tensor_numel(x) < r->n_rec * in_size)
         return snn_error_set(err, SNN_E_NOMEM, "report: cannot keep the series");
     double n = r->n_tested ? (double)r->n_tested : 1, cum = 0;
@@ -340,6 +360,7 @@ static snn_status take_series(snn_report *r, const snn_tensor *x,
         r->topk_t[t] = 1 - (double)q->rec.topk_at_step[t] / n;
         cum += q->rec.synops_at_step[t];
         r->synops_t[t] = cum / n / 1e6;
+        r->neurops_t[t] = (r->neurops_first + t * r->neurops_step) / 1e6;
     }
     memcpy(r->input, x->data, r->n_rec * in_size * sizeof(float));
     return SNN_OK;

@@ -227,6 +227,9 @@ static snn_status save_run(const snn_report *r, const char *dir, snn_error *err)
     if (st == SNN_OK)
         st = npz_add(&o, "synaptic_operations_t", "<f8", 8, 1, &steps,
                      r->synops_t, err);
+    if (st == SNN_OK && r->neurops_t)
+        st = npz_add(&o, "neuron_operations_t", "<f8", 8, 1, &steps,
+                     r->neurops_t, err);
     if (st == SNN_OK)
         st = add_classes(&o, "true_classes", r->truth, r->n_tested, err);
     if (st == SNN_OK)

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include "snntb/graph.h"
+#include "snntb/net.h"
 #include "snntb/report.h"
 
 /* One spiking layer as the report shows it (flatten layers are left out,
@@ -46,6 +47,12 @@ struct snn_report {
      * and top-k error (fractions) and cumulative synaptic operations per
      * sample in millions (the original's MOps). */
     double *top1_t, *topk_t, *synops_t;
+    /* Neuron operations per sample as the original counts them, from the
+     * net: each step one state update per neuron with a bias, and at
+     * step 0 also the first layer's constant input current (2 ops per
+     * multiply-accumulate); neurops_t is their cumulative sum, millions. */
+    double neurops_first, neurops_step;
+    double *neurops_t;
     double ann_macs;        /* per sample */
     snn_results results;
     char source[SNN_NAME_MAX];
@@ -82,6 +89,12 @@ size_t rp_confusion(const int *truth, const int *guess, size_t n,
                     int classes, size_t *counts);
 
 void rp_minmax(const float *v, size_t n, double *lo, double *hi);
+
+/* The neuron operations of one sample's step 0 and of every step after
+ * (see neurops_t): constant_input says the first layer's input current is
+ * computed once per sample (not Poisson or per-step DVS input). */
+void rp_neuron_ops(const snn_net *net, int constant_input, double *first,
+                   double *per_step);
 
 /* Per-sample spike rate in Hz of a spike count over steps of dt ms. */
 double rp_rate_hz(double count, int steps, double dt);
