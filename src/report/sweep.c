@@ -77,6 +77,20 @@ static void percent(char *buf, size_t n, int have, double v)
         snprintf(buf, n, "-");
 }
 
+/* A run's accuracies as the table and the page print them. */
+typedef struct run_cells {
+    char ann[16], t1[16], tk[16];
+} run_cells;
+
+static run_cells cells_of(const snn_results *r)
+{
+    run_cells c;
+    percent(c.ann, sizeof c.ann, r->ann_evaluated, r->ann_top1);
+    percent(c.t1, sizeof c.t1, r->simulated, r->snn_top1);
+    percent(c.tk, sizeof c.tk, r->simulated, r->snn_topk);
+    return c;
+}
+
 static snn_status write_text(const char *path, const char *param,
                              const snn_sweep_run *runs, size_t n,
                              snn_error *err)
@@ -86,12 +100,9 @@ static snn_status write_text(const char *path, const char *param,
               "SNN top-1", "SNN top-k", "spikes/n/step", "synops/sample");
     for (size_t i = 0; i < n; i++) {
         const snn_results *r = &runs[i].res;
-        char ann[16], t1[16], tk[16];
-        percent(ann, sizeof ann, r->ann_evaluated, r->ann_top1);
-        percent(t1, sizeof t1, r->simulated, r->snn_top1);
-        percent(tk, sizeof tk, r->simulated, r->snn_topk);
+        run_cells c = cells_of(r);
         rp_printf(&b, "%14.6g %10s %10s %10s %14.4g %16.4g\n", runs[i].value,
-                  ann, t1, tk, r->mean_rate, r->synops_per_sample);
+                  c.ann, c.t1, c.tk, r->mean_rate, r->synops_per_sample);
     }
     char *text = rp_take(&b);
     if (!text)
@@ -207,15 +218,11 @@ static char *sweep_page(const char *section, const char *param,
         rp_printf(&b, "<th>SNN top-%d [%%]</th>", k);
     rp_printf(&b, "<th>run</th></tr>");
     for (size_t i = 0; i < n; i++) {
-        const snn_results *r = &runs[i].res;
-        char ann[16], t1[16], tk[16];
-        percent(ann, sizeof ann, r->ann_evaluated, r->ann_top1);
-        percent(t1, sizeof t1, r->simulated, r->snn_top1);
-        percent(tk, sizeof tk, r->simulated, r->snn_topk);
+        run_cells c = cells_of(&runs[i].res);
         rp_printf(&b, "<tr><td>%g</td><td>%s</td><td>%s</td>", runs[i].value,
-                  ann, t1);
+                  c.ann, c.t1);
         if (k > 1)
-            rp_printf(&b, "<td>%s</td>", tk);
+            rp_printf(&b, "<td>%s</td>", c.tk);
         const char *base = strrchr(runs[i].log_dir, '/');
         base = base ? base + 1 : runs[i].log_dir;
         rp_printf(&b, "<td><a href='../sweep/");
