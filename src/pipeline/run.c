@@ -73,6 +73,10 @@ typedef struct run_ctx {
     snn_tensor y;          /* one-hot labels of the tested samples */
     snn_net net;
     snn_report *report; /* NULL unless plot_vars or log_vars ask */
+    /* The normalization set, read once for normalization and bias
+     * calibration and dropped when the net is converted. */
+    snn_tensor xnorm;
+    char norm_path[PATH_MAX_LEN];
 } run_ctx;
 
 static snn_status read_str(const snn_config *cfg, const char *sec,
@@ -498,6 +502,14 @@ static snn_status load_normset(run_ctx *c, snn_tensor *xnorm, char *path,
     return st;
 }
 
+/* c->xnorm, read on first use. */
+static snn_status normset(run_ctx *c, snn_error *err)
+{
+    if (c->xnorm.data)
+        return SNN_OK;
+    return load_normset(c, &c->xnorm, c->norm_path, sizeof c->norm_path, err);
+}
+
 /* normalization_schedule, the original's apply_normalization_schedule:
  * the i-th layer with weights (from 0) takes its scale factor at the
  * percentile int(percentile - 0.02 i), truncated as Python's int() does.
@@ -538,11 +550,11 @@ static snn_status scheduled_scales(run_ctx *c, const snn_tensor *x,
 
 static snn_status normalize(run_ctx *c, snn_error *err)
 {
-    char norm_path[PATH_MAX_LEN], cache_dir[PATH_MAX_LEN], cache[PATH_MAX_LEN];
-    snn_tensor xnorm = {0};
+    char cache_dir[PATH_MAX_LEN], cache[PATH_MAX_LEN];
     snn_scales scales = {0};
-    snn_status st = load_normset(c, &xnorm, norm_path, sizeof norm_path, err);
-    snn_scale_key key = {&c->graph, &xnorm, norm_path, c->s.percentile,
+    snn_status st = normset(c, err);
+    const snn_tensor *xnorm = &c->xnorm;
+    snn_scale_key key = {&c->graph, xnorm, c->norm_path, c->s.percentile,
                          c->s.channelwise};
     if (st == SNN_OK)
         st = snn_path_join(cache_dir, sizeof cache_dir, c->s.log_dir,
@@ -555,14 +567,14 @@ static snn_status normalize(run_ctx *c, snn_error *err)
         snn_info(c->log, "reusing scale factors from %s", cache);
     } else if (st == SNN_OK) {
         snn_info(c->log, "normalizing on %zu samples (percentile %g%s)",
-                 xnorm.dims[0], c->s.percentile,
+                 xnorm->dims[0], c->s.percentile,
                  c->s.channelwise ? ", channel-wise" : "");
         if (c->s.norm_schedule)
-            st = scheduled_scales(c, &xnorm, &scales, err);
+            st = scheduled_scales(c, xnorm, &scales, err);
         else
             st = (c->s.channelwise ? snn_compute_channel_scales
                                    : snn_compute_scales)(
-                &c->graph, &xnorm, c->s.percentile, c->s.batch_size, &scales,
+                &c->graph, xnorm, c->s.percentile, c->s.batch_size, &scales,
                 err);
         if (st == SNN_OK)
             st = snn_mkdirs(cache_dir, err);
@@ -574,7 +586,6 @@ static snn_status normalize(run_ctx *c, snn_error *err)
     if (st == SNN_OK && c->report)
         st = snn_report_set_scales(c->report, scales.lambda, scales.n, err);
     snn_scales_free(&scales);
-    snn_tensor_free(&xnorm);
     return st;
 }
 
@@ -657,23 +668,21 @@ static snn_status scale_clipped(run_ctx *c, snn_error *err)
 /* Bias calibration on the first samples of the normalization set. */
 static snn_status calibrate(run_ctx *c, snn_error *err)
 {
-    char path[PATH_MAX_LEN];
-    snn_tensor xcal = {0};
-    snn_status st = load_normset(c, &xcal, path, sizeof path, err);
+    snn_status st = normset(c, err);
+    const snn_tensor *xcal = &c->xnorm;
     size_t n = c->s.calibration_samples;
-    if (st == SNN_OK && n > xcal.dims[0]) {
+    if (st == SNN_OK && n > xcal->dims[0]) {
         snn_warn(c->log, "bias_calibration_samples = %zu but %s has %zu "
-                 "samples: calibrating on all of them", n, path,
-                 xcal.dims[0]);
-        n = xcal.dims[0];
+                 "samples: calibrating on all of them", n, c->norm_path,
+                 xcal->dims[0]);
+        n = xcal->dims[0];
     }
     snn_sim_opts so = sim_opts(c);
     if (st == SNN_OK) {
         snn_info(c->log, "calibrating biases on %zu samples of %s (%d steps)",
-                 n, path, so.steps);
-        st = snn_calibrate_biases(&c->net, &c->graph, &xcal, n, &so, err);
+                 n, c->norm_path, so.steps);
+        st = snn_calibrate_biases(&c->net, &c->graph, xcal, n, &so, err);
     }
-    snn_tensor_free(&xcal);
     return st;
 }
 
@@ -708,6 +717,7 @@ static snn_status convert_net(run_ctx *c, snn_error *err)
         c->net.v_init = (float)c->s.v_init;
     if (st == SNN_OK && c->s.calibration_samples > 0)
         st = calibrate(c, err);
+    snn_tensor_free(&c->xnorm);
     return st;
 }
 
@@ -823,6 +833,7 @@ static void run_ctx_free(run_ctx *c)
     snn_dataset_close(c->data);
     free(c->order);
     snn_tensor_free(&c->xb);
+    snn_tensor_free(&c->xnorm);
     snn_tensor_free(&c->y);
     snn_graph_free(&c->graph);
     free(c);
