@@ -1,18 +1,23 @@
 #!/usr/bin/env python3
 """Checks snntb's exports with the real packages.
 
-  check_export.py --nir NET.nir [--brian2 DIR] SAMPLES.npz LABELS.npz [-n N]
+  check_export.py --nir NET.nir [--brian2 DIR] [--native PREDICTIONS.txt]
+                  SAMPLES.npz LABELS.npz [-n N]
 
 1. NET.nir must load with nir.read() and pass its type checking (shapes of
    every edge agree).
-2. The NIR graph is simulated here, in numpy, with the semantics the file
-   documents (per step: v += r * I, spike when v >= v_threshold, the reset
-   named in metadata; spikes carry 1), and scored on the samples.
+2. The NIR graph is simulated here, in numpy, with NIR's semantics and
+   what the file's metadata adds (per step: v += r * I, spike when
+   v > v_threshold, the reset named in metadata, reset to zero setting
+   v_reset; spikes carry 1), and scored on the samples.
 3. With --brian2, the exported Brian2 script (a different writer: synapse
    lists instead of tensors) runs the same samples in Brian2; its output
    spike counts must equal the NIR simulation's on at least --agree of the
    samples (default 0.9: both run in float64 but sum in different orders,
    so a neuron exactly at threshold may differ).
+4. With --native (snntb's predictions.txt of a run on the same samples at
+   the same duration and dt), Brian2's accuracy must be within --tol
+   (default 0.02) of snntb's; the NIR simulation's is printed beside it.
 
 Exit status 0 when every check passes; it prints what it compared.
 Samples are channels first, (N, C, H, W), as snntb feeds its simulator.
@@ -23,6 +28,8 @@ import os
 import sys
 
 import numpy as np
+
+from compare_native import compare, read_native
 
 
 def conv2d(x, w, b, stride, pad, dilation, groups):
@@ -41,6 +48,13 @@ def avgpool2d(x, kernel, stride, pad):
         raise SystemExit("check_export: padded pooling not simulated")
     win = np.lib.stride_tricks.sliding_window_view(x, tuple(kernel), axis=(1, 2))
     return win[:, ::stride[0], ::stride[1]].mean(axis=(3, 4))
+
+
+def sumpool2d(x, kernel, stride, pad):
+    if any(pad):
+        raise SystemExit("check_export: padded pooling not simulated")
+    win = np.lib.stride_tricks.sliding_window_view(x, tuple(kernel), axis=(1, 2))
+    return win[:, ::stride[0], ::stride[1]].sum(axis=(3, 4))
 
 
 def chain(graph):
@@ -67,6 +81,8 @@ class NirSim:
                           node.stride, node.padding, node.dilation, node.groups)
         if t == "AvgPool2d":
             return avgpool2d(x, node.kernel_size, node.stride, node.padding)
+        if t == "SumPool2d":
+            return sumpool2d(x, node.kernel_size, node.stride, node.padding)
         if t == "Flatten":
             return x.ravel()
         raise SystemExit(f"check_export: node type {t} not simulated")
@@ -82,10 +98,10 @@ class NirSim:
                     a = self.apply(node, a)
                     continue
                 v[k] = v[k] + node.r * a
-                s = v[k] >= node.v_threshold
+                s = v[k] > node.v_threshold
                 reset = node.metadata.get("reset", "subtract")
                 if reset == "zero":
-                    v[k] = np.where(s, 0.0, v[k])
+                    v[k] = np.where(s, node.v_reset, v[k])
                 elif reset == "modulo":
                     v[k] = np.where(s, np.mod(v[k], node.v_threshold), v[k])
                 else:
@@ -116,6 +132,8 @@ def main():
     ap.add_argument("-n", type=int, default=20)
     ap.add_argument("--duration", type=float, default=None)
     ap.add_argument("--agree", type=float, default=0.9)
+    ap.add_argument("--native")
+    ap.add_argument("--tol", type=float, default=0.02)
     a = ap.parse_args()
     import nir
     graph = nir.read(a.nir)
@@ -134,6 +152,9 @@ def main():
     nir_pred = np.array([predict(c) for c in nir_counts])
     print(f"NIR (numpy) accuracy: {np.mean(nir_pred == y):.4f} on {len(x)} "
           f"samples, {steps} steps")
+    native = read_native(a.native, len(x)) if a.native else None
+    if native is not None:
+        compare("NIR (numpy)", nir_pred, native, y, a.tol)
     ok = True
     if a.brian2:
         import brian2 as b2
@@ -150,6 +171,8 @@ def main():
               f"counts equal the NIR simulation's on {same:.4f} of the "
               f"samples, predictions on {np.mean(b2_pred == nir_pred):.4f}")
         ok = same >= a.agree
+        if native is not None:
+            ok = compare("Brian2", b2_pred, native, y, a.tol) and ok
     return 0 if ok else 1
 
 

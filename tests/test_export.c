@@ -9,6 +9,7 @@
 #include "testutil.h"
 
 #include <hdf5.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,11 +158,21 @@ static void test_nir_graph_and_weights(void **state)
     assert_true(v[0] == 1 && v[1] == 1);
     tu_h5_read_num(file, "/node/nodes/conv/input_shape", v, 64);
     assert_true(v[0] == 4 && v[1] == 4);
-    /* The pool has no weights: its IF's r carries the spike value. */
+    /* NIR fires on v > v_threshold: the float just below v_thresh. */
+    read_str(file, "/node/nodes/pool/type", s, sizeof s);
+    assert_string_equal(s, "SumPool2d");
+    assert_int_equal(tu_h5_read_num(file, "/node/nodes/conv_if/r", v, 64), 32);
+    assert_true(v[0] == 1 && v[31] == 1);
+    tu_h5_read_num(file, "/node/nodes/conv_if/v_threshold", v, 64);
+    assert_true(v[5] == nextafterf(TH, 0) && v[5] < TH);
+    /* The sum pool adds four spikes of 1 where the native neuron adds
+     * their mean, each worth TH: potential x 4 / TH, threshold 4. */
     assert_int_equal(tu_h5_read_num(file, "/node/nodes/pool_if/r", v, 64), 8);
-    assert_true(v[0] == TH && v[7] == TH);
+    assert_true(v[0] == 1 && v[7] == 1);
     tu_h5_read_num(file, "/node/nodes/pool_if/v_threshold", v, 64);
-    assert_true(v[3] == TH);
+    assert_true(v[3] == nextafterf(4.0f, 0));
+    tu_h5_read_num(file, "/node/nodes/pool_if/v_reset", v, 64);
+    assert_true(v[3] == 0);
     tu_h5_read_num(file, "/node/nodes/pool_if/metadata/dt", v, 64);
     assert_true(v[0] == DT);
     /* Dense: columns moved from (H, W, C) to (C, H, W) order and scaled
@@ -218,11 +229,33 @@ static void test_nir_maxpool_falls_back_with_warning(void **state)
     assert_int_equal(f->warnings, 2); /* max pooling, softmax */
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     read_str(file, "/node/nodes/pool/type", s, sizeof s);
-    assert_string_equal(s, "AvgPool2d");
-    /* Pooling neurons, fed by spikes: r carries v_thresh. */
-    double r[8];
-    assert_int_equal(tu_h5_read_num(file, "/node/nodes/pool_if/r", r, 8), 8);
-    assert_true(r[0] == TH);
+    assert_string_equal(s, "SumPool2d");
+    double th[8];
+    assert_int_equal(
+        tu_h5_read_num(file, "/node/nodes/pool_if/v_threshold", th, 8), 8);
+    assert_true(th[0] == nextafterf(4.0f, 0));
+    H5Fclose(file);
+}
+
+/* Reset to zero sets v_reset, scaled like the potential after a pool. */
+static void test_nir_reset_to_zero_writes_v_reset(void **state)
+{
+    fixture *f = *state;
+    build_net(&f->net, SNN_OP_AVGPOOL2D, 1);
+    f->net.reset = SNN_RESET_ZERO;
+    f->net.cell.v_reset = 0.125f;
+    char path[600], s[64];
+    snprintf(path, sizeof path, "%s/net.nir", f->dir);
+    snn_error err;
+    export_nir(f, path, SNN_OK, &err);
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    read_str(file, "/node/nodes/conv_if/metadata/reset", s, sizeof s);
+    assert_string_equal(s, "zero");
+    double v[32];
+    tu_h5_read_num(file, "/node/nodes/conv_if/v_reset", v, 32);
+    assert_true(v[0] == 0.125 && v[31] == 0.125);
+    tu_h5_read_num(file, "/node/nodes/pool_if/v_reset", v, 32);
+    assert_true(v[0] == 0.125 * 4 / TH);
     H5Fclose(file);
 }
 
@@ -392,6 +425,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nir_edges, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_nir_maxpool_falls_back_with_warning, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_nir_reset_to_zero_writes_v_reset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nir_refuses_asymmetric_padding,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(

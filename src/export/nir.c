@@ -4,16 +4,22 @@
  * `node/{type, nodes/<name>/..., edges}`), so that `nir.read` and the
  * importers built on it (snnTorch, Norse, Sinabs, Lava, ...) load it.
  *
- * Each neuron layer becomes its synaptic node (Affine, Conv2d, AvgPool2d)
+ * Each neuron layer becomes its synaptic node (Affine, Conv2d, SumPool2d)
  * followed by an IF node; flatten becomes Flatten.  NIR spikes carry 1,
- * so weights of spike-fed layers are multiplied by v_thresh (an average
- * pool, having no weights, gets r = v_thresh instead).  NIR's IF resets to
- * v_reset; the net's reset mode and dt are recorded in each IF node's
- * metadata (`reset`, `dt`, `bias_per_step`): biases are per time step
- * (already multiplied by dt), so an importer stepping at dt matches.
- * NIR has no max pooling: as the original toolbox does for targets
- * without it, max-pooling falls back to average pooling (AvgPool2d and IF
- * neurons, like the Brian2 export), with a warning.
+ * so weights of spike-fed layers are multiplied by v_thresh.  Average
+ * pooling is written as SumPool2d, which the importers map (Norse, Sinabs
+ * and nirtorch do; AvgPool2d only snnTorch and nirtorch): its IF node
+ * integrates the sum, so its potential, threshold and v_reset are the
+ * native ones times cells / spike value (exact for 2x2 pools).  NIR's IF
+ * fires when v > v_threshold, ours when v >= v_thresh: v_threshold is the
+ * float just below the threshold, which makes the two tests equal on
+ * float32 potentials.  NIR's IF resets to v_reset; the net's reset mode
+ * and dt are recorded in each IF node's metadata (`reset`, `dt`,
+ * `bias_per_step`): biases are per time step (already multiplied by dt),
+ * so an importer stepping at dt matches.  NIR has no max pooling: as the
+ * original toolbox does for targets without it, max-pooling falls back to
+ * average pooling (SumPool2d and IF neurons, like the Brian2 export), with
+ * a warning.
  *
  * The file is built in memory (HDF5 core driver) and written atomically
  * (h5write.c).
@@ -21,6 +27,7 @@
 #include "snntb/export.h"
 
 #include <hdf5.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,7 +205,7 @@ static herr_t write_window(hid_t g, const snn_window *win, int pool)
     return r;
 }
 
-/* Average pooling, or max pooling falling back to it. */
+/* Average pooling, or max pooling falling back to it: a SumPool2d. */
 static int is_pool(const snn_layer *l)
 {
     return l->op == SNN_OP_AVGPOOL2D || l->op == SNN_OP_MAXPOOL2D;
@@ -283,7 +290,7 @@ static snn_status write_synapse(nir_writer *w, int i, const char *name)
     snn_status st = conv || pool ? check_window(w, nl) : SNN_OK;
     if (st != SNN_OK)
         return st;
-    hid_t g = begin_node(w, name, conv ? "Conv2d" : pool ? "AvgPool2d"
+    hid_t g = begin_node(w, name, conv ? "Conv2d" : pool ? "SumPool2d"
                                                          : "Affine");
     if (g < 0)
         return w->err->status;
@@ -314,24 +321,40 @@ static herr_t write_metadata(const nir_writer *w, hid_t g)
     return r;
 }
 
-/* Per-neuron IF parameters: r, v_threshold, v_reset = 0. */
+/* What the IF node's potential is in native units: 1, except after a
+ * pool, whose node sums spikes of value 1 where the native neuron adds
+ * their mean, each carrying the spike value. */
+static float potential_scale(const nir_writer *w, int i)
+{
+    const snn_layer *l = &w->net->layers[i].syn;
+    if (!is_pool(l))
+        return 1.0f;
+    return (float)(l->win.kernel[0] * l->win.kernel[1]) /
+           snn_export_weight_scale(w->net, i);
+}
+
+/* Per-neuron IF parameters: r = 1, v_threshold just below the scaled
+ * threshold (NIR fires on v > v_threshold), v_reset where reset to zero
+ * sets V (0 for the other resets, which do not use it). */
 static snn_status write_if(nir_writer *w, int i, const char *name)
 {
-    const snn_net_layer *nl = &w->net->layers[i];
+    const snn_net *net = w->net;
+    const snn_net_layer *nl = &net->layers[i];
     size_t n = snn_shape_numel(&nl->syn.shape);
     float *buf = malloc(3 * (n ? n : 1) * sizeof *buf);
     if (!buf)
         return snn_error_set(w->err, SNN_E_NOMEM,
                              "layer '%s': cannot allocate its neurons",
                              nl->syn.name);
-    /* A pool has no weights to carry the spike value: r does. */
-    float r_val = is_pool(&nl->syn) ? snn_export_weight_scale(w->net, i)
-                                    : 1.0f;
+    float scale = potential_scale(w, i);
+    float th_val = nextafterf(net->v_thresh * scale, -INFINITY);
+    float reset_val = net->reset == SNN_RESET_ZERO ? net->cell.v_reset * scale
+                                                   : 0.0f;
     float *r = buf, *th = buf + n, *reset = buf + 2 * n;
     for (size_t k = 0; k < n; k++) {
-        r[k] = r_val;
-        th[k] = w->net->v_thresh;
-        reset[k] = 0.0f;
+        r[k] = 1.0f;
+        th[k] = th_val;
+        reset[k] = reset_val;
     }
     hid_t g = begin_node(w, name, "IF");
     if (g < 0) {
