@@ -32,14 +32,6 @@ int sim_input_empty(const float *x, size_t n)
     return 1;
 }
 
-int sim_input_has_negative(const float *x, size_t n)
-{
-    for (size_t k = 0; k < n; k++)
-        if (x[k] < 0)
-            return 1;
-    return 0;
-}
-
 size_t sim_input_frame(const snn_sim_opts *o, double dt, const float *x,
                        size_t n, float peak, uint64_t sample, int t,
                        long *fired, float *out)
