@@ -27,7 +27,7 @@ size_t plan_to_canon(const plan_layer *pl, size_t i)
     return i % pl->out_c * pl->out_p + i / pl->out_c;
 }
 
-void *plan_alloc(size_t n, size_t size, int *ok)
+static void *alloc_array(size_t n, size_t size, int *ok)
 {
     void *p = NULL;
     if (*ok && n <= (SIZE_MAX - PLAN_ALIGN) / size) {
@@ -40,6 +40,11 @@ void *plan_alloc(size_t n, size_t size, int *ok)
     if (!p)
         *ok = 0;
     return p;
+}
+
+void *plan_alloc(size_t n, size_t size, int *ok)
+{
+    return alloc_array(n, size, ok);
 }
 
 static void shape_cp(const snn_shape *s, size_t *c, size_t *p)
@@ -86,8 +91,8 @@ static void build_taps(plan_layer *pl, const snn_layer *l,
     size_t k = (size_t)w->kernel[0] * (size_t)w->kernel[1];
     pl->k = k;
     pl->kw = (size_t)w->kernel[1];
-    pl->pk2q = plan_alloc(pl->out_p * k, sizeof *pl->pk2q, ok);
-    pl->q_start = plan_alloc(pl->in_p + 1, sizeof *pl->q_start, ok);
+    pl->pk2q = alloc_array(pl->out_p * k, sizeof *pl->pk2q, ok);
+    pl->q_start = alloc_array(pl->in_p + 1, sizeof *pl->q_start, ok);
     if (!*ok)
         return;
     size_t n_taps = 0;
@@ -104,8 +109,8 @@ static void build_taps(plan_layer *pl, const snn_layer *l,
                 n_taps++;
             }
         }
-    pl->taps = plan_alloc(n_taps, sizeof *pl->taps, ok);
-    uint32_t *fill = plan_alloc(pl->in_p, sizeof *fill, ok);
+    pl->taps = alloc_array(n_taps, sizeof *pl->taps, ok);
+    uint32_t *fill = alloc_array(pl->in_p, sizeof *fill, ok);
     if (*ok) {
         for (size_t q = 0; q < pl->in_p; q++)
             pl->q_start[q + 1] += pl->q_start[q];
@@ -129,7 +134,7 @@ static void build_taps(plan_layer *pl, const snn_layer *l,
 
 static void build_in_ev(plan_layer *pl, int *ok)
 {
-    pl->in_ev = plan_alloc(pl->in_n, sizeof *pl->in_ev, ok);
+    pl->in_ev = alloc_array(pl->in_n, sizeof *pl->in_ev, ok);
     for (size_t i = 0; *ok && i < pl->in_n; i++) {
         size_t c = i % pl->in_c;
         plan_in *e = &pl->in_ev[i];
@@ -167,7 +172,7 @@ static void relayout_dense(plan_layer *pl, const snn_layer *l, float vth,
 
 static void build_bias(plan_layer *pl, const snn_layer *l, int *ok)
 {
-    pl->bias = plan_alloc(pl->out_n, sizeof *pl->bias, ok);
+    pl->bias = alloc_array(pl->out_n, sizeof *pl->bias, ok);
     if (!*ok || !l->bias.data)
         return;
     /* One bias per output channel; channels are innermost. */
@@ -187,7 +192,7 @@ static size_t position_fanout(const plan_layer *pl, size_t q)
 
 static void build_fanout(plan_layer *pl, int *ok)
 {
-    pl->fanout = plan_alloc(pl->in_n, sizeof *pl->fanout, ok);
+    pl->fanout = alloc_array(pl->in_n, sizeof *pl->fanout, ok);
     if (!*ok)
         return;
     for (size_t i = 0; i < pl->in_n; i++) {
@@ -210,7 +215,7 @@ static void build_fanout(plan_layer *pl, int *ok)
 
 static void build_win_n(plan_layer *pl, int *ok)
 {
-    pl->win_n = plan_alloc(pl->out_p, sizeof *pl->win_n, ok);
+    pl->win_n = alloc_array(pl->out_p, sizeof *pl->win_n, ok);
     for (size_t p = 0; *ok && p < pl->out_p; p++)
         for (size_t t = 0; t < pl->k; t++)
             pl->win_n[p] += pl->pk2q[p * pl->k + t] >= 0;
@@ -219,7 +224,7 @@ static void build_win_n(plan_layer *pl, int *ok)
 static void build_reshape(plan_layer *pl, const snn_layer *l, int spatial_in,
                           int *ok)
 {
-    pl->reshape = plan_alloc(pl->in_n, sizeof *pl->reshape, ok);
+    pl->reshape = alloc_array(pl->in_n, sizeof *pl->reshape, ok);
     for (size_t i = 0; *ok && i < pl->in_n; i++) {
         size_t canon = spatial_in ? i % pl->in_c * pl->in_p + i / pl->in_c : i;
         size_t out = canon;
@@ -259,7 +264,7 @@ static int build_layer(plan_layer *pl, const snn_net_layer *l, float vth)
         build_in_ev(pl, &ok);
     }
     if (pl->kind == PLAN_CONV || pl->kind == PLAN_DENSE) {
-        pl->w = plan_alloc(snn_tensor_numel(&l->syn.weight), sizeof *pl->w, &ok);
+        pl->w = alloc_array(snn_tensor_numel(&l->syn.weight), sizeof *pl->w, &ok);
         if (ok && pl->kind == PLAN_CONV)
             relayout_conv(pl, &l->syn, vth);
         else if (ok)
@@ -268,7 +273,7 @@ static int build_layer(plan_layer *pl, const snn_net_layer *l, float vth)
     }
     if (pl->kind == PLAN_AVG) {
         build_win_n(pl, &ok);
-        pl->bias = plan_alloc(pl->out_n, sizeof *pl->bias, &ok);
+        pl->bias = alloc_array(pl->out_n, sizeof *pl->bias, &ok);
     }
     if (pl->kind == PLAN_RESHAPE)
         build_reshape(pl, &l->syn, spatial_in, &ok);
