@@ -79,7 +79,7 @@ static void layer_work_init(layer_work *lw, const snn_net *net,
             lw->spk = plan_alloc(pl->out_n, sizeof *lw->spk, ok);
         if (net->cell.tau_refrac > 0)
             lw->refrac_until = plan_alloc(pl->out_n, sizeof *lw->refrac_until,
-                                           ok);
+                                          ok);
     }
     if (pl->kind == PLAN_MAXGATE) {
         lw->count = plan_alloc(pl->in_n, sizeof *lw->count, ok);
