@@ -191,19 +191,25 @@ scatter_body(const plan_layer *pl, const uint32_t *ev, size_t nev,
         }
         return (double)nev * (double)pl->out_n;
     }
+    /* The plan's tables in locals: the vector stores may alias anything,
+     * so fields read through pl would be reloaded after every run. */
+    const plan_in *in_ev = pl->in_ev;
+    const uint32_t *q_start = pl->q_start;
+    const plan_tap *taps = pl->taps;
+    const float *weights = pl->w;
     size_t synops = 0;
     for (size_t e = 0; e < nev; e++) {
-        const plan_in *in = &pl->in_ev[ev[e]];
+        const plan_in *in = &in_ev[ev[e]];
         float *dst = cur + in->d;
-        const float *src = pl->w + in->w;
-        uint32_t t1 = pl->q_start[in->q + 1];
-        for (uint32_t t = pl->q_start[in->q]; t < t1; t++) {
-            const plan_tap *tap = &pl->taps[t];
-            synops += (size_t)tap->len;
+        const float *src = weights + in->w;
+        uint32_t t1 = q_start[in->q + 1];
+        for (uint32_t t = q_start[in->q]; t < t1; t++) {
+            plan_tap tap = taps[t];
+            synops += (size_t)tap.len;
             if (wide)
-                add_run_avx512(dst + tap->dst, src + tap->src, (size_t)tap->len);
+                add_run_avx512(dst + tap.dst, src + tap.src, (size_t)tap.len);
             else
-                add_run_plain(dst + tap->dst, src + tap->src, (size_t)tap->len);
+                add_run_plain(dst + tap.dst, src + tap.src, (size_t)tap.len);
         }
     }
     return (double)synops;
