@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "ann/ops.h"
+#include "sim/event.h"
 #include "sim/plan.h"
 #include "snntb/net.h"
 #include "snntb/sim.h"
@@ -206,12 +207,13 @@ static void build_random_net(snn_net *net, uint64_t seed, int softmax)
 
 enum { N_SAMPLES = 12, N_CLASSES = 4, STEPS = 30 };
 
-static void random_data(snn_tensor *x, snn_tensor *y, uint64_t seed)
+/* Inputs in [lo / 8, 1]. */
+static void random_data(snn_tensor *x, snn_tensor *y, uint64_t seed, int lo)
 {
     lcg r = {seed};
     snn_error err;
     size_t xd[4] = {N_SAMPLES, 2, 11, 10}, yd[2] = {N_SAMPLES, N_CLASSES};
-    fill_tensor(x, 4, xd, &r, 0, 8, 8);
+    fill_tensor(x, 4, xd, &r, lo, 8, 8);
     assert_int_equal(snn_tensor_init(y, 2, yd, &err), SNN_OK);
     for (size_t j = 0; j < N_SAMPLES; j++)
         y->data[j * N_CLASSES + j % N_CLASSES] = 1;
@@ -265,14 +267,45 @@ static void assert_same(const outcome *a, const outcome *b)
     assert_true(a->synops_all == b->synops_all);
 }
 
-/* input_rate > 0: Poisson input (the event engine scatters its spikes). */
-static void check_engines_agree(int softmax, double input_rate)
+/* The event engine itself (sim.c might choose another) on each sample
+ * alone, as run_engine's single-sample runs: Poisson input. */
+static void check_event_engine(const snn_net *net, const snn_tensor *x,
+                               double input_rate, const outcome *ref)
+{
+    snn_error err;
+    sim_plan plan;
+    sim_work *w;
+    snn_sim_opts o = {.steps = STEPS, .batch_size = 1, .top_k = 2, .seed = 7,
+                      .engine = SNN_ENGINE_EVENT, .input_rate = input_rate,
+                      .poisson_events = -1};
+    assert_int_equal(sim_plan_build(net, &plan, &err), SNN_OK);
+    assert_int_equal(sim_work_create(net, &plan, &w, &err), SNN_OK);
+    size_t in_n = snn_tensor_numel(x) / N_SAMPLES;
+    float counts[N_CLASSES];
+    double layer_spikes[16] = {0};
+    assert_true(net->n_layers <= 16);
+    for (size_t j = 0; j < N_SAMPLES; j++) {
+        sim_sample out = {.out_count = counts, .x = x->data + j * in_n,
+                          .layer_spikes = layer_spikes};
+        assert_int_equal(sim_event_sample(net, &plan, w, NULL, 0, &o, &out,
+                                          &err), SNN_OK);
+        assert_true(out.spikes == ref->spikes[j]);
+        assert_true(out.synops == ref->synops[j]);
+        assert_int_equal(out.steps_run, STEPS);
+    }
+    sim_work_free(w);
+    sim_plan_free(&plan);
+}
+
+/* input_rate > 0: Poisson input (the event engine scatters its spikes);
+ * lo < 0: inputs down to lo / 8, whose Poisson spikes are negative. */
+static void check_engines_agree(int softmax, double input_rate, int lo)
 {
     for (uint64_t seed = 1; seed <= 2; seed++) {
         snn_net net;
         snn_tensor x, y;
         build_random_net(&net, seed, softmax);
-        random_data(&x, &y, seed * 31);
+        random_data(&x, &y, seed * 31, lo);
         outcome ref, other;
         run_engine(&net, &x, &y, SNN_ENGINE_REFERENCE, 5, 2, input_rate, &ref);
         /* Activity, so that the comparison means something. */
@@ -283,6 +316,8 @@ static void check_engines_agree(int softmax, double input_rate)
         for (size_t j = 0; j < N_SAMPLES; j++)
             total += ref.synops[j];
         assert_true(input_rate > 0 || total == ref.synops_all);
+        if (input_rate > 0)
+            check_event_engine(&net, &x, input_rate, &ref);
         const snn_sim_engine engines[] = {SNN_ENGINE_EVENT, SNN_ENGINE_DENSE,
                                           SNN_ENGINE_AUTO};
         for (size_t e = 0; e < 3; e++) {
@@ -301,19 +336,28 @@ static void check_engines_agree(int softmax, double input_rate)
 static void test_engines_agree_if_output(void **state)
 {
     (void)state;
-    check_engines_agree(0, 0);
+    check_engines_agree(0, 0, 0);
 }
 
 static void test_engines_agree_softmax_output(void **state)
 {
     (void)state;
-    check_engines_agree(1, 0);
+    check_engines_agree(1, 0, 0);
 }
 
 static void test_engines_agree_poisson_input(void **state)
 {
     (void)state;
-    check_engines_agree(0, 700);
+    check_engines_agree(0, 700, 0);
+}
+
+/* Negative inputs fire negative Poisson spikes, which the event engine
+ * subtracts as the reference engine's kernels do. */
+static void test_engines_agree_signed_poisson_input(void **state)
+{
+    (void)state;
+    check_engines_agree(0, 700, -8);
+    check_engines_agree(1, 1000, -5);
 }
 
 /* Hand-counted fan-outs: a dense layer's is its width; a spike into a
@@ -354,6 +398,7 @@ int main(void)
         cmocka_unit_test(test_engines_agree_if_output),
         cmocka_unit_test(test_engines_agree_softmax_output),
         cmocka_unit_test(test_engines_agree_poisson_input),
+        cmocka_unit_test(test_engines_agree_signed_poisson_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

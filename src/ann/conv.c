@@ -53,6 +53,30 @@ static conv_geom conv_geometry(const snn_layer *l, const snn_shape *in)
     return g;
 }
 
+/* Output columns [ow0, ow1) of output row oh for kernel offset (i, j):
+ * zeros where the window leaves the input, a strided copy of one input
+ * row between (no per-element bounds test). */
+static void im2col_span(const conv_geom *g, const float *plane, long i,
+                        long j, long oh, long ow0, long ow1, float *dst)
+{
+    long h = oh * g->sh - g->pt + i * g->dh;
+    long w0 = j * g->dw - g->pl; /* input column of output column 0 */
+    /* Output columns whose input column lies in [0, w_in). */
+    long lo = w0 >= 0 ? 0 : (-w0 + g->sw - 1) / g->sw;
+    long hi = w0 >= g->w_in ? 0 : (g->w_in - w0 + g->sw - 1) / g->sw;
+    if (h < 0 || h >= g->h_in)
+        lo = hi = ow1;
+    lo = lo < ow0 ? ow0 : lo > ow1 ? ow1 : lo;
+    hi = hi < lo ? lo : hi > ow1 ? ow1 : hi;
+    long ow = ow0;
+    for (; ow < lo; ow++)
+        *dst++ = 0.0f;
+    for (; ow < hi; ow++)
+        *dst++ = plane[h * g->w_in + w0 + ow * g->sw];
+    for (; ow < ow1; ow++)
+        *dst++ = 0.0f;
+}
+
 /* Rows [k0, k0+kc) and output positions [p0, p0+tw) of the im2col matrix
  * of one group's input xg, into buf (kc x tw). */
 static void im2col_tile(const conv_geom *g, const float *xg, long k0,
@@ -64,17 +88,12 @@ static void im2col_tile(const conv_geom *g, const float *xg, long k0,
         long i = row / g->kw % g->kh, j = row % g->kw;
         const float *plane = xg + c * g->h_in * g->w_in;
         float *dst = buf + r * tw;
-        long oh = p0 / g->w_out, ow = p0 % g->w_out;
-        for (long q = 0; q < tw; q++) {
-            long h = oh * g->sh - g->pt + i * g->dh;
-            long w = ow * g->sw - g->pl + j * g->dw;
-            dst[q] = (h >= 0 && h < g->h_in && w >= 0 && w < g->w_in)
-                         ? plane[h * g->w_in + w]
-                         : 0.0f;
-            if (++ow == g->w_out) {
-                ow = 0;
-                oh++;
-            }
+        for (long p = p0; p < p0 + tw;) {
+            long oh = p / g->w_out, ow = p % g->w_out;
+            long ow1 = g->w_out - ow < p0 + tw - p ? g->w_out : ow + p0 + tw - p;
+            im2col_span(g, plane, i, j, oh, ow, ow1, dst);
+            dst += ow1 - ow;
+            p += ow1 - ow;
         }
     }
 }

@@ -64,10 +64,28 @@ static inline float raw_sint(const raw_type *t, uint64_t u)
     }
 }
 
+/* Whether the stored elements are this host's own float32 (the usual
+ * dataset): then their bytes are copied as they are. */
+static inline int raw_native_float(const raw_type *t)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return t->kind == RAW_FLOAT && t->size == 4 && !t->big_endian;
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return t->kind == RAW_FLOAT && t->size == 4 && t->big_endian;
+#else
+    (void)t;
+    return 0;
+#endif
+}
+
 /* Converts n elements stored at src into dst. */
 static inline void raw_to_float(const raw_type *t, const unsigned char *src,
                                 float *dst, size_t n)
 {
+    if (raw_native_float(t)) {
+        memcpy(dst, src, n * sizeof *dst);
+        return;
+    }
     for (size_t i = 0; i < n; i++, src += t->size) {
         uint64_t u = raw_bits(t, src);
         switch (t->kind) {

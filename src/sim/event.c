@@ -47,18 +47,10 @@ struct sim_work {
     int wide;              /* the CPU has AVX-512 */
     float *frame;          /* Poisson input: this step's frame */
     layer_work in;         /* Poisson input: its spikes as events */
+    layer_work in_neg;     /* Poisson input: its negative spikes */
+    float *cur_neg;        /* their current into the first layer */
     long fired_in;         /* Poisson input spikes of the sample so far */
 };
-
-static void *alloc_array(size_t n, size_t size, int *ok)
-{
-    void *p = NULL;
-    if (*ok && n <= SIZE_MAX / size)
-        p = calloc(n ? n : 1, size);
-    if (!p)
-        *ok = 0;
-    return p;
-}
 
 static size_t cols_size(const plan_layer *pl)
 {
@@ -79,20 +71,20 @@ static void layer_work_init(layer_work *lw, const snn_net *net,
     const snn_net_layer *l = &net->layers[i];
     /* One spare slot: the max gate writes an event before it knows
      * whether to keep it. */
-    lw->ev = alloc_array(pl->out_n + 1, sizeof *lw->ev, ok);
+    lw->ev = plan_alloc(pl->out_n + 1, sizeof *lw->ev, ok);
     if (pl->kind == PLAN_CONV || pl->kind == PLAN_DENSE || pl->kind == PLAN_AVG) {
-        lw->v = alloc_array(pl->out_n, sizeof *lw->v, ok);
-        lw->cur = alloc_array(pl->out_n, sizeof *lw->cur, ok);
+        lw->v = plan_alloc(pl->out_n, sizeof *lw->v, ok);
+        lw->cur = plan_alloc(pl->out_n, sizeof *lw->cur, ok);
         if (l->unit == SNN_UNIT_SOFTMAX)
-            lw->spk = alloc_array(pl->out_n, sizeof *lw->spk, ok);
+            lw->spk = plan_alloc(pl->out_n, sizeof *lw->spk, ok);
         if (net->cell.tau_refrac > 0)
-            lw->refrac_until = alloc_array(pl->out_n, sizeof *lw->refrac_until,
-                                           ok);
+            lw->refrac_until = plan_alloc(pl->out_n, sizeof *lw->refrac_until,
+                                          ok);
     }
     if (pl->kind == PLAN_MAXGATE) {
-        lw->count = alloc_array(pl->in_n, sizeof *lw->count, ok);
-        lw->lead = alloc_array(pl->out_n, sizeof *lw->lead, ok);
-        lw->lead_t = alloc_array(pl->out_n, sizeof *lw->lead_t, ok);
+        lw->count = plan_alloc(pl->in_n, sizeof *lw->count, ok);
+        lw->lead = plan_alloc(pl->out_n, sizeof *lw->lead, ok);
+        lw->lead_t = plan_alloc(pl->out_n, sizeof *lw->lead_t, ok);
     }
     lw->gather_at = can_gather(pl, i)
                         ? (size_t)(GATHER_DENSITY * (double)pl->in_n) + 1
@@ -107,7 +99,7 @@ snn_status sim_work_create(const snn_net *net, const sim_plan *plan,
     size_t in_max = 0, cols_max = 0;
     if (ok) {
         w->n = net->n_layers;
-        w->l = alloc_array((size_t)net->n_layers, sizeof *w->l, &ok);
+        w->l = plan_alloc((size_t)net->n_layers, sizeof *w->l, &ok);
     }
     for (int i = 0; ok && i < net->n_layers; i++) {
         const plan_layer *pl = &plan->layers[i];
@@ -119,10 +111,12 @@ snn_status sim_work_create(const snn_net *net, const sim_plan *plan,
     }
     size_t n_x = snn_shape_numel(&net->input_shape);
     if (ok) {
-        w->frame = alloc_array(n_x, sizeof *w->frame, &ok);
-        w->in.ev = alloc_array(n_x, sizeof *w->in.ev, &ok);
-        w->dense_in = alloc_array(in_max, sizeof *w->dense_in, &ok);
-        w->cols = alloc_array(cols_max, sizeof *w->cols, &ok);
+        w->frame = plan_alloc(n_x, sizeof *w->frame, &ok);
+        w->in.ev = plan_alloc(n_x, sizeof *w->in.ev, &ok);
+        w->in_neg.ev = plan_alloc(n_x, sizeof *w->in_neg.ev, &ok);
+        w->cur_neg = plan_alloc(plan->layers[0].out_n, sizeof *w->cur_neg, &ok);
+        w->dense_in = plan_alloc(in_max, sizeof *w->dense_in, &ok);
+        w->cols = plan_alloc(cols_max, sizeof *w->cols, &ok);
         w->wide = __builtin_cpu_supports("avx512f");
     }
     if (!ok) {
@@ -151,6 +145,8 @@ void sim_work_free(sim_work *w)
     free(w->l);
     free(w->frame);
     free(w->in.ev);
+    free(w->in_neg.ev);
+    free(w->cur_neg);
     free(w->dense_in);
     free(w->cols);
     free(w);
@@ -195,19 +191,25 @@ scatter_body(const plan_layer *pl, const uint32_t *ev, size_t nev,
         }
         return (double)nev * (double)pl->out_n;
     }
+    /* The plan's tables in locals: the vector stores may alias anything,
+     * so fields read through pl would be reloaded after every run. */
+    const plan_in *in_ev = pl->in_ev;
+    const uint32_t *q_start = pl->q_start;
+    const plan_tap *taps = pl->taps;
+    const float *weights = pl->w;
     size_t synops = 0;
     for (size_t e = 0; e < nev; e++) {
-        const plan_in *in = &pl->in_ev[ev[e]];
+        const plan_in *in = &in_ev[ev[e]];
         float *dst = cur + in->d;
-        const float *src = pl->w + in->w;
-        uint32_t t1 = pl->q_start[in->q + 1];
-        for (uint32_t t = pl->q_start[in->q]; t < t1; t++) {
-            const plan_tap *tap = &pl->taps[t];
-            synops += (size_t)tap->len;
+        const float *src = weights + in->w;
+        uint32_t t1 = q_start[in->q + 1];
+        for (uint32_t t = q_start[in->q]; t < t1; t++) {
+            plan_tap tap = taps[t];
+            synops += (size_t)tap.len;
             if (wide)
-                add_run_avx512(dst + tap->dst, src + tap->src, (size_t)tap->len);
+                add_run_avx512(dst + tap.dst, src + tap.src, (size_t)tap.len);
             else
-                add_run_plain(dst + tap->dst, src + tap->src, (size_t)tap->len);
+                add_run_plain(dst + tap.dst, src + tap.src, (size_t)tap.len);
         }
     }
     return (double)synops;
@@ -292,15 +294,16 @@ static double count_synops(const plan_layer *pl, const uint32_t *ev, size_t nev)
     return (double)synops;
 }
 
-/* The currents of neuron layer i (not the first) from its input spikes;
- * returns the synaptic operations they stand for. */
+/* The currents of neuron layer i from its input spikes (the input's
+ * spikes: without the bias); returns the synaptic operations they stand
+ * for. */
 static double layer_current(const plan_layer *pl, const layer_work *in,
                             sim_work *w, layer_work *lw, float vth,
                             snn_sim_engine engine)
 {
     if (pl->kind == PLAN_AVG)
         return scatter_avg(pl, in->ev, in->nev, vth, lw->cur);
-    if (in == &w->in)
+    if (in == &w->in || in == &w->in_neg)
         memset(lw->cur, 0, pl->out_n * sizeof *lw->cur);
     else
         memcpy(lw->cur, pl->bias, pl->out_n * sizeof *lw->cur);
@@ -461,8 +464,9 @@ static snn_status step_frame(const snn_net *net, sim_work *w, uint64_t sample,
 
 /* Poisson or step input: the first layer's current from this step's
  * frame, whose spikes all carry one amplitude (Poisson: the sample's
- * peak; non-negative inputs: sim.c sends others to the reference
- * engine).  *ops: the synaptic operations, or -1 when the frame is
+ * peak, negative for a negative input value).  The negative spikes are
+ * scattered apart and subtracted, so that a frame without any costs
+ * nothing more.  *ops: the synaptic operations, or -1 when the frame is
  * empty. */
 static snn_status input_current(const snn_net *net, const sim_plan *plan,
                                 sim_work *w, const float *x, uint64_t sample,
@@ -484,14 +488,22 @@ static snn_status input_current(const snn_net *net, const sim_plan *plan,
     if (st != SNN_OK)
         return st;
     int spatial = l0->in_shape.ndim == 3;
-    w->in.nev = 0;
-    for (size_t k = 0; k < n; k++)
+    w->in.nev = w->in_neg.nev = 0;
+    for (size_t k = 0; k < n; k++) {
+        layer_work *to = w->frame[k] < 0 ? &w->in_neg : &w->in;
         if (w->frame[k] != 0)
-            w->in.ev[w->in.nev++] =
+            to->ev[to->nev++] =
                 (uint32_t)plan_to_internal(pl->in_c, pl->in_p, spatial, k);
-    layer_work *lw = &w->l[0];
+    }
+    layer_work *lw = &w->l[0], neg = {.cur = w->cur_neg, .gather_at = SIZE_MAX};
     *ops = layer_current(pl, &w->in, w, lw, net->v_thresh, o->engine);
     float scale = peak / net->v_thresh;
+    if (w->in_neg.nev) {
+        *ops += layer_current(pl, &w->in_neg, w, &neg, net->v_thresh,
+                              o->engine);
+        for (size_t k = 0; k < pl->out_n; k++)
+            lw->cur[k] -= neg.cur[k];
+    }
     for (size_t k = 0; k < pl->out_n; k++)
         lw->cur[k] = pl->bias[k] + lw->cur[k] * scale;
     *ops = spikes ? *ops : -1;

@@ -32,14 +32,6 @@ int sim_input_empty(const float *x, size_t n)
     return 1;
 }
 
-int sim_input_has_negative(const float *x, size_t n)
-{
-    for (size_t k = 0; k < n; k++)
-        if (x[k] < 0)
-            return 1;
-    return 0;
-}
-
 size_t sim_input_frame(const snn_sim_opts *o, double dt, const float *x,
                        size_t n, float peak, uint64_t sample, int t,
                        long *fired, float *out)
@@ -48,8 +40,9 @@ size_t sim_input_frame(const snn_sim_opts *o, double dt, const float *x,
     int draw = peak > 0 && (o->poisson_events < 0 || *fired < o->poisson_events);
     double scale = 1000.0 / (o->input_rate * dt) * peak;
     snn_rng_key key = {o->seed, sample, (uint64_t)t, SIM_INPUT_RNG_LAYER};
+    uint64_t prefix = snn_rng_prefix(&key, 0);
     for (size_t k = 0; k < n; k++) {
-        int spike = draw && snn_rng_uniform(&key, 0, k) * scale <= fabs(x[k]);
+        int spike = draw && snn_rng_draw(prefix, k) * scale <= fabs(x[k]);
         out[k] = spike ? (x[k] < 0 ? -peak : x[k] > 0 ? peak : 0.0f) : 0.0f;
         spikes += spike && x[k] != 0;
     }

@@ -26,9 +26,6 @@ float sim_input_peak(const float *x, size_t n);
  * simulation at an empty input. */
 int sim_input_empty(const float *x, size_t n);
 
-/* Whether any of the n values is negative (their spikes are negative). */
-int sim_input_has_negative(const float *x, size_t n);
-
 /* Poisson frame of step t for sample `sample` (its dataset index) with
  * values x (n, canonical order) and peak sim_input_peak(x): input k fires
  * when u * 1000 / (rate * dt) * peak <= |x[k]|, u uniform in [0, 1) drawn

@@ -18,14 +18,23 @@ static uint64_t mix64(uint64_t z)
     return z ^ (z >> 31);
 }
 
-double snn_rng_uniform(const snn_rng_key *key, size_t j, size_t neuron)
+uint64_t snn_rng_prefix(const snn_rng_key *key, size_t j)
 {
     uint64_t h = mix64(key->seed + 0x9e3779b97f4a7c15ULL);
     h = mix64(h ^ (key->sample + j));
     h = mix64(h ^ key->step);
-    h = mix64(h ^ key->layer);
-    h = mix64(h ^ neuron);
+    return mix64(h ^ key->layer);
+}
+
+double snn_rng_draw(uint64_t prefix, size_t neuron)
+{
+    uint64_t h = mix64(prefix ^ neuron);
     return (double)(h >> 11) * (1.0 / 9007199254740992.0);
+}
+
+double snn_rng_uniform(const snn_rng_key *key, size_t j, size_t neuron)
+{
+    return snn_rng_draw(snn_rng_prefix(key, j), neuron);
 }
 
 void snn_membrane_start(const snn_net *net, float *v, size_t n)
@@ -268,6 +277,10 @@ size_t snn_if_fire_events(const snn_neuron_params *p, const float *cur,
     return fired + if_events_plain(p, cur, v, events + fired, done, n);
 }
 
+/* Softmax keeps this many exponentials from its sum for the draws (the
+ * output layer's classes); neurons beyond recompute theirs. */
+#define SOFTMAX_KEEP 64
+
 size_t snn_softmax_fire(const snn_neuron_params *p, const float *cur,
                         float *v, float *spk, size_t b, size_t n,
                         const snn_rng_key *key)
@@ -286,12 +299,17 @@ size_t snn_softmax_fire(const snn_neuron_params *p, const float *cur,
             if (vj[i] > top)
                 top = vj[i];
         }
-        double z = 0;
-        for (size_t i = 0; i < n; i++)
-            z += exp((double)(vj[i] - top));
+        double z = 0, e[SOFTMAX_KEEP];
         for (size_t i = 0; i < n; i++) {
-            double prob = exp((double)(vj[i] - top)) / z;
-            if (snn_rng_uniform(key, j, i) < prob) {
+            double ei = exp((double)(vj[i] - top));
+            z += ei;
+            if (i < SOFTMAX_KEEP)
+                e[i] = ei;
+        }
+        uint64_t prefix = snn_rng_prefix(key, j);
+        for (size_t i = 0; i < n; i++) {
+            double ei = i < SOFTMAX_KEEP ? e[i] : exp((double)(vj[i] - top));
+            if (snn_rng_draw(prefix, i) < ei / z) {
                 sj[i] = fire_one(&q, i, vj[i], &vj[i]);
                 total++;
             } else {

@@ -66,6 +66,12 @@ typedef struct snn_rng_key {
 /* A uniform number in [0, 1) for neuron `neuron` of sample key->sample+j. */
 double snn_rng_uniform(const snn_rng_key *key, size_t j, size_t neuron);
 
+/* The same draws for many neurons of one sample: the hash of (key, j),
+ * computed once, then snn_rng_draw(prefix, neuron) equals
+ * snn_rng_uniform(key, j, neuron). */
+uint64_t snn_rng_prefix(const snn_rng_key *key, size_t j);
+double snn_rng_draw(uint64_t prefix, size_t neuron);
+
 /* The membranes of n neurons at the start of a sample: the net's v_init
  * (a fraction of v_thresh). */
 void snn_membrane_start(const snn_net *net, float *v, size_t n);

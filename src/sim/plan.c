@@ -30,11 +30,21 @@ size_t plan_to_canon(const plan_layer *pl, size_t i)
 static void *alloc_array(size_t n, size_t size, int *ok)
 {
     void *p = NULL;
-    if (*ok && n <= SIZE_MAX / size)
-        p = calloc(n ? n : 1, size);
+    if (*ok && n <= (SIZE_MAX - PLAN_ALIGN) / size) {
+        size_t bytes = ((n ? n : 1) * size + PLAN_ALIGN - 1) / PLAN_ALIGN *
+                       PLAN_ALIGN;
+        p = aligned_alloc(PLAN_ALIGN, bytes);
+        if (p)
+            memset(p, 0, bytes);
+    }
     if (!p)
         *ok = 0;
     return p;
+}
+
+void *plan_alloc(size_t n, size_t size, int *ok)
+{
+    return alloc_array(n, size, ok);
 }
 
 static void shape_cp(const snn_shape *s, size_t *c, size_t *p)

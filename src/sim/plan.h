@@ -75,6 +75,12 @@ typedef struct sim_plan {
     int n_layers;
 } sim_plan;
 
+/* Zeroed arrays on cache-line boundaries: a 512-bit run of a layer with
+ * 16 channels per position then never splits a line.  Sets *ok to 0 on
+ * failure; does nothing when *ok is already 0.  Freed with free(). */
+#define PLAN_ALIGN 64
+void *plan_alloc(size_t n, size_t size, int *ok);
+
 snn_status sim_plan_build(const snn_net *net, sim_plan *plan, snn_error *err);
 void sim_plan_free(sim_plan *plan);
 

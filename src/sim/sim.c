@@ -225,23 +225,19 @@ static rec_sample record_sample(const snn_net *net, const sim_state *s,
     return r;
 }
 
-/* Spike codes run in codes.c; the event engine takes Poisson input
- * whose spikes are all positive. */
-static sim_mode choose_mode(const snn_net *net, const snn_sim_opts *o,
-                            int negative_input)
+/* Spike codes run in codes.c. */
+static sim_mode choose_mode(const snn_net *net, const snn_sim_opts *o)
 {
     if (o->code != SNN_CODE_RATE)
         return MODE_CODES;
     if (o->engine == SNN_ENGINE_REFERENCE || !sim_plan_event_ok(net) ||
-        snn_sim_event_unsupported(net) ||
-        (sim_input_poisson(o) && negative_input))
+        snn_sim_event_unsupported(net))
         return MODE_REFERENCE;
     return MODE_EVENT;
 }
 
 static snn_status state_init(sim_state *s, const snn_net *net, size_t batch,
-                             const snn_sim_opts *o, int negative_input,
-                             snn_error *err)
+                             const snn_sim_opts *o, snn_error *err)
 {
     snn_sim_engine engine = o->engine;
     const char *why = snn_sim_event_unsupported(net);
@@ -254,7 +250,7 @@ static snn_status state_init(sim_state *s, const snn_net *net, size_t batch,
     snn_status st = sim_plan_build(net, &s->plan, err);
     if (st != SNN_OK)
         return st;
-    s->mode = choose_mode(net, o, negative_input);
+    s->mode = choose_mode(net, o);
     int ok = s->mode != MODE_REFERENCE ? sample_init(s, net, batch, err)
                                        : reference_init(s, net, batch, o);
     s->out_count = alloc_array(batch, snn_net_layer_size(net, net->n_layers - 1),
@@ -658,29 +654,6 @@ static snn_status check_inputs(const snn_net *net, const snn_tensor *x,
     return check_step_input(o, err);
 }
 
-/* Whether any of the n samples fetch gives is negative: Poisson input
- * then needs the reference engine, and streamed samples are only known
- * by reading them. */
-static snn_status fetched_negative(snn_sim_fetch fetch, void *user, size_t n,
-                                   size_t batch, size_t in_n, int *negative,
-                                   snn_error *err)
-{
-    batch = batch ? batch : 1;
-    float *buf = malloc(batch * in_n * sizeof *buf);
-    if (!buf)
-        return snn_error_set(err, SNN_E_NOMEM, "cannot allocate a batch");
-    snn_status st = SNN_OK;
-    *negative = 0;
-    for (size_t first = 0; st == SNN_OK && !*negative && first < n;
-         first += batch) {
-        size_t b = n - first < batch ? n - first : batch;
-        if ((st = fetch(user, first, b, buf, err)) == SNN_OK)
-            *negative = sim_input_has_negative(buf, b * in_n);
-    }
-    free(buf);
-    return st;
-}
-
 /* Samples from x, or (x NULL) from fetch into a batch buffer. */
 static snn_status simulate(const snn_net *net, const snn_tensor *x,
                            snn_sim_fetch fetch, void *user,
@@ -705,13 +678,9 @@ static snn_status simulate(const snn_net *net, const snn_tensor *x,
     if (o->record)
         st = sim_record_start(o->record, net, o->steps, err);
     size_t in_n = snn_shape_numel(&net->input_shape);
-    int negative = 0;
-    if (st == SNN_OK && sim_input_poisson(o))
-        st = x ? (negative = sim_input_has_negative(x->data, n * in_n), SNN_OK)
-               : fetched_negative(fetch, user, n, batch, in_n, &negative, err);
     sim_state s;
     if (st == SNN_OK)
-        st = state_init(&s, net, batch ? batch : 1, o, negative, err);
+        st = state_init(&s, net, batch ? batch : 1, o, err);
     if (st != SNN_OK) {
         snn_sim_result_free(res);
         return st;
