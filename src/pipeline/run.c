@@ -692,6 +692,8 @@ static snn_status convert_net(run_ctx *c, snn_error *err)
     snn_status st = snn_convert_check(&c->graph, err);
     if (st == SNN_OK)
         st = snn_fold_batchnorm(&c->graph, err);
+    if (st == SNN_OK)
+        st = snn_compose_pointwise(&c->graph, err);
     if (c->s.softmax_to_relu)
         snn_graph_softmax_to_relu(&c->graph);
     /* The original changes these in its parser, before normalizing. */
