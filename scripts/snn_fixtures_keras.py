@@ -72,6 +72,18 @@ def k_conv1d():
     ])
 
 
+def k_padding():
+    return keras.Sequential([
+        keras.Input((28, 28, 1)),
+        layers.ZeroPadding2D(1),
+        layers.Conv2D(8, 3, strides=2, activation="relu"),
+        layers.ZeroPadding2D(((1, 0), (0, 1))),
+        layers.Conv2D(16, 3, strides=2, activation="relu"),
+        layers.Flatten(),
+        layers.Dense(10, activation="softmax"),
+    ])
+
+
 def k_maxpool2d():
     return keras.Sequential([
         keras.Input((28, 28, 1)),
@@ -148,6 +160,9 @@ MODELS = {
     "conv1d": (k_conv1d, ".keras", 3,
                "Conv1D (stride 4, stride 2) on the 784-pixel sequence, "
                "AveragePooling1D, Flatten, Dense, softmax", "no"),
+    "padding": (k_padding, ".h5", 3,
+                "ZeroPadding2D (symmetric; asymmetric) before Conv2D "
+                "(stride 2, valid), Flatten, Dense, softmax", "no"),
     "maxpool2d": (k_maxpool2d, ".h5", 3,
                   "Conv2D, MaxPooling2D, Flatten, Dense, softmax", "yes"),
     "maxpool1d": (k_maxpool1d, ".keras", 3,

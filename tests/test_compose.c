@@ -1,7 +1,8 @@
 /*
- * test_compose.c - snn_compose_pointwise: the SeparableConv2D of the Keras
- * fixture dag.h5 (depth multiplier 2, so its depthwise half is a grouped
- * convolution with 8 outputs from 4 channels) becomes one Conv2D, and the
+ * test_compose.c - snn_compose_convs on the Keras fixture dag.h5: its
+ * ZeroPadding2D joins the padding of the SeparableConv2D it feeds, whose
+ * two halves (depth multiplier 2, so the depthwise half is a grouped
+ * convolution with 8 outputs from 4 channels) become one Conv2D, and the
  * graph still gives Keras' own outputs; linear convolutions that feed
  * anything but a pointwise convolution are left alone.
  */
@@ -30,9 +31,10 @@ static void test_separable_composed_matches_keras(void **state)
     int n = g.n_layers;
     assert_true(snn_graph_find(&g, "sep_depthwise") >= 0);
 
-    assert_int_equal(snn_compose_pointwise(&g, &err), SNN_OK);
-    assert_int_equal(g.n_layers, n - 1);
+    assert_int_equal(snn_compose_convs(&g, &err), SNN_OK);
+    assert_int_equal(g.n_layers, n - 2);
     assert_int_equal(snn_graph_find(&g, "sep_depthwise"), -1);
+    assert_int_equal(snn_graph_find(&g, "pad"), -1);
     const snn_layer *sep = &g.layers[snn_graph_find(&g, "sep")];
     assert_int_equal(sep->groups, 1);
     assert_int_equal(sep->weight.dims[0], 3);
@@ -40,7 +42,10 @@ static void test_separable_composed_matches_keras(void **state)
     assert_int_equal(sep->weight.dims[2], 3);
     assert_int_equal(sep->weight.dims[3], 3);
     assert_int_equal(sep->act, SNN_ACT_CLIP);
-    assert_int_equal(g.layers[sep->inputs[0]].op, SNN_OP_PAD);
+    /* ZeroPadding2D(((1, 0), (0, 1))): top, left, bottom, right. */
+    assert_string_equal(g.layers[sep->inputs[0]].name, "relu6");
+    const int pads[4] = {1, 0, 0, 1};
+    assert_memory_equal(sep->win.pad, pads, sizeof pads);
     /* The linear 'c2a' and depthwise 'dw' feed an Add: kept. */
     assert_true(snn_graph_find(&g, "c2a") >= 0);
     assert_true(snn_graph_find(&g, "dw") >= 0);

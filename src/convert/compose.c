@@ -1,11 +1,12 @@
 /*
- * compose.c - merges a linear convolution into the 1x1 convolution after
- * it, which is what a SeparableConv2D is (a depthwise convolution without
- * activation, then a pointwise one).
+ * compose.c - merges into a convolution the layer before it, where
+ * integrate-and-fire neurons could not stand for that layer on their own.
  *
- * Integrate-and-fire neurons carry only non-negative values, so the
+ * A linear convolution feeding a 1x1 convolution, which is what a
+ * SeparableConv2D is (a depthwise convolution without activation, then a
+ * pointwise one): IF neurons carry only non-negative values, so the
  * depthwise half, whose outputs are often negative, cannot be a spiking
- * layer of its own: converted as one, the SNN loses its negative part and
+ * layer of its own; converted as one, the SNN loses its negative part and
  * misclassifies however long it runs.  Composed, the two are one ordinary
  * convolution with the first one's window:
  *
@@ -15,6 +16,10 @@
  * where P (M, C/groups, KH, KW) is the first convolution, c' = c's index in
  * its group, and Q (O, M, 1, 1) the pointwise one.  Exact: a 1x1 kernel
  * with stride 1 and no padding sees each position of P's output alone.
+ *
+ * Zero padding (Keras ZeroPadding2D) feeding a convolution: the zeros join
+ * the convolution's own padding, exactly, as the ONNX reader does with a
+ * Pad node.
  */
 #include "snntb/normalize.h"
 
@@ -80,17 +85,42 @@ static snn_status compose(const snn_layer *p, snn_layer *q, snn_error *err)
     return SNN_OK;
 }
 
-snn_status snn_compose_pointwise(snn_graph *g, snn_error *err)
+/* The convolution that zero padding k alone feeds, or -1. */
+static int padding_feeds_conv(const snn_graph *g, int k)
+{
+    if (g->layers[k].op != SNN_OP_PAD || snn_graph_consumers(g, k) != 1)
+        return -1;
+    for (int j = k + 1; j < g->n_layers; j++) {
+        const snn_layer *q = &g->layers[j];
+        if (q->n_inputs && q->inputs[0] == k)
+            return q->op == SNN_OP_CONV2D && q->n_inputs == 1 ? j : -1;
+    }
+    return -1;
+}
+
+static void merge_padding(const snn_layer *pad, snn_layer *q)
+{
+    for (int i = 0; i < 4; i++)
+        q->win.pad[i] += pad->win.pad[i];
+    q->win.pad_mode = SNN_PAD_EXPLICIT;
+    q->inputs[0] = pad->inputs[0];
+}
+
+snn_status snn_compose_convs(snn_graph *g, snn_error *err)
 {
     for (int k = 0; k < g->n_layers; k++) {
-        int j = composes_with(g, k);
-        if (j < 0)
+        int j = padding_feeds_conv(g, k);
+        if (j >= 0) {
+            merge_padding(&g->layers[k], &g->layers[j]);
+        } else if ((j = composes_with(g, k)) >= 0) {
+            snn_status st = compose(&g->layers[k], &g->layers[j], err);
+            if (st != SNN_OK)
+                return st;
+        } else {
             continue;
-        snn_status st = compose(&g->layers[k], &g->layers[j], err);
-        if (st != SNN_OK)
-            return st;
+        }
         snn_graph_remove_layer(g, k);
-        k--;
+        k--; /* what now stands at k may merge in turn */
     }
     return SNN_OK;
 }
