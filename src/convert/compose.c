@@ -28,23 +28,29 @@
 static int is_pointwise(const snn_layer *q)
 {
     const snn_window *w = &q->win;
-    return q->op == SNN_OP_CONV2D && q->groups == 1 && q->n_inputs == 1 &&
-           w->kernel[0] == 1 && w->kernel[1] == 1 && w->stride[0] == 1 &&
-           w->stride[1] == 1 && !w->pad[0] && !w->pad[1] && !w->pad[2] &&
-           !w->pad[3];
+    return q->op == SNN_OP_CONV2D && q->groups == 1 && w->kernel[0] == 1 &&
+           w->kernel[1] == 1 && w->stride[0] == 1 && w->stride[1] == 1 &&
+           !w->pad[0] && !w->pad[1] && !w->pad[2] && !w->pad[3];
+}
+
+/* The one layer that reads layer k, through its only input; or -1. */
+static int sole_reader(const snn_graph *g, int k)
+{
+    if (snn_graph_consumers(g, k) != 1)
+        return -1;
+    for (int j = k + 1; j < g->n_layers; j++)
+        if (g->layers[j].n_inputs && g->layers[j].inputs[0] == k)
+            return g->layers[j].n_inputs == 1 ? j : -1;
+    return -1;
 }
 
 /* The later layer that P (index k) feeds, when P composes with it. */
 static int composes_with(const snn_graph *g, int k)
 {
     const snn_layer *p = &g->layers[k];
-    if (p->op != SNN_OP_CONV2D || p->act != SNN_ACT_LINEAR ||
-        snn_graph_consumers(g, k) != 1)
-        return -1;
-    for (int j = k + 1; j < g->n_layers; j++)
-        if (g->layers[j].n_inputs && g->layers[j].inputs[0] == k)
-            return is_pointwise(&g->layers[j]) ? j : -1;
-    return -1;
+    int j = p->op == SNN_OP_CONV2D && p->act == SNN_ACT_LINEAR
+                ? sole_reader(g, k) : -1;
+    return j >= 0 && is_pointwise(&g->layers[j]) ? j : -1;
 }
 
 /* Q's weight and bias become the composition of P then Q. */
@@ -88,14 +94,8 @@ static snn_status compose(const snn_layer *p, snn_layer *q, snn_error *err)
 /* The convolution that zero padding k alone feeds, or -1. */
 static int padding_feeds_conv(const snn_graph *g, int k)
 {
-    if (g->layers[k].op != SNN_OP_PAD || snn_graph_consumers(g, k) != 1)
-        return -1;
-    for (int j = k + 1; j < g->n_layers; j++) {
-        const snn_layer *q = &g->layers[j];
-        if (q->n_inputs && q->inputs[0] == k)
-            return q->op == SNN_OP_CONV2D && q->n_inputs == 1 ? j : -1;
-    }
-    return -1;
+    int j = g->layers[k].op == SNN_OP_PAD ? sole_reader(g, k) : -1;
+    return j >= 0 && g->layers[j].op == SNN_OP_CONV2D ? j : -1;
 }
 
 static void merge_padding(const snn_layer *pad, snn_layer *q)
