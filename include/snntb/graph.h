@@ -40,8 +40,14 @@ typedef enum snn_activation {
     SNN_ACT_LINEAR,
     SNN_ACT_RELU,
     SNN_ACT_SOFTMAX,
-    SNN_ACT_CLIP       /* min(max(x, 0), clip_max): ReLU6, ReLU(max_value) */
+    SNN_ACT_CLIP,      /* min(max(x, 0), clip_max): ReLU6, ReLU(max_value) */
+    SNN_ACT_BINARY_SIGMOID, /* round(clip(x / 2 + 1 / 2, 0, 1)), half to
+                               even: 1 where x > 0, else 0 (BinaryNet) */
+    SNN_ACT_BINARY_TANH     /* 2 binary_sigmoid(x) - 1: +1 or -1 */
 } snn_activation;
+
+/* Whether act is one of the binary activations. */
+int snn_act_is_binary(snn_activation act);
 
 typedef enum snn_pad_mode {
     SNN_PAD_EXPLICIT, /* pad[] as given */

@@ -51,7 +51,8 @@ typedef struct snn_cell {
 } snn_cell;
 
 typedef struct snn_net_layer {
-    snn_layer syn;      /* the synaptic op; syn.act is not used */
+    snn_layer syn;      /* the synaptic op; syn.act matters only when it
+                           is binary (the neurons' firing rule) */
     snn_unit unit;
     int input;          /* the net layer feeding this one; -1: the input */
     snn_shape in_shape;

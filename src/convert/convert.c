@@ -76,7 +76,9 @@ static snn_status add_net_layer(snn_net *net, const snn_layer *l, int input,
 }
 
 /* A standalone activation: ReLU/linear vanish into the IF layer before
- * them; softmax turns that layer into the softmax output. */
+ * them; softmax turns that layer into the softmax output; a binary
+ * activation becomes that layer's firing rule (binary(relu(x)) =
+ * binary(x), so it replaces a ReLU there). */
 static snn_status absorb_activation(snn_net *net, const snn_layer *l,
                                     int input, snn_error *err)
 {
@@ -88,6 +90,8 @@ static snn_status absorb_activation(snn_net *net, const snn_layer *l,
                              snn_act_name(l->act));
     if (l->act == SNN_ACT_SOFTMAX)
         net->layers[input].unit = SNN_UNIT_SOFTMAX;
+    if (snn_act_is_binary(l->act))
+        net->layers[input].syn.act = l->act;
     return SNN_OK;
 }
 
@@ -173,6 +177,13 @@ snn_status snn_net_set_cell(snn_net *net, const snn_cell *c, snn_error *err)
         return snn_error_set(err, SNN_E_INVALID,
                              "config [cell] bias_relaxation needs a positive "
                              "[simulation] duration");
+    for (int i = 0; c->payloads && i < net->n_layers; i++)
+        if (snn_act_is_binary(net->layers[i].syn.act))
+            return snn_error_set(err, SNN_E_UNSUPPORTED,
+                                 "config [cell] payloads: layer '%s' has a "
+                                 "binary activation (%s), whose spikes carry "
+                                 "no payload", net->layers[i].syn.name,
+                                 snn_act_name(net->layers[i].syn.act));
     net->cell = *c;
     return SNN_OK;
 }
@@ -197,6 +208,8 @@ const char *snn_net_sim_only_option(const snn_net *net)
     for (int i = 0; i < net->n_layers; i++) {
         if (net->layers[i].clamp_until > 0)
             return "[paths] filename_clamp_indices";
+        if (snn_act_is_binary(net->layers[i].syn.act))
+            return "binary_sigmoid / binary_tanh (a layer's activation)";
         if (net->layers[i].unit == SNN_UNIT_MAXGATE &&
             c->maxpool == SNN_MAXPOOL_EXP)
             return "[conversion] maxpool_type = exp_max";

@@ -274,13 +274,16 @@ static int activation_source(const snn_graph *g, int k)
 }
 
 /* Weighted layer k's lambda when it is not measured: the clip bound of a
- * clipped ReLU, 1 for a softmax; 0 when it must be measured. */
+ * clipped ReLU, 1 for a softmax and for binary activations (whose largest
+ * value is 1 whatever the scale of their input); 0 when it must be
+ * measured. */
 static double fixed_lambda(const snn_graph *g, int k)
 {
     const snn_layer *src = &g->layers[activation_source(g, k)];
     if (src->act == SNN_ACT_CLIP)
         return src->clip_max;
-    return src->act == SNN_ACT_SOFTMAX ? 1.0 : 0.0;
+    return src->act == SNN_ACT_SOFTMAX || snn_act_is_binary(src->act) ? 1.0
+                                                                      : 0.0;
 }
 
 int snn_graph_has_clip(const snn_graph *g)

@@ -169,8 +169,15 @@ const char *snn_act_name(snn_activation act)
     case SNN_ACT_RELU: return "relu";
     case SNN_ACT_SOFTMAX: return "softmax";
     case SNN_ACT_CLIP: return "clipped relu";
+    case SNN_ACT_BINARY_SIGMOID: return "binary_sigmoid";
+    case SNN_ACT_BINARY_TANH: return "binary_tanh";
     }
     return "?";
+}
+
+int snn_act_is_binary(snn_activation act)
+{
+    return act == SNN_ACT_BINARY_SIGMOID || act == SNN_ACT_BINARY_TANH;
 }
 
 /* ---- shape inference ---------------------------------------------------- */

@@ -151,10 +151,21 @@ static int is_non_if(const char *s)
     return 0;
 }
 
+/* An activation's name: a string, or Keras 3's record of a plain function
+ * (a custom object such as the original's binary_sigmoid), {"class_name":
+ * "function", "config": "<name>"}. */
+static const char *activation_name(json_t *v)
+{
+    const char *kind = json_string_value(json_object_get(v, "class_name"));
+    if (json_is_object(v) && kind && strcmp(kind, "function") == 0)
+        return json_string_value(json_object_get(v, "config"));
+    return json_string_value(v);
+}
+
 static snn_status parse_activation(const keras_ctx *c, json_t *v, int rank,
                                    snn_layer *l, snn_error *err)
 {
-    const char *s = json_string_value(v);
+    const char *s = activation_name(v);
     if (!v || json_is_null(v) || (s && strcmp(s, "linear") == 0)) {
         l->act = SNN_ACT_LINEAR;
     } else if (s && strcmp(s, "relu") == 0) {
@@ -162,6 +173,10 @@ static snn_status parse_activation(const keras_ctx *c, json_t *v, int rank,
     } else if (s && strcmp(s, "relu6") == 0) {
         l->act = SNN_ACT_CLIP;
         l->clip_max = 6.0f;
+    } else if (s && strcmp(s, "binary_sigmoid") == 0) {
+        l->act = SNN_ACT_BINARY_SIGMOID;
+    } else if (s && strcmp(s, "binary_tanh") == 0) {
+        l->act = SNN_ACT_BINARY_TANH;
     } else if (s && strcmp(s, "softmax") == 0 && rank == 1) {
         l->act = SNN_ACT_SOFTMAX;
     } else if (s && strcmp(s, "softmax") == 0) {
@@ -174,7 +189,8 @@ static snn_status parse_activation(const keras_ctx *c, json_t *v, int rank,
     } else {
         return layer_error(c, err, SNN_E_UNSUPPORTED,
                            "activation '%s' is not supported (relu, relu6, "
-                           "softmax and linear are)",
+                           "softmax, linear, binary_sigmoid and binary_tanh "
+                           "are)",
                            s ? s : "<not a string>");
     }
     return SNN_OK;

@@ -1,6 +1,7 @@
 /*
- * neuron.c - integrate-and-fire, softmax output and max-pool gating
- * updates, one time step at a time.  See neuron.h.
+ * neuron.c - integrate-and-fire (and the original's binary neurons),
+ * softmax output and max-pool gating updates, one time step at a time.
+ * See neuron.h.
  */
 #include "sim/neuron.h"
 
@@ -83,12 +84,14 @@ void snn_neuron_params_init(snn_neuron_params *p, const snn_net *net,
     p->refrac = snn_refrac_steps(c->tau_refrac, net->dt);
     /* The original's time of step k is (k + 1) dt. */
     p->hold = (double)(step + 1) * net->dt < net->layers[layer].clamp_until;
+    p->binary = snn_act_is_binary(net->layers[layer].syn.act)
+                    ? net->layers[layer].syn.act : SNN_ACT_LINEAR;
 }
 
 int snn_neuron_plain(const snn_neuron_params *p)
 {
     return p->leak == 0 && !p->clip && !p->hold && !p->refrac_until &&
-           !p->payload;
+           !p->payload && !snn_act_is_binary(p->binary);
 }
 
 /* V plus this step's input: held or refractory neurons get none. */
@@ -127,9 +130,52 @@ static inline float fire_one(const snn_neuron_params *p, size_t i, float u,
     return value;
 }
 
+/* The sign of a binary neuron's spike at potential u (0: none). */
+static inline int binary_sign(const snn_neuron_params *p, float u)
+{
+    if (u > 0)
+        return 1;
+    return p->binary == SNN_ACT_BINARY_TANH && u < 0 ? -1 : 0;
+}
+
+/* Binary neuron i with potential u after integration: its spike value
+ * (0: none); sets V after the reset and starts its refractory period. */
+static inline float fire_binary(const snn_neuron_params *p, size_t i,
+                                float u, float *v)
+{
+    int sign = binary_sign(p, u);
+    if (!sign) {
+        *v = u;
+        return 0.0f;
+    }
+    float th = p->v_thresh;
+    if (p->reset == SNN_RESET_ZERO)
+        *v = p->v_reset;
+    else if (p->reset == SNN_RESET_MODULO)
+        *v = u - floorf(u / th) * th; /* Python's %: in [0, th) */
+    else
+        *v = u - (float)sign * th;
+    if (p->refrac_until)
+        p->refrac_until[i] = p->step + 1 + p->refrac;
+    return (float)sign * th;
+}
+
+static size_t binary_fire(const snn_neuron_params *p, const float *cur,
+                          float *v, float *spk, size_t n)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        spk[i] = fire_binary(p, i, integrate(p, i, v[i], cur[i]), &v[i]);
+        total += spk[i] != 0.0f;
+    }
+    return total;
+}
+
 size_t snn_if_fire(const snn_neuron_params *p, const float *cur, float *v,
                    float *spk, size_t n)
 {
+    if (snn_act_is_binary(p->binary))
+        return binary_fire(p, cur, v, spk, n);
     size_t total = 0;
     const float th = p->v_thresh;
     #pragma omp parallel for reduction(+ : total) if (n > 65536)

@@ -34,15 +34,23 @@ typedef struct snn_neuron_params {
      * threshold the residual is measured from. */
     float *payload, *payload_sum;
     float v_thresh0;
+    /* SNN_ACT_BINARY_SIGMOID / _TANH: the original's binary neurons fire
+     * a spike of +v_thresh at V > 0 (binary_tanh also -v_thresh at V < 0)
+     * and reset as `reset` says, the negative side mirrored (V + v_thresh
+     * under subtraction, V mod v_thresh >= 0 under modulo).  Any other
+     * value: the IF neuron. */
+    snn_activation binary;
 } snn_neuron_params;
 
 /* The params of net layer `layer` at step `step` (0-based): the net's
- * threshold, reset, v_reset, leak (0.1 dt), clipping, refractory steps
- * and whether the layer is clamped.  State pointers stay NULL. */
+ * threshold, reset, v_reset, leak (0.1 dt), clipping, refractory steps,
+ * whether the layer is clamped and its binary activation, if any.  State
+ * pointers stay NULL. */
 void snn_neuron_params_init(snn_neuron_params *p, const snn_net *net,
                             int layer, int step);
 
-/* Whether p asks for nothing beyond threshold, reset and v_reset. */
+/* Whether p asks for nothing beyond threshold, reset and v_reset (and
+ * is not a binary neuron). */
 int snn_neuron_plain(const snn_neuron_params *p);
 
 /* Steps whose input a neuron ignores after a spike: the d >= 1 with
@@ -69,7 +77,8 @@ size_t snn_if_fire(const snn_neuron_params *p, const float *cur, float *v,
 
 /* As snn_if_fire, but lists the indices of the neurons that fired in
  * events (room for n) instead of writing a spike tensor; returns their
- * number.  Not for payloads (a spike's value is not kept). */
+ * number.  Not for payloads or binary neurons (a spike's value is not
+ * kept; the event engine runs neither). */
 size_t snn_if_fire_events(const snn_neuron_params *p, const float *cur,
                           float *v, uint32_t *events, size_t n);
 

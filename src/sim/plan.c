@@ -331,6 +331,10 @@ const char *snn_sim_event_unsupported(const snn_net *net)
         return "[normalization] online_normalization";
     if (c->bias_relaxation)
         return "[cell] bias_relaxation";
+    for (int i = 0; i < net->n_layers; i++)
+        if (snn_act_is_binary(net->layers[i].syn.act))
+            return "binary_sigmoid / binary_tanh activations (spikes of "
+                   "either sign)";
     if (c->maxpool == SNN_MAXPOOL_EXP)
         for (int i = 0; i < net->n_layers; i++)
             if (net->layers[i].unit == SNN_UNIT_MAXGATE)

@@ -527,8 +527,10 @@ static snn_status reference_batch(const snn_net *net, sim_state *s,
             if (o->record)
                 reference_record_layer(net, s, o, y, first, b, i, t);
         }
+        /* As the original (out_spikes > 0): a binary_tanh output's
+         * negative spikes do not vote. */
         for (size_t k = 0; k < b * n_out; k++)
-            s->out_count[k] += s->ls[last].spk[k] != 0;
+            s->out_count[k] += s->ls[last].spk[k] > 0;
         if (o->record)
             reference_record_hits(net, s, o, y, first, b, t);
     }
