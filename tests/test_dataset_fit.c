@@ -2,8 +2,9 @@
  * test_dataset_fit.c - 1-D models' samples: a Conv1D model's input is held
  * as a (C, 1, steps) image, and snn_dataset_fit takes sequences in Keras'
  * (N, steps, C) and in (N, C, steps), checked value by value against the
- * transposes written out by hand; shapes that fit neither, or both (steps
- * equal to C), are refused with a message naming the data.
+ * transposes written out by hand; a one-channel sequence takes images of
+ * as many pixels in row-major order; shapes that fit neither, or both
+ * (steps equal to C), are refused with a message naming the data.
  */
 #include "testutil.h"
 
@@ -79,6 +80,27 @@ static void test_image_layout_still_taken(void **state)
     snn_tensor_free(&x);
 }
 
+/* A (1, 1, 6) input (one channel, 6 steps) takes (N, 2, 3) images as
+ * their row-major pixel sequences, values unchanged. */
+static void test_one_channel_sequence_takes_images(void **state)
+{
+    (void)state;
+    snn_tensor x;
+    snn_error err = {0};
+    size_t dims[3] = {2, 2, 3};
+    snn_shape in = {3, {1, 1, 6}};
+    assert_int_equal(snn_tensor_init(&x, 3, dims, NULL), SNN_OK);
+    memcpy(x.data, want_chw, sizeof want_chw);
+    assert_int_equal(snn_dataset_fit(&x, &in, "x", &err), SNN_OK);
+    assert_int_equal(x.ndim, 4);
+    assert_int_equal(x.dims[0], 2);
+    assert_int_equal(x.dims[1], 1);
+    assert_int_equal(x.dims[2], 1);
+    assert_int_equal(x.dims[3], 6);
+    assert_memory_equal(x.data, want_chw, sizeof want_chw);
+    snn_tensor_free(&x);
+}
+
 /* 3 steps of 3 channels: (3, 3) could be either, so it is refused. */
 static void test_square_sequence_refused(void **state)
 {
@@ -119,6 +141,7 @@ int main(void)
         cmocka_unit_test(test_steps_channels_transposed),
         cmocka_unit_test(test_channels_steps_kept),
         cmocka_unit_test(test_image_layout_still_taken),
+        cmocka_unit_test(test_one_channel_sequence_takes_images),
         cmocka_unit_test(test_square_sequence_refused),
         cmocka_unit_test(test_wrong_sequence_refused),
     };

@@ -128,6 +128,10 @@ snn_status snn_graph_infer_shapes(snn_graph *g, snn_error *err);
  * plain integrate-and-fire neurons.  The class ranking is unchanged. */
 void snn_graph_softmax_to_relu(snn_graph *g);
 
+/* Drops layer k (one input), freeing its tensors; its consumers read
+ * from its input instead. */
+void snn_graph_remove_layer(snn_graph *g, int k);
+
 /* Consumers of layer k's output among the later layers (an input listed
  * twice counts twice). */
 int snn_graph_consumers(const snn_graph *g, int k);

@@ -1,6 +1,8 @@
 /*
  * normalize.h - prepares a graph for conversion: folds BatchNormalization
- * into the weighted layer before it, and rescales weights layer by layer so
+ * into the weighted layer before it, merges a separable convolution's two
+ * halves, and zero padding, into one convolution, and rescales weights
+ * layer by layer so
  * that activations fit the spiking neurons' range (data-based
  * normalization, as the original toolbox does it).
  */
@@ -18,6 +20,13 @@
  * unpadded average pooling and Flatten.  What no exact fold covers (a
  * negative scale, a zero-padded conv next) is an error naming the layer. */
 snn_status snn_fold_batchnorm(snn_graph *g, snn_error *err);
+
+/* Merges into the Conv2D it alone feeds, output unchanged: every linear
+ * Conv2D feeding a 1x1, stride-1, unpadded, ungrouped Conv2D (the two
+ * halves of a Keras SeparableConv2D, whose negative values between them
+ * integrate-and-fire neurons cannot carry), and every zero padding layer
+ * (its zeros join the convolution's padding).  See compose.c. */
+snn_status snn_compose_convs(snn_graph *g, snn_error *err);
 
 /* The p-th percentile (0..100) of the non-zero values of v[0..n), with
  * numpy's default linear interpolation; 0 when none is non-zero.  v is

@@ -77,24 +77,6 @@ static void fold_into(const snn_layer *bn, snn_layer *p)
     p->act = bn->act;
 }
 
-/* Drops layer k; its consumers now read from its input. */
-static void remove_layer(snn_graph *g, int k)
-{
-    snn_layer *dead = &g->layers[k];
-    int src = dead->inputs[0];
-    snn_tensor *ts[] = {&dead->weight, &dead->bias, &dead->gamma,
-                        &dead->beta,   &dead->mean, &dead->var};
-    for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++)
-        snn_tensor_free(ts[i]);
-    memmove(dead, dead + 1, (size_t)(g->n_layers - k - 1) * sizeof *dead);
-    g->n_layers--;
-    for (int j = k; j < g->n_layers; j++)
-        for (int i = 0; i < g->layers[j].n_inputs; i++) {
-            int *in = &g->layers[j].inputs[i];
-            *in = *in == k ? src : *in > k ? *in - 1 : *in;
-        }
-}
-
 static snn_status ensure_bias(snn_layer *p, const char *bn_name,
                               snn_error *err)
 {
@@ -115,7 +97,7 @@ static snn_status fold_back(snn_graph *g, int k, snn_error *err)
     if ((st = ensure_bias(p, g->layers[k].name, err)) != SNN_OK)
         return st;
     fold_into(&g->layers[k], p);
-    remove_layer(g, k);
+    snn_graph_remove_layer(g, k);
     return SNN_OK;
 }
 
@@ -380,10 +362,10 @@ static snn_status fold_around(snn_graph *g, int k, affine *f, snn_error *err)
     if (relu == k)
         bn->act = SNN_ACT_LINEAR;
     else if (relu > k)
-        remove_layer(g, relu);
+        snn_graph_remove_layer(g, relu);
     if (!is_identity(f) && (st = fold_forward(g, k, f, err)) != SNN_OK)
         return st;
-    remove_layer(g, k);
+    snn_graph_remove_layer(g, k);
     return SNN_OK;
 }
 

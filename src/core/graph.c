@@ -89,6 +89,23 @@ void snn_graph_softmax_to_relu(snn_graph *g)
             g->layers[i].act = SNN_ACT_RELU;
 }
 
+void snn_graph_remove_layer(snn_graph *g, int k)
+{
+    snn_layer *dead = &g->layers[k];
+    int src = dead->inputs[0];
+    snn_tensor *ts[] = {&dead->weight, &dead->bias, &dead->gamma,
+                        &dead->beta,   &dead->mean, &dead->var};
+    for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++)
+        snn_tensor_free(ts[i]);
+    memmove(dead, dead + 1, (size_t)(g->n_layers - k - 1) * sizeof *dead);
+    g->n_layers--;
+    for (int j = k; j < g->n_layers; j++)
+        for (int i = 0; i < g->layers[j].n_inputs; i++) {
+            int *in = &g->layers[j].inputs[i];
+            *in = *in == k ? src : *in > k ? *in - 1 : *in;
+        }
+}
+
 int snn_graph_consumers(const snn_graph *g, int k)
 {
     int uses = 0;

@@ -100,17 +100,20 @@ snn_status snn_dataset_fit(snn_tensor *x, const snn_shape *in,
             set_shape(x, in);
         return st;
     }
-    if (is_sequence(in) && x->ndim == 3)
-        return fit_sequence(x, in, what, err);
-    /* A flat model input takes samples of any shape with as many values;
-     * a 3-D input also takes (N, H, W) for one channel. */
-    int flat_ok = in->ndim == 1 && snn_tensor_numel(x) == n * per;
+    /* A flat model input, or a 1-D one of a single channel (where every
+     * layout is the same), takes samples of any shape with as many values
+     * (e.g. IDX images as pixel sequences); a 3-D input also takes
+     * (N, H, W) for one channel. */
+    int flat_ok = (in->ndim == 1 || (is_sequence(in) && in->dims[0] == 1)) &&
+                  snn_tensor_numel(x) == n * per;
     int gray_ok = in->ndim == 3 && in->dims[0] == 1 && x->ndim == 3 &&
                   x->dims[1] == in->dims[1] && x->dims[2] == in->dims[2];
     if (flat_ok || gray_ok) {
         set_shape(x, in);
         return SNN_OK;
     }
+    if (is_sequence(in) && x->ndim == 3)
+        return fit_sequence(x, in, what, err);
     return snn_error_set(err, SNN_E_SHAPE,
                          "%s: samples are %s but the model's input is %s "
                          "(channels first) or its channels-last transpose",

@@ -689,7 +689,9 @@ static snn_status calibrate(run_ctx *c, snn_error *err)
 /* Fold, normalize and convert: the graph becomes c->net. */
 static snn_status convert_net(run_ctx *c, snn_error *err)
 {
-    snn_status st = snn_convert_check(&c->graph, err);
+    snn_status st = snn_compose_convs(&c->graph, err);
+    if (st == SNN_OK)
+        st = snn_convert_check(&c->graph, err);
     if (st == SNN_OK)
         st = snn_fold_batchnorm(&c->graph, err);
     if (c->s.softmax_to_relu)
