@@ -7,8 +7,11 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "snntb/ann.h"
 #include "snntb/export.h"
@@ -504,6 +507,44 @@ static void test_onnx_opsets_convert(void **state)
     }
 }
 
+/* `snntb run` on the Keras residual/concat model with its own inputs,
+ * labelled with Keras's predictions: the ANN scores 100 %, and the SNN
+ * (softmax output, default normalization, 300 steps) nearly so. */
+static void test_run_keras_residual(void **state)
+{
+    (void)state;
+    char wd[512], path[700], model[700], errtext[4096], fx[800];
+    tu_tempdir(wd, sizeof wd);
+    snprintf(model, sizeof model, "%s/model.h5", wd);
+    tu_copy_file(tu_fixture(fx, sizeof fx, "merge/res_keras.h5"), model,
+                 (size_t)-1);
+    tu_write_keras_dataset(wd, "merge/res_keras");
+    static const char config[] = "[paths]\n"
+                                 "dataset_path = %(path_wd)s\n"
+                                 "filename_ann = model\n"
+                                 "[simulation]\n"
+                                 "duration = 300\n"
+                                 "num_to_test = 32\n"
+                                 "batch_size = 16\n";
+    snprintf(path, sizeof path, "%s/config.ini", wd);
+    tu_write_file(path, config, sizeof config - 1);
+    snprintf(fx, sizeof fx, "--quiet '%s'", path);
+    if (tu_run_cli(fx, errtext, sizeof errtext) != 0)
+        fail_msg("snntb run failed: %s", errtext);
+    snprintf(path, sizeof path, "%s/log/gui/test/results.json", wd);
+    json_t *root = json_load_file(path, 0, NULL);
+    assert_non_null(root);
+    double ann = json_number_value(json_object_get(root, "ann_top1"));
+    double snn = json_number_value(json_object_get(root, "snn_top1"));
+    print_message("snntb run: ANN %.4f, SNN %.4f on 32 samples\n", ann, snn);
+    assert_int_equal(json_integer_value(json_object_get(root, "num_samples")),
+                     32);
+    assert_true(ann == 1.0);
+    assert_true(snn >= 0.9);
+    json_decref(root);
+    tu_rmtree(wd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -515,6 +556,7 @@ int main(void)
         cmocka_unit_test(test_export_refuses),
         cmocka_unit_test(test_onnx_opsets_convert),
         cmocka_unit_test(test_fixtures_agree_with_ann),
+        cmocka_unit_test(test_run_keras_residual),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
