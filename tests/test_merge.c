@@ -507,6 +507,58 @@ static void test_onnx_opsets_convert(void **state)
     }
 }
 
+/* Caffe's Eltwise SUM with coefficients (scale layers before the Add)
+ * folds them into the Add's factors, exactly: the folded graph still
+ * gives Caffe's outputs.  dag: sum = conv2a - 0.5 conv2b + 2 conv1, relu;
+ * plain = sum + conv2b; cat(plain, conv1).  conv2b (linear, consumed by
+ * the two Adds only) becomes a projection of both, times -0.5 and 1;
+ * conv1's spikes reach sum times 2. */
+static void test_caffe_eltwise_converts(void **state)
+{
+    (void)state;
+    static const char *const stems[] = {"dag", "v1dag"};
+    for (int i = 0; i < 2; i++) {
+        char proto[512], model[512], rel[64];
+        snn_graph g;
+        snn_net net;
+        snn_tensor x, y, got;
+        snn_error err = {0};
+        snprintf(rel, sizeof rel, "caffe/%s.prototxt", stems[i]);
+        tu_fixture(proto, sizeof proto, rel);
+        snprintf(rel, sizeof rel, "caffe/%s.caffemodel", stems[i]);
+        tu_fixture(model, sizeof model, rel);
+        if (snn_parse_caffe(proto, model, &g, &err) != SNN_OK ||
+            snn_fold_batchnorm(&g, &err) != SNN_OK)
+            fail_msg("%s: %s", stems[i], err.msg);
+        snprintf(rel, sizeof rel, "caffe/%s_x.npy", stems[i]);
+        tu_load_npy(rel, &x);
+        snprintf(rel, sizeof rel, "caffe/%s_y.npy", stems[i]);
+        tu_load_npy(rel, &y);
+        tu_ann_output(&g, &x, &got, stems[i]);
+        tu_assert_close(&got, &y, TU_TOL_REL, stems[i], "Caffe");
+        convert(&g, &net);
+        if (i == 0) {
+            const float *w = tu_layer(&g, "conv2b")->weight.data;
+            const snn_net_layer *sum = &net.layers[1], *plain = &net.layers[2];
+            assert_string_equal(sum->syn.name, "sum");
+            assert_int_equal(sum->n_proj, 3);
+            assert_string_equal(sum->proj[1].syn.name, "conv2b");
+            assert_true(sum->proj[1].syn.weight.data[5] == -0.5f * w[5]);
+            assert_int_equal(sum->proj[2].syn.op, SNN_OP_ACTIVATION);
+            assert_int_equal(sum->proj[2].input, 0);
+            assert_true(sum->proj[2].syn.weight.data[3] == 2.0f);
+            assert_string_equal(plain->proj[1].syn.name, "conv2b");
+            assert_true(plain->proj[1].syn.weight.data[5] == w[5]);
+            assert_int_equal(net.layers[3].n_proj, 2);
+        }
+        snn_tensor_free(&got);
+        snn_tensor_free(&x);
+        snn_tensor_free(&y);
+        snn_net_free(&net);
+        snn_graph_free(&g);
+    }
+}
+
 /* `snntb run` on the Keras residual/concat model with its own inputs,
  * labelled with Keras's predictions: the ANN scores 100 %, and the SNN
  * (softmax output, default normalization, 300 steps) nearly so. */
@@ -556,6 +608,7 @@ int main(void)
         cmocka_unit_test(test_export_refuses),
         cmocka_unit_test(test_onnx_opsets_convert),
         cmocka_unit_test(test_fixtures_agree_with_ann),
+        cmocka_unit_test(test_caffe_eltwise_converts),
         cmocka_unit_test(test_run_keras_residual),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,9 +1,12 @@
 /*
  * merge.c - the rule that decides which linear layers an Add absorbs
  * (merge.h), shared by normalization and conversion so that both see the
- * same neuron layers.
+ * same neuron layers, and an Add's per-input factors, which BatchNorm
+ * folding and normalization multiply.
  */
 #include "convert/merge.h"
+
+#include "ann/ops.h"
 
 static int uses(const snn_layer *l, int k)
 {
@@ -35,4 +38,15 @@ int merge_folds(const snn_graph *g, int k)
         consumers += n;
     }
     return consumers > 0;
+}
+
+snn_status merge_add_factors(snn_layer *l, snn_error *err)
+{
+    size_t dims[2] = {(size_t)l->n_inputs, snn_shape_channels(&l->shape)};
+    if (l->weight.data)
+        return SNN_OK;
+    snn_status st = snn_tensor_init(&l->weight, 2, dims, err);
+    for (size_t i = 0; st == SNN_OK && i < dims[0] * dims[1]; i++)
+        l->weight.data[i] = 1.0f;
+    return st;
 }

@@ -745,12 +745,8 @@ static snn_status scale_add(snn_graph *g, const snn_scales *s, int k,
                                g->layers[l->inputs[j]].name,
                                snn_shape_channels(
                                    &g->layers[l->inputs[j]].shape), c_n);
-    if (st == SNN_OK && !l->weight.data) {
-        size_t dims[2] = {(size_t)l->n_inputs, c_n};
-        st = snn_tensor_init(&l->weight, 2, dims, err);
-        for (size_t i = 0; st == SNN_OK && i < dims[0] * c_n; i++)
-            l->weight.data[i] = 1.0f;
-    }
+    if (st == SNN_OK)
+        st = merge_add_factors(l, err);
     for (int j = 0; st == SNN_OK && j < l->n_inputs; j++)
         for (size_t c = 0; c < c_n; c++) {
             double f = out_factor(g, s, l->inputs[j], c) /
