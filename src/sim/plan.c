@@ -352,7 +352,7 @@ const char *snn_sim_event_unsupported(const snn_net *net)
 {
     const snn_cell *c = &net->cell;
     if (snn_net_multi_input(net))
-        return "layers with several inputs (Add, Concatenate)";
+        return "a layer with several inputs (Add, Concatenate)";
     if (c->payloads)
         return "[cell] payloads";
     if (c->online_normalization)
