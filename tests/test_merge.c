@@ -261,18 +261,19 @@ static void scales(snn_graph *g, const snn_tensor *x, int channelwise,
 
 /* The residual graph with an output layer, on x = (2, 1), (1, 3), at the
  * 100th percentile (the largest value):
- *   A = x: lambda_A = 3.
- *   B = (a0, 1 - 0.25 a1)... with W_B = (1, 0; 0, -0.25), b_B = (0, 1):
- *     (2, 0.75) and (1, 0.25); Add = B + A = (4, 1.75), (2, 3.25):
- *     lambda_add = 4, and B takes the Add's: lambda_B = 4.
+ *   A = x: lambda_A = 3 (channel-wise 2, 3).
+ *   B with W_B = (1, 0; 0, -0.25), b_B = (0, 1): (2, 0.75) and (1, 0.25);
+ *     Add = B + A = (4, 1.75), (2, 3.25): lambda_add = 4 (channel-wise 4,
+ *     3.25), and B takes the Add's.
  *   out = add0 + add1 = 5.75, 5.25: lambda_out = 5.75.
- * So the Add's neurons receive B's op with W_B * 3 / 4 and bias b_B / 4,
- * and A's spikes times 3 / 4; out's weights are 4 / 5.75. */
-static void test_residual_normalization_by_hand(void **state)
+ * So the Add's neurons receive B's op with W_B[o][i] lambda_A[i] /
+ * lambda_add[o] and bias b_B[o] / lambda_add[o], and A's spikes times
+ * lambda_A[c] / lambda_add[c]; out's weights are lambda_add[i] / 5.75. */
+static void residual_normalization(int cw)
 {
-    (void)state;
     static const float wa[4] = {1, 0, 0, 1}, wb[4] = {1, 0, 0, -0.25f};
     static const float bb[2] = {0, 1}, wo[2] = {1, 1}, xv[4] = {2, 1, 1, 3};
+    const double la[2] = {cw ? 2 : 3, 3}, ladd[2] = {4, cw ? 3.25 : 4};
     snn_graph g;
     snn_net net;
     snn_tensor x, acts[6] = {0};
@@ -286,31 +287,39 @@ static void test_residual_normalization_by_hand(void **state)
     relu(&g, 3);
     dense(&g, "out", 4, 1, 2, SNN_ACT_RELU, wo, NULL);
     vector(&x, 2, 2, xv);
-    scales(&g, &x, 0, &s);
+    scales(&g, &x, cw, &s);
     close_to(s.lambda[1], 3);
     close_to(s.lambda[2], 4);
     close_to(s.lambda[3], 4);
     close_to(s.lambda[5], 5.75);
-    /* The normalized ANN: the Add's output is the original / 4. */
+    /* The normalized ANN: the Add's output is the original / lambda_add. */
     assert_int_equal(snn_ann_forward(&g, &x, acts, &err), SNN_OK);
-    close_to(acts[4].data[0], 1.0);
-    close_to(acts[4].data[1], 1.75 / 4);
-    close_to(acts[4].data[3], 3.25 / 4);
+    close_to(acts[4].data[0], 4 / ladd[0]);
+    close_to(acts[4].data[1], 1.75 / ladd[1]);
+    close_to(acts[4].data[3], 3.25 / ladd[1]);
     snn_ann_acts_free(acts, 6);
     convert(&g, &net);
     assert_int_equal(net.n_layers, 3);
     const snn_net_layer *a = &net.layers[1];
-    close_to(a->proj[0].syn.weight.data[0], 0.75);
-    close_to(a->proj[0].syn.weight.data[3], -0.1875);
+    close_to(a->proj[0].syn.weight.data[0], la[0] / ladd[0]);
+    close_to(a->proj[0].syn.weight.data[3], -0.25 * la[1] / ladd[1]);
     close_to(a->syn.bias.data[0], 0);
-    close_to(a->syn.bias.data[1], 0.25);
-    close_to(a->proj[1].syn.weight.data[0], 0.75);
-    close_to(a->proj[1].syn.weight.data[1], 0.75);
-    close_to(net.layers[2].syn.weight.data[0], 4 / 5.75);
+    close_to(a->syn.bias.data[1], 1 / ladd[1]);
+    close_to(a->proj[1].syn.weight.data[0], la[0] / ladd[0]);
+    close_to(a->proj[1].syn.weight.data[1], la[1] / ladd[1]);
+    close_to(net.layers[2].syn.weight.data[0], ladd[0] / 5.75);
+    close_to(net.layers[2].syn.weight.data[1], ladd[1] / 5.75);
     snn_scales_free(&s);
     snn_net_free(&net);
     snn_tensor_free(&x);
     snn_graph_free(&g);
+}
+
+static void test_residual_normalization_by_hand(void **state)
+{
+    (void)state;
+    residual_normalization(0);
+    residual_normalization(1);
 }
 
 /* Concatenate(A, C) -> out on x = (2, 1), (1, 3): A = 2, 1 (lambda 2);
