@@ -10,12 +10,18 @@ with its framework's own outputs on fixed inputs.
   res_o13.onnx, res_o17.onnx (+ res_onnx_x.npy NCHW, res_onnx_y.npy):
       the same pattern in PyTorch (BatchNorm2d, a + b, torch.cat), exported
       by torch.onnx.export (TorchScript) at opsets 13 and 17.
+  res_lasagne.py + res_lasagne.h5 (+ _x.npy, _y.npy): a Lasagne
+      build_network() script with ElemwiseSumLayer (coeffs) and ConcatLayer
+      and its parameters in get_all_param_values order; Lasagne is not
+      installed, so _y is an independent numpy forward pass (convolution
+      with flipped filters, Lasagne's default).
 
 Run from the repository root: .venv/bin/python scripts/gen_merge_fixtures.py
 """
 import os
 import warnings
 
+import h5py
 import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -107,11 +113,75 @@ def onnx_fixture(rng):
     np.save(os.path.join(OUT, "res_onnx_y.npy"), y)
 
 
+LASAGNE_SCRIPT = """import lasagne
+from lasagne.layers import (InputLayer, Conv2DLayer, ElemwiseSumLayer,
+                            NonlinearityLayer, ConcatLayer, Pool2DLayer,
+                            DenseLayer)
+from lasagne.nonlinearities import rectify, softmax
+
+
+def build_network():
+    net = InputLayer((None, 1, 8, 8))
+    a = Conv2DLayer(net, 4, 3, pad='same')
+    r = Conv2DLayer(a, 4, 3, pad='same', nonlinearity=None)
+    s = ElemwiseSumLayer([r, a], coeffs=[1, 0.5])
+    s = NonlinearityLayer(s, rectify)
+    c = Conv2DLayer(a, 3, 3, pad='same')
+    cat = ConcatLayer([s, c])
+    p = Pool2DLayer(cat, 2, mode='average_exc_pad')
+    d = DenseLayer(p, 12)
+    return DenseLayer(d, 4, nonlinearity=softmax)
+"""
+
+
+def lasagne_conv(x, w, b):
+    """Lasagne's Conv2DLayer, pad='same', flip_filters=True: a true
+    convolution, i.e. cross-correlation with the kernel turned by 180
+    degrees."""
+    n, _, h, wd = x.shape
+    k = w.shape[2]
+    xp = np.pad(x, ((0, 0), (0, 0), (k // 2, k // 2), (k // 2, k // 2)))
+    wf = w[:, :, ::-1, ::-1]
+    y = np.zeros((n, w.shape[0], h, wd))
+    for i in range(h):
+        for j in range(wd):
+            y[:, :, i, j] = np.einsum("ncij,ocij->no",
+                                      xp[:, :, i:i + k, j:j + k], wf)
+    return y + b[None, :, None, None]
+
+
+def lasagne_fixture(rng):
+    shapes = [(4, 1, 3, 3), (4,), (4, 4, 3, 3), (4,), (3, 4, 3, 3), (3,),
+              (7 * 4 * 4, 12), (12,), (12, 4), (4,)]
+    p = [rng.normal(0, 0.4, sh).astype(np.float32) for sh in shapes]
+    p[1] += 0.1
+    x = rng.uniform(0, 1, (N, 1, 8, 8)).astype(np.float32)
+    relu = lambda v: np.maximum(v, 0)  # noqa: E731
+    a = relu(lasagne_conv(x, p[0], p[1]))
+    s = relu(lasagne_conv(a, p[2], p[3]) + 0.5 * a)
+    c = relu(lasagne_conv(a, p[4], p[5]))
+    cat = np.concatenate([s, c], 1)
+    pool = cat.reshape(N, 7, 4, 2, 4, 2).mean((3, 5))
+    d = relu(pool.reshape(N, -1) @ p[6] + p[7])
+    z = d @ p[8] + p[9]
+    y = np.exp(z - z.max(1, keepdims=True))
+    y /= y.sum(1, keepdims=True)
+    base = os.path.join(OUT, "res_lasagne")
+    with open(base + ".py", "w") as f:
+        f.write(LASAGNE_SCRIPT)
+    with h5py.File(base + ".h5", "w") as f:
+        for i, v in enumerate(p):
+            f.create_dataset("param_%02d" % i, data=v)
+    np.save(base + "_x.npy", x)
+    np.save(base + "_y.npy", y.astype(np.float32))
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     rng = np.random.default_rng(11)
     keras_fixture(rng)
     onnx_fixture(rng)
+    lasagne_fixture(rng)
 
 
 if __name__ == "__main__":

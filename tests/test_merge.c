@@ -2,7 +2,8 @@
  * test_merge.c - spiking layers with several inputs (Add, Concatenate):
  * conversion, normalization and simulation of tiny nets against hand
  * computations, then residual/concatenating fixture models written by
- * Keras and PyTorch whose spike rates must approximate their ANN.
+ * Keras and PyTorch (and a Lasagne script checked against numpy) whose
+ * spike rates must approximate their ANN.
  */
 #include "testutil.h"
 
@@ -19,6 +20,7 @@
 #include "snntb/net.h"
 #include "snntb/normalize.h"
 #include "snntb/parse.h"
+#include "parse/lasagne.h"
 #include "snntb/sim.h"
 
 /* A Dense layer with the given (out x in) weights and bias. */
@@ -380,11 +382,14 @@ typedef struct fixture {
 
 static void parse_model(const fixture *f, snn_graph *g)
 {
-    char path[512];
+    char path[512], params[512];
     snn_error err = {0};
     tu_fixture(path, sizeof path, f->model);
+    snprintf(params, sizeof params, "%.*s.h5", (int)strlen(path) - 3, path);
     snn_status st = strcmp(f->kind, "onnx") == 0
                         ? snn_parse_onnx(path, g, &err)
+                    : strcmp(f->kind, "lasagne") == 0
+                        ? snn_parse_lasagne(path, params, g, &err)
                         : snn_parse_keras(path, g, &err);
     if (st != SNN_OK)
         fail_msg("%s: %s", f->model, err.msg);
@@ -472,6 +477,8 @@ static void test_fixtures_agree_with_ann(void **state)
          "onnx"},
         {"keras1/merge.h5", "keras1/merge_x.npy", "keras1/merge_y.npy",
          "keras"},
+        {"merge/res_lasagne.py", "merge/res_lasagne_x.npy",
+         "merge/res_lasagne_y.npy", "lasagne"},
     };
     /* The rate error falls as 1 / steps: 0.006 at 2000 steps, 0.027 at
      * 400 (measured).  Opset 17's file: test_onnx_opsets_convert. */
