@@ -350,6 +350,28 @@ static void test_concat_normalization_by_hand(void **state)
     }
 }
 
+/* The model's input is analog, not spikes: a Concatenate of it is
+ * refused by name. */
+static void test_concat_of_input_refused(void **state)
+{
+    (void)state;
+    static const float wa[4] = {1, 0, 0, 1};
+    snn_graph g;
+    snn_net net;
+    snn_error err = {0};
+    snn_convert_opts o = {1.0f, SNN_RESET_SUBTRACT, 1.0f};
+    snn_graph_init(&g);
+    input(&g, 2);
+    dense(&g, "A", 0, 2, 2, SNN_ACT_RELU, wa, NULL);
+    merge(&g, SNN_OP_CONCAT, "cat", 0, 1);
+    assert_int_equal(snn_graph_infer_shapes(&g, &err), SNN_OK);
+    assert_int_equal(snn_convert(&g, &o, &net, &err), SNN_E_UNSUPPORTED);
+    assert_string_equal(err.msg, "layer 'cat': a Concatenate of the model's "
+                                 "input is not supported by the spiking "
+                                 "simulator");
+    snn_graph_free(&g);
+}
+
 /* Exports name the layer they cannot carry. */
 static void test_export_refuses(void **state)
 {
@@ -627,6 +649,7 @@ int main(void)
         cmocka_unit_test(test_concat_spikes_by_hand),
         cmocka_unit_test(test_residual_normalization_by_hand),
         cmocka_unit_test(test_concat_normalization_by_hand),
+        cmocka_unit_test(test_concat_of_input_refused),
         cmocka_unit_test(test_export_refuses),
         cmocka_unit_test(test_onnx_opsets_convert),
         cmocka_unit_test(test_fixtures_agree_with_ann),
