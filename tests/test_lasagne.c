@@ -280,7 +280,15 @@ static void test_script_errors(void **state)
          "num_units must be a positive integer"},
         {"    net = DenseLayer(net, 3 * 2)\n", "model.py:6:", "'*'"},
         {"    a = DenseLayer(net, 3)\n    b = DenseLayer(net, 3)\n"
-         "    return b\n", "model.py:5:", "branching"},
+         "    return b\n", "model.py:6:", "not part of the returned network"},
+        {"    a = Conv2DLayer(net, 2, 3)\n    b = Conv2DLayer(net, 2, 3)\n"
+         "    net = ConcatLayer([b, a])\n", "model.py:7:", "Lasagne's order"},
+        {"    net = ConcatLayer([net, net], axis=2)\n", "model.py:6:",
+         "axis must be 1"},
+        {"    net = ElemwiseSumLayer([net])\n", "model.py:6:",
+         "incomings must be a list of 2 to 8 layers"},
+        {"    net = ElemwiseSumLayer([net, net], coeffs=[1, 2, 3])\n",
+         "model.py:6:", "coeffs must be a number or one per input"},
         {"    net = DenseLayer(net, (3\n", "model.py:6:", "never closed"},
         {"    net = DenseLayer(net, 'x)\n", "model.py:6:",
          "unterminated string"},

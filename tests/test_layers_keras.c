@@ -197,7 +197,7 @@ static void test_hidden_sigmoid(void **state)
 }
 
 /* Until the simulator has them, conversion names the first layer it
- * cannot turn into spiking neurons. */
+ * cannot turn into spiking neurons (Add and Concatenate it converts). */
 static void test_convert_refuses_new_ops(void **state)
 {
     (void)state;
@@ -207,8 +207,8 @@ static void test_convert_refuses_new_ops(void **state)
     snn_convert_opts o = {1.0f, SNN_RESET_SUBTRACT, 1.0f};
     parse_fixture("keras/dag.h5", &g);
     assert_int_equal(snn_convert(&g, &o, &net, &err), SNN_E_UNSUPPORTED);
-    assert_string_equal(err.msg, "layer 'add' (Add): not supported by the "
-                                 "spiking simulator yet");
+    assert_string_equal(err.msg, "layer 'pad' (ZeroPadding2D): not "
+                                 "supported by the spiking simulator yet");
     snn_graph_free(&g);
 }
 

@@ -4,7 +4,9 @@
  *
  * A spiking layer keeps the ANN layer's synaptic op unchanged (same
  * weights, same window) and replaces the activation by integrate-and-fire
- * neurons.  Simulators and exporters read this IR only.
+ * neurons.  A layer made from an Add or a Concatenate has several
+ * incoming projections instead (snn_net_proj).  Simulators and exporters
+ * read this IR only.
  */
 #ifndef SNNTB_NET_H
 #define SNNTB_NET_H
@@ -23,7 +25,9 @@ typedef enum snn_unit {
     SNN_UNIT_SOFTMAX, /* output neurons firing with probability softmax(V) */
     SNN_UNIT_MAXGATE, /* max-pooling: passes the spikes of the input that
                          has fired most so far in each window */
-    SNN_UNIT_RESHAPE  /* flatten: spikes re-indexed, no neurons */
+    SNN_UNIT_RESHAPE  /* spikes re-indexed, no neurons: a flatten, or a
+                         concatenation (syn.op CONCAT) of its projections'
+                         sources along the channel axis */
 } snn_unit;
 
 /* Which running estimate of its inputs' rates a max-pool gate compares
@@ -50,6 +54,17 @@ typedef struct snn_cell {
     snn_maxpool maxpool;
 } snn_cell;
 
+/* One incoming projection of a layer with several inputs.  syn.op is
+ * DENSE or CONV2D (a linear weighted layer folded into the Add, its
+ * weights scaled; its bias is summed into the receiving layer's), or
+ * ACTIVATION: the identity, channel c of the source times weight[c]
+ * (weight (C); empty in a concatenation, which copies the spikes). */
+typedef struct snn_net_proj {
+    snn_layer syn;
+    int input;          /* the source net layer; -1: the input */
+    snn_shape in_shape; /* the source's output shape */
+} snn_net_proj;
+
 typedef struct snn_net_layer {
     snn_layer syn;      /* the synaptic op; syn.act matters only when it
                            is binary (the neurons' firing rule) */
@@ -57,6 +72,12 @@ typedef struct snn_net_layer {
     int input;          /* the net layer feeding this one; -1: the input */
     snn_shape in_shape;
     float clamp_until;  /* ms: V is held (input ignored) while t < this */
+    /* Several inputs (n_proj > 0): an Add (syn.op ADD, IF or softmax
+     * neurons whose current is the sum of the projections' plus syn.bias)
+     * or a concatenation (unit RESHAPE, syn.op CONCAT).  input and
+     * in_shape are then those of proj[0]. */
+    snn_net_proj *proj;
+    int n_proj;
 } snn_net_layer;
 
 typedef struct snn_net {
@@ -85,7 +106,14 @@ typedef struct snn_convert_opts {
 snn_status snn_convert_check(const snn_graph *g, snn_error *err);
 
 /* Builds the spiking net from g, whose batch norms must be folded.  g is
- * left unchanged; the net owns copies of the weights.  A clipped ReLU
+ * left unchanged; the net owns copies of the weights.  An Add becomes one
+ * layer of neurons receiving a projection per input: a linear Dense or
+ * Conv2D whose only consumers are Adds is no layer of its own but a
+ * weighted projection from its input (so Conv -> Add(shortcut) -> ReLU
+ * is one IF layer fed by the conv and by the shortcut's spikes); any
+ * other input an identity projection of its spikes, scaled per channel
+ * by the Add's factors (normalization's lambda_j / lambda_add).  A
+ * Concatenate re-indexes its inputs' spikes, without neurons.  A clipped ReLU
  * converts when its bound equals v_thresh (normalization scales a clipped
  * layer by its bound, so the bound becomes 1): the IF neuron saturates at
  * one spike per step, which is the clip. */
@@ -101,6 +129,10 @@ snn_status snn_net_set_cell(snn_net *net, const snn_cell *cell,
 
 /* Number of neurons in layer i (its output size). */
 size_t snn_net_layer_size(const snn_net *net, int i);
+
+/* The first layer with several inputs (Add, Concatenate), or NULL: for
+ * the exporters and engines that refuse them. */
+const snn_net_layer *snn_net_multi_input(const snn_net *net);
 
 /* The name of the first [cell]/[normalization]/[conversion] option of
  * net->cell or a layer's clamp that only the built-in simulator runs (an

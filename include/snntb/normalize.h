@@ -52,7 +52,19 @@ double snn_percentile_nonzero(float *v, size_t n, double p);
  * of its layer); W[o][i] <- W[o][i] * lambda_prev[i's channel] /
  * lambda[o].  Then chan holds, for every layer k, one factor per channel
  * of its output (per element after a Flatten) from chan[chan_at[k]] to
- * chan[chan_at[k + 1]], and lambda[k] is the largest of them. */
+ * chan[chan_at[k + 1]], and lambda[k] is the largest of them.
+ *
+ * Adds and Concatenates (residual and branching nets): an Add is a layer
+ * of neurons (snn_convert), so it has a lambda of its own, measured like
+ * a weighted layer's; a linear Dense/Conv2D (or Add) whose consumers are
+ * all Adds has no neurons and takes its first consumer's lambda.
+ * snn_apply_scales gives each Add one factor per input and channel,
+ * lambda_j[c] / lambda_add[c] (its weight, (inputs, C), which the ANN's
+ * Add applies), so that every projection into the Add's neurons carries
+ * lambda_source / lambda_add.  A Concatenate holds its inputs' channels
+ * and their factors side by side: the next weighted layer scales each
+ * input channel by the factor of the layer it came from (layer-wise too;
+ * lambda of the Concatenate itself, for reports, is its inputs' largest). */
 typedef struct snn_scales {
     double *lambda; /* n entries, indexed like the graph's layers */
     int n;
@@ -72,6 +84,13 @@ snn_status snn_compute_channel_scales(const snn_graph *g,
  * has its bound at the threshold). */
 snn_status snn_clip_scales(const snn_graph *g, snn_scales *out,
                            snn_error *err);
+/* Whether layer k of g has a scale factor of its own (a weighted layer,
+ * an Add), rather than passing on its input's. */
+int snn_layer_scaled(const snn_graph *g, int k);
+/* Fills in lambda of the layers that have none of their own (layer-wise):
+ * a linear layer folded into Adds takes its first consumer's, a
+ * Concatenate the largest of its inputs', any other layer its input's. */
+void snn_scales_inherit(const snn_graph *g, snn_scales *s);
 /* Whether g has a clipped ReLU. */
 int snn_graph_has_clip(const snn_graph *g);
 snn_status snn_apply_scales(snn_graph *g, const snn_scales *s,

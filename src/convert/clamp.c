@@ -38,6 +38,7 @@ static snn_status set_clamp(snn_net *net, const char *path, const char *key,
                              "%s: layer %ld ('%s') has no membrane to clamp "
                              "(it is a %s)", path, i, l->syn.name,
                              l->unit == SNN_UNIT_MAXGATE ? "max-pool gate"
+                             : l->n_proj > 0             ? "concatenation"
                                                          : "flatten");
     double t = json_is_number(value) ? json_number_value(value) : -1;
     if (!(t >= 0) || t > 1e30)

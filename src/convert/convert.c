@@ -5,6 +5,15 @@
  * that keep their synaptic op; max-pooling becomes spike gating, flatten a
  * re-indexing.  Standalone activations disappear: ReLU is what an IF
  * neuron computes, and softmax marks its input layer as a softmax output.
+ *
+ * An Add becomes one layer of neurons with a projection per term: the
+ * linear layers it absorbs (convert/merge.h) are expanded into weighted
+ * projections from their own inputs, with the Add's per-input channel
+ * factors (normalization's lambda_j / lambda_add) multiplied into their
+ * weights and biases; every other input is an identity projection of
+ * its spikes carrying those factors.  A Concatenate re-indexes its
+ * inputs' spikes (unit RESHAPE, no neurons): the next layer's weights
+ * already carry each source's factors.
  */
 #include "snntb/net.h"
 
@@ -13,11 +22,36 @@
 #include <string.h>
 
 #include "ann/ops.h"
+#include "convert/merge.h"
+
+/* Projections an Add may sum (terms of nested Adds included). */
+#define MAX_TERMS 64
+
+/* map[] of a layer folded into Adds: no net layer of its own. */
+#define FOLDED (-2)
+
+static void proj_free(snn_net_proj *p, int n)
+{
+    for (int i = 0; p && i < n; i++)
+        snn_tensor_free(&p[i].syn.weight);
+    free(p);
+}
 
 static void net_layer_free(snn_net_layer *l)
 {
     snn_tensor_free(&l->syn.weight);
     snn_tensor_free(&l->syn.bias);
+    proj_free(l->proj, l->n_proj);
+    l->proj = NULL;
+    l->n_proj = 0;
+}
+
+const snn_net_layer *snn_net_multi_input(const snn_net *net)
+{
+    for (int i = 0; i < net->n_layers; i++)
+        if (net->layers[i].n_proj > 0)
+            return &net->layers[i];
+    return NULL;
 }
 
 void snn_net_free(snn_net *net)
@@ -45,19 +79,37 @@ static snn_unit unit_for(const snn_layer *l)
     }
 }
 
+static const snn_shape *net_shape(const snn_net *net, int src)
+{
+    return src < 0 ? &net->input_shape : &net->layers[src].syn.shape;
+}
+
+/* Graph layer l without its tensors. */
+static void copy_op(snn_layer *dst, const snn_layer *l)
+{
+    *dst = *l;
+    memset(&dst->weight, 0, sizeof dst->weight);
+    memset(&dst->bias, 0, sizeof dst->bias);
+    memset(&dst->gamma, 0, 4 * sizeof dst->gamma);
+}
+
+/* The net's next layer, a copy of graph layer l without l's tensors. */
+static snn_net_layer *next_layer(snn_net *net, const snn_layer *l)
+{
+    snn_net_layer *nl = &net->layers[net->n_layers];
+    memset(nl, 0, sizeof *nl);
+    copy_op(&nl->syn, l);
+    return nl;
+}
+
 /* Copies the synaptic part of l (weights, window) into a new net layer. */
 static snn_status add_net_layer(snn_net *net, const snn_layer *l, int input,
                                 const snn_convert_opts *o, snn_error *err)
 {
-    snn_net_layer *nl = &net->layers[net->n_layers];
-    memset(nl, 0, sizeof *nl);
-    nl->syn = *l;
-    memset(&nl->syn.weight, 0, sizeof nl->syn.weight);
-    memset(&nl->syn.bias, 0, sizeof nl->syn.bias);
-    memset(&nl->syn.gamma, 0, 4 * sizeof nl->syn.gamma);
+    snn_net_layer *nl = next_layer(net, l);
     nl->unit = unit_for(l);
     nl->input = input;
-    nl->in_shape = input < 0 ? net->input_shape : net->layers[input].syn.shape;
+    nl->in_shape = *net_shape(net, input);
     /* The simulator runs the op every step without further checks. */
     snn_status st = snn_op_check(l, &nl->in_shape, err);
     if (st == SNN_OK)
@@ -73,6 +125,214 @@ static snn_status add_net_layer(snn_net *net, const snn_layer *l, int input,
         nl->syn.bias.data[i] *= o->dt;
     net->n_layers++;
     return SNN_OK;
+}
+
+/* An Add's projections while they are gathered. */
+typedef struct terms {
+    snn_net_proj p[MAX_TERMS];
+    int n;
+    float *bias;    /* (C): the terms' biases, summed */
+    int has_bias;
+    size_t c;       /* the Add's channels */
+    const char *add; /* its name, for errors */
+} terms;
+
+static snn_status new_term(terms *t, const snn_layer *l, int src,
+                           const snn_net *net, snn_error *err)
+{
+    if (t->n == MAX_TERMS)
+        return snn_error_set(err, SNN_E_UNSUPPORTED,
+                             "layer '%s': an Add of more than %d terms",
+                             t->add, MAX_TERMS);
+    snn_net_proj *p = &t->p[t->n++];
+    memset(p, 0, sizeof *p);
+    copy_op(&p->syn, l);
+    p->syn.act = SNN_ACT_LINEAR;
+    p->input = src;
+    p->in_shape = *net_shape(net, src);
+    return SNN_OK;
+}
+
+/* A linear Dense/Conv2D the Add absorbs: its op from its own input, each
+ * output channel's weights and bias times f[channel]. */
+static snn_status weighted_term(terms *t, const snn_layer *l, int src,
+                                const float *f, const snn_net *net,
+                                snn_error *err)
+{
+    snn_status st = new_term(t, l, src, net, err);
+    snn_net_proj *p = &t->p[t->n - 1];
+    if (st == SNN_OK)
+        st = snn_tensor_copy(&p->syn.weight, &l->weight, err);
+    if (st == SNN_OK)
+        st = snn_op_check(&p->syn, &p->in_shape, err);
+    if (st != SNN_OK)
+        return st;
+    size_t out = l->weight.dims[0], per_o = snn_tensor_numel(&l->weight) / out;
+    for (size_t o = 0; o < out; o++) {
+        for (size_t k = 0; k < per_o; k++)
+            p->syn.weight.data[o * per_o + k] *= f[o];
+        if (l->bias.data)
+            t->bias[o] += f[o] * l->bias.data[o];
+    }
+    t->has_bias |= l->bias.data != NULL;
+    return SNN_OK;
+}
+
+/* Any other input: its spikes, channel c times f[c]. */
+static snn_status identity_term(terms *t, const snn_layer *l, int src,
+                                const float *f, const snn_net *net,
+                                snn_error *err)
+{
+    const snn_shape *in = net_shape(net, src);
+    if (in->ndim != l->shape.ndim ||
+        memcmp(in->dims, l->shape.dims, sizeof in->dims) != 0)
+        return snn_error_set(err, SNN_E_SHAPE,
+                             "layer '%s': input '%s' does not have the "
+                             "Add's shape", t->add, l->name);
+    snn_status st = new_term(t, l, src, net, err);
+    snn_net_proj *p = &t->p[t->n - 1];
+    size_t dims[1] = {t->c};
+    if (st == SNN_OK) {
+        p->syn.op = SNN_OP_ACTIVATION;
+        st = snn_tensor_init(&p->syn.weight, 1, dims, err);
+    }
+    if (st == SNN_OK)
+        memcpy(p->syn.weight.data, f, t->c * sizeof *f);
+    return st;
+}
+
+static snn_status expand_inputs(const snn_graph *g, const snn_layer *l,
+                                const float *f, const snn_net *net,
+                                const int *map, terms *t, snn_error *err);
+
+/* Graph layer k's part of an Add, its channels scaled by f. */
+static snn_status expand(const snn_graph *g, int k, const float *f,
+                         const snn_net *net, const int *map, terms *t,
+                         snn_error *err)
+{
+    const snn_layer *l = &g->layers[k];
+    if (!merge_folds(g, k))
+        return identity_term(t, l, map[k], f, net, err);
+    if (l->op != SNN_OP_ADD)
+        return weighted_term(t, l, map[l->inputs[0]], f, net, err);
+    return expand_inputs(g, l, f, net, map, t, err);
+}
+
+/* The terms of Add l's inputs, input j's channels scaled by f times l's
+ * factors for input j. */
+static snn_status expand_inputs(const snn_graph *g, const snn_layer *l,
+                                const float *f, const snn_net *net,
+                                const int *map, terms *t, snn_error *err)
+{
+    float *fj = malloc(t->c * sizeof *fj);
+    snn_status st = fj ? SNN_OK
+                       : snn_error_set(err, SNN_E_NOMEM, "cannot allocate "
+                                       "layer '%s'", t->add);
+    for (int j = 0; st == SNN_OK && j < l->n_inputs; j++) {
+        for (size_t c = 0; c < t->c; c++)
+            fj[c] = f[c] * (l->weight.data ? l->weight.data[j * t->c + c] : 1);
+        st = expand(g, l->inputs[j], fj, net, map, t, err);
+    }
+    free(fj);
+    return st;
+}
+
+/* Hands the gathered projections to the new net layer nl. */
+static snn_status take_terms(snn_net_layer *nl, terms *t, snn_error *err)
+{
+    nl->proj = calloc((size_t)t->n, sizeof *nl->proj);
+    if (!nl->proj)
+        return snn_error_set(err, SNN_E_NOMEM, "cannot allocate layer '%s'",
+                             t->add);
+    memcpy(nl->proj, t->p, (size_t)t->n * sizeof *nl->proj);
+    nl->n_proj = nl->syn.n_inputs = t->n;
+    t->n = 0;
+    nl->input = nl->proj[0].input;
+    nl->in_shape = nl->proj[0].in_shape;
+    return SNN_OK;
+}
+
+/* An Add that has neurons: its terms, their summed bias (times dt). */
+static snn_status add_sum_layer(const snn_graph *g, int k, snn_net *net,
+                                const int *map, const snn_convert_opts *o,
+                                snn_error *err)
+{
+    const snn_layer *l = &g->layers[k];
+    terms *t = calloc(1, sizeof *t);
+    size_t c = snn_shape_channels(&l->shape);
+    float *ones = malloc(c * sizeof *ones);
+    snn_status st = SNN_OK;
+    if (!t || !ones || !(t->bias = calloc(c, sizeof *t->bias)))
+        st = snn_error_set(err, SNN_E_NOMEM, "cannot allocate layer '%s'",
+                           l->name);
+    for (size_t i = 0; st == SNN_OK && i < c; i++)
+        ones[i] = 1;
+    if (st == SNN_OK) {
+        t->c = c;
+        t->add = l->name;
+        st = expand_inputs(g, l, ones, net, map, t, err);
+    }
+    snn_net_layer *nl = next_layer(net, l);
+    nl->unit = l->act == SNN_ACT_SOFTMAX ? SNN_UNIT_SOFTMAX : SNN_UNIT_IF;
+    size_t dims[1] = {c};
+    if (st == SNN_OK && t->has_bias &&
+        (st = snn_tensor_init(&nl->syn.bias, 1, dims, err)) == SNN_OK)
+        for (size_t i = 0; i < c; i++)
+            nl->syn.bias.data[i] = t->bias[i] * o->dt;
+    if (st == SNN_OK)
+        st = take_terms(nl, t, err);
+    if (st == SNN_OK)
+        net->n_layers++;
+    else
+        net_layer_free(nl);
+    if (t) {
+        for (int i = 0; i < t->n; i++)
+            snn_tensor_free(&t->p[i].syn.weight);
+        free(t->bias);
+    }
+    free(t);
+    free(ones);
+    return st;
+}
+
+/* A Concatenate: its inputs' spikes side by side, no neurons. */
+static snn_status add_concat_layer(const snn_graph *g, int k, snn_net *net,
+                                   const int *map, snn_error *err)
+{
+    const snn_layer *l = &g->layers[k];
+    terms *t = calloc(1, sizeof *t);
+    const snn_shape *ins[SNN_MAX_INPUTS];
+    snn_status st = t ? SNN_OK
+                      : snn_error_set(err, SNN_E_NOMEM,
+                                      "cannot allocate layer '%s'", l->name);
+    for (int j = 0; st == SNN_OK && j < l->n_inputs; j++) {
+        if (map[l->inputs[j]] < 0)
+            st = snn_error_set(err, SNN_E_UNSUPPORTED,
+                               "layer '%s': a Concatenate of the model's "
+                               "input is not supported by the spiking "
+                               "simulator", l->name);
+        if (st == SNN_OK) {
+            t->add = l->name;
+            st = new_term(t, &g->layers[l->inputs[j]], map[l->inputs[j]],
+                          net, err);
+        }
+        if (st == SNN_OK) {
+            t->p[j].syn.op = SNN_OP_ACTIVATION;
+            ins[j] = &t->p[j].in_shape;
+        }
+    }
+    if (st == SNN_OK)
+        st = snn_merge_check(l, ins, err);
+    snn_net_layer *nl = next_layer(net, l);
+    nl->unit = SNN_UNIT_RESHAPE;
+    if (st == SNN_OK)
+        st = take_terms(nl, t, err);
+    if (st == SNN_OK)
+        net->n_layers++;
+    else
+        net_layer_free(nl);
+    free(t);
+    return st;
 }
 
 /* A standalone activation: ReLU/linear vanish into the IF layer before
@@ -117,11 +377,19 @@ static snn_status check_simulable(const snn_layer *l, snn_error *err)
     int op_ok = l->op == SNN_OP_INPUT || l->op == SNN_OP_DENSE ||
                 l->op == SNN_OP_CONV2D || l->op == SNN_OP_MAXPOOL2D ||
                 l->op == SNN_OP_AVGPOOL2D || l->op == SNN_OP_FLATTEN ||
-                l->op == SNN_OP_BATCHNORM || l->op == SNN_OP_ACTIVATION;
+                l->op == SNN_OP_BATCHNORM || l->op == SNN_OP_ACTIVATION ||
+                l->op == SNN_OP_ADD || l->op == SNN_OP_CONCAT;
     if (!op_ok)
         return snn_error_set(err, SNN_E_UNSUPPORTED,
                              "layer '%s' (%s): not supported by the spiking "
                              "simulator yet", l->name, snn_op_name(l->op));
+    if (l->op == SNN_OP_CONCAT && l->act != SNN_ACT_LINEAR &&
+        l->act != SNN_ACT_RELU)
+        return snn_error_set(err, SNN_E_UNSUPPORTED,
+                             "layer '%s' (%s): a %s activation on a "
+                             "Concatenate cannot be converted (it re-indexes "
+                             "spikes and has no neurons)", l->name, l->type,
+                             snn_act_name(l->act));
     return SNN_OK;
 }
 
@@ -223,6 +491,7 @@ static snn_status convert_layers(const snn_graph *g, const snn_convert_opts *o,
     for (int i = 0; i < g->n_layers; i++) {
         const snn_layer *l = &g->layers[i];
         int input = l->n_inputs ? map[l->inputs[0]] : -1;
+        int folded = merge_folds(g, i);
         snn_status st = check_clip(l, o->v_thresh, err);
         if (st != SNN_OK)
             return st;
@@ -244,11 +513,19 @@ static snn_status convert_layers(const snn_graph *g, const snn_convert_opts *o,
         case SNN_OP_MAXPOOL2D:
         case SNN_OP_AVGPOOL2D:
         case SNN_OP_FLATTEN:
-            st = add_net_layer(net, l, input, o, err);
-            map[i] = net->n_layers - 1;
+            if (!folded)
+                st = add_net_layer(net, l, input, o, err);
+            map[i] = folded ? FOLDED : net->n_layers - 1;
             break;
         case SNN_OP_ADD:
+            if (!folded)
+                st = add_sum_layer(g, i, net, map, o, err);
+            map[i] = folded ? FOLDED : net->n_layers - 1;
+            break;
         case SNN_OP_CONCAT:
+            st = add_concat_layer(g, i, net, map, err);
+            map[i] = net->n_layers - 1;
+            break;
         case SNN_OP_PAD:
         case SNN_OP_CROP:
         case SNN_OP_UPSAMPLE:

@@ -25,6 +25,8 @@
  * average pooling, Flatten (which decides the channel of each Dense
  * input) and linear activations.  A Conv2D with zero padding would see
  * the padding unshifted, so it is refused rather than folded inexactly.
+ * A pure scale (t = 0, Caffe's Eltwise coefficients) may also fold into
+ * the Add it feeds, as that Add's factor for the input.
  */
 #include "snntb/normalize.h"
 
@@ -32,6 +34,7 @@
 #include <string.h>
 
 #include "ann/ops.h"
+#include "convert/merge.h"
 
 static int consumers(const snn_graph *g, int k)
 {
@@ -310,6 +313,26 @@ static snn_status fold_into_target(snn_graph *g, int k, snn_layer *l,
     return SNN_OK;
 }
 
+/* A per-channel scale into Add l's factors for its input cur. */
+static snn_status fold_into_add(snn_graph *g, int k, snn_layer *l, int cur,
+                                const affine *f, const chan_map *m,
+                                snn_error *err)
+{
+    size_t c_n = snn_shape_channels(&l->shape);
+    if (m->flat || c_n != f->n)
+        return refuse(g, k, l, "its inputs do not map to the "
+                      "BatchNormalization's channels", err);
+    for (size_t c = 0; c < c_n; c++)
+        if (f->t[c] != 0.0f)
+            return refuse(g, k, l, "an Add takes a scale per input, not a "
+                          "shift", err);
+    snn_status st = merge_add_factors(l, err);
+    for (int i = 0; st == SNN_OK && i < l->n_inputs; i++)
+        for (size_t c = 0; l->inputs[i] == cur && c < c_n; c++)
+            l->weight.data[(size_t)i * c_n + c] *= f->a[c];
+    return st;
+}
+
 static snn_status fold_forward(snn_graph *g, int k, const affine *f,
                                snn_error *err)
 {
@@ -330,6 +353,8 @@ static snn_status fold_forward(snn_graph *g, int k, const affine *f,
         if ((op == SNN_OP_CONV2D || op == SNN_OP_DENSE) &&
             snn_layer_has_weights(l))
             return fold_into_target(g, k, l, f, &m, err);
+        if (op == SNN_OP_ADD)
+            return fold_into_add(g, k, l, cur, f, &m, err);
         if (op != SNN_OP_MAXPOOL2D && op != SNN_OP_AVGPOOL2D &&
             op != SNN_OP_FLATTEN && op != SNN_OP_ACTIVATION)
             return refuse(g, k, l, "not a weighted layer, pooling, Flatten "

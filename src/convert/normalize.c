@@ -22,6 +22,11 @@
  * 1 MiB per layer; channel-wise: three passes of 11, 11 and 10 bits, 32
  * KiB per channel.  Memory does not depend on the size of the set; the
  * price is running the ANN once per pass.
+ *
+ * Adds and Concatenates: see normalize.h.  An Add is measured like a
+ * weighted layer (its neurons stand for its output, or for the ReLU
+ * after it); the linear layers it absorbs (convert/merge.h) take its
+ * factor, and it gets per-input factors lambda_j / lambda_add.
  */
 #include "snntb/normalize.h"
 
@@ -30,6 +35,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ann/ops.h"
+#include "convert/merge.h"
 #include "snntb/ann.h"
 
 #define MAX_PASSES 3
@@ -286,6 +293,28 @@ static double fixed_lambda(const snn_graph *g, int k)
                                                                       : 0.0;
 }
 
+int snn_layer_scaled(const snn_graph *g, int k)
+{
+    return snn_layer_has_weights(&g->layers[k]) ||
+           g->layers[k].op == SNN_OP_ADD;
+}
+
+void snn_scales_inherit(const snn_graph *g, snn_scales *s)
+{
+    for (int k = g->n_layers - 1; k >= 0; k--)
+        if (merge_folds(g, k))
+            s->lambda[k] = s->lambda[merge_consumer(g, k)];
+    for (int k = 1; k < g->n_layers; k++) {
+        const snn_layer *l = &g->layers[k];
+        if (snn_layer_scaled(g, k) || l->n_inputs < 1)
+            continue;
+        s->lambda[k] = s->lambda[l->inputs[0]];
+        for (int i = 1; l->op == SNN_OP_CONCAT && i < l->n_inputs; i++)
+            if (s->lambda[l->inputs[i]] > s->lambda[k])
+                s->lambda[k] = s->lambda[l->inputs[i]];
+    }
+}
+
 int snn_graph_has_clip(const snn_graph *g)
 {
     for (int k = 0; k < g->n_layers; k++)
@@ -343,7 +372,8 @@ static snn_status stats_make(const snn_graph *g, const radix_plan *rp,
     layer_stat *stats = calloc((size_t)g->n_layers + 1, sizeof *stats);
     int m = 0;
     for (int k = 0; stats && k < g->n_layers; k++) {
-        if (!snn_layer_has_weights(&g->layers[k]) || fixed_lambda(g, k) > 0)
+        if (!snn_layer_scaled(g, k) || merge_folds(g, k) ||
+            fixed_lambda(g, k) > 0)
             continue;
         if (!layer_stat_init(&stats[m++], g, k, rp, channelwise)) {
             stats_free(stats, m);
@@ -395,9 +425,7 @@ static snn_status fill_lambdas(const snn_graph *g, layer_stat *stats,
 {
     for (int k = 0; k < g->n_layers; k++) {
         double fixed = fixed_lambda(g, k);
-        out->lambda[k] = snn_layer_has_weights(&g->layers[k]) && fixed > 0
-                             ? fixed
-                             : 1.0;
+        out->lambda[k] = snn_layer_scaled(g, k) && fixed > 0 ? fixed : 1.0;
     }
     for (int i = 0; i < n_stats; i++) {
         layer_stat *st = &stats[i];
@@ -412,10 +440,7 @@ static snn_status fill_lambdas(const snn_graph *g, layer_stat *stats,
                                  name);
         out->lambda[st->layer] = group_value(&st->grp[0]);
     }
-    for (int k = 1; k < g->n_layers; k++)
-        if (!snn_layer_has_weights(&g->layers[k]) &&
-            g->layers[k].n_inputs > 0)
-            out->lambda[k] = out->lambda[g->layers[k].inputs[0]];
+    snn_scales_inherit(g, out);
     return SNN_OK;
 }
 
@@ -434,7 +459,8 @@ static snn_status chan_layout(const snn_graph *g, snn_scales *out,
                  l->op == SNN_OP_CONV2D || l->op == SNN_OP_MAXPOOL2D ||
                  l->op == SNN_OP_AVGPOOL2D || l->op == SNN_OP_ACTIVATION ||
                  l->op == SNN_OP_PAD || l->op == SNN_OP_CROP ||
-                 l->op == SNN_OP_UPSAMPLE || l->op == SNN_OP_FLATTEN;
+                 l->op == SNN_OP_UPSAMPLE || l->op == SNN_OP_FLATTEN ||
+                 l->op == SNN_OP_ADD || l->op == SNN_OP_CONCAT;
         if (!ok || (l->op == SNN_OP_CONV2D && !snn_layer_has_weights(l)))
             return snn_error_set(err, SNN_E_UNSUPPORTED,
                                  "layer %s (%s): channel-wise normalization "
@@ -475,13 +501,22 @@ static snn_status measured_channels(const snn_graph *g, const layer_stat *st,
 
 /* A layer without weights: its input's factors, re-indexed by a Flatten
  * (element j of a (C, H, W) input has channel j / HW, or j % C in
- * Keras's (H, W, C) order). */
+ * Keras's (H, W, C) order); a Concatenate's are its inputs' in turn. */
 static void inherit_channels(const snn_graph *g, int k, snn_scales *out)
 {
     const snn_layer *l = &g->layers[k];
+    double *f = out->chan + out->chan_at[k];
+    if (l->op == SNN_OP_CONCAT) {
+        for (int i = 0; i < l->n_inputs; i++) {
+            int p = l->inputs[i];
+            size_t m = out->chan_at[p + 1] - out->chan_at[p];
+            memcpy(f, out->chan + out->chan_at[p], m * sizeof *f);
+            f += m;
+        }
+        return;
+    }
     const snn_layer *in = &g->layers[l->inputs[0]];
     const double *src = out->chan + out->chan_at[l->inputs[0]];
-    double *f = out->chan + out->chan_at[k];
     size_t n = out->chan_at[k + 1] - out->chan_at[k], hw;
     size_t c = channels_of(in, &hw);
     for (size_t j = 0; j < n; j++) {
@@ -490,6 +525,36 @@ static void inherit_channels(const snn_graph *g, int k, snn_scales *out)
             from = l->flatten_hwc ? j % c : j / hw;
         f[j] = src[from];
     }
+}
+
+static void chan_max(snn_scales *out, int k)
+{
+    out->lambda[k] = 0;
+    for (size_t j = out->chan_at[k]; j < out->chan_at[k + 1]; j++)
+        out->lambda[k] = out->chan[j] > out->lambda[k] ? out->chan[j]
+                                                       : out->lambda[k];
+}
+
+/* A layer folded into Adds takes its first consumer's channel factors
+ * (an Add's inputs have its shape). */
+static snn_status folded_channels(const snn_graph *g, snn_scales *out,
+                                  snn_error *err)
+{
+    for (int k = g->n_layers - 1; k >= 0; k--) {
+        if (!merge_folds(g, k))
+            continue;
+        int a = merge_consumer(g, k);
+        size_t n = out->chan_at[k + 1] - out->chan_at[k];
+        if (out->chan_at[a + 1] - out->chan_at[a] != n)
+            return snn_error_set(err, SNN_E_SHAPE,
+                                 "layer %s: %zu channels added to %s's %zu",
+                                 g->layers[k].name, n, g->layers[a].name,
+                                 out->chan_at[a + 1] - out->chan_at[a]);
+        memcpy(out->chan + out->chan_at[k], out->chan + out->chan_at[a],
+               n * sizeof *out->chan);
+        chan_max(out, k);
+    }
+    return SNN_OK;
 }
 
 static snn_status fill_channels(const snn_graph *g, layer_stat *stats,
@@ -501,19 +566,17 @@ static snn_status fill_channels(const snn_graph *g, layer_stat *stats,
         const snn_layer *l = &g->layers[k];
         double *f = out->chan + out->chan_at[k];
         size_t n = out->chan_at[k + 1] - out->chan_at[k];
-        double fixed = snn_layer_has_weights(l) ? fixed_lambda(g, k) : 0;
+        double fixed = snn_layer_scaled(g, k) ? fixed_lambda(g, k) : 0;
         if (next < n_stats && stats[next].layer == k)
             st = measured_channels(g, &stats[next++], f, err);
         else if (l->op == SNN_OP_INPUT || fixed > 0)
             for (size_t j = 0; j < n; j++)
                 f[j] = fixed > 0 ? fixed : 1.0;
-        else
+        else if (!merge_folds(g, k))
             inherit_channels(g, k, out);
-        out->lambda[k] = 0;
-        for (size_t j = 0; j < n; j++)
-            out->lambda[k] = f[j] > out->lambda[k] ? f[j] : out->lambda[k];
+        chan_max(out, k);
     }
-    return st;
+    return st == SNN_OK ? folded_channels(g, out, err) : st;
 }
 
 static snn_status measure(scale_job *job, double percentile, snn_error *err)
@@ -622,8 +685,35 @@ static snn_status check_factors(const snn_layer *l, const snn_scales *s,
     return SNN_OK;
 }
 
+/* The factor of channel j (element j after a Flatten) of layer p's
+ * output.  Layer-wise, a layer without a factor of its own passes on its
+ * input's, so the walk only matters where a Concatenate, which holds its
+ * inputs' channels in turn, lies upstream. */
+static double out_factor(const snn_graph *g, const snn_scales *s, int p,
+                         size_t j)
+{
+    const snn_layer *l = &g->layers[p];
+    if (s->chan)
+        return s->chan[s->chan_at[p] + j];
+    if (l->op == SNN_OP_CONCAT)
+        for (int i = 0; i < l->n_inputs; i++) {
+            size_t c = snn_shape_channels(&g->layers[l->inputs[i]].shape);
+            if (j < c)
+                return out_factor(g, s, l->inputs[i], j);
+            j -= c;
+        }
+    if (snn_layer_scaled(g, p) || l->n_inputs != 1 || l->op == SNN_OP_RESHAPE)
+        return s->lambda[p];
+    if (l->op == SNN_OP_FLATTEN) {
+        size_t hw, c = channels_of(&g->layers[l->inputs[0]], &hw);
+        j = l->flatten_hwc ? j % c : j / hw;
+    }
+    return out_factor(g, s, l->inputs[0], j);
+}
+
 /* W[o][i...] <- W * lambda_in[i's channel] / lambda[o]; b[o] /= lambda[o]. */
-static void scale_layer(snn_layer *l, const snn_scales *s, int k, int p)
+static void scale_layer(const snn_graph *g, snn_layer *l, const snn_scales *s,
+                        int k, int p)
 {
     size_t out = l->weight.dims[0], per_o = snn_tensor_numel(&l->weight) / out;
     size_t in_c = l->op == SNN_OP_DENSE ? per_o : l->weight.dims[1];
@@ -632,7 +722,7 @@ static void scale_layer(snn_layer *l, const snn_scales *s, int k, int p)
         double own = factor(s, k, s->chan ? o : 0);
         size_t first = l->op == SNN_OP_DENSE ? 0 : o / o_grp * in_c;
         for (size_t i = 0; i < in_c; i++) {
-            double f = factor(s, p, s->chan ? first + i : 0) / own;
+            double f = out_factor(g, s, p, first + i) / own;
             float *w = l->weight.data + o * per_o + i * taps;
             for (size_t t = 0; t < taps; t++)
                 w[t] = (float)(w[t] * f);
@@ -640,6 +730,34 @@ static void scale_layer(snn_layer *l, const snn_scales *s, int k, int p)
         if (l->bias.data)
             l->bias.data[o] = (float)(l->bias.data[o] * (1.0 / own));
     }
+}
+
+/* An Add's factor for input j's channel c: lambda_j[c] / lambda_add[c],
+ * times what it had. */
+static snn_status scale_add(snn_graph *g, const snn_scales *s, int k,
+                            snn_error *err)
+{
+    snn_layer *l = &g->layers[k];
+    size_t c_n = snn_shape_channels(&l->shape);
+    snn_status st = check_factors(l, s, k, c_n, "own", err);
+    for (int j = 0; st == SNN_OK && j < l->n_inputs; j++)
+        if (snn_shape_channels(&g->layers[l->inputs[j]].shape) != c_n)
+            st = snn_error_set(err, SNN_E_SHAPE,
+                               "layer %s: input %s has %zu channels, the "
+                               "Add %zu", l->name,
+                               g->layers[l->inputs[j]].name,
+                               snn_shape_channels(
+                                   &g->layers[l->inputs[j]].shape), c_n);
+    if (st == SNN_OK)
+        st = merge_add_factors(l, err);
+    for (int j = 0; st == SNN_OK && j < l->n_inputs; j++)
+        for (size_t c = 0; c < c_n; c++) {
+            double f = out_factor(g, s, l->inputs[j], c) /
+                       factor(s, k, s->chan ? c : 0);
+            float *w = &l->weight.data[(size_t)j * c_n + c];
+            *w = (float)(*w * f);
+        }
+    return st;
 }
 
 static size_t in_channels(const snn_layer *l)
@@ -658,6 +776,10 @@ snn_status snn_apply_scales(snn_graph *g, const snn_scales *s,
                              s->n, g->n_layers);
     for (int k = 0; k < g->n_layers; k++) {
         snn_layer *l = &g->layers[k];
+        snn_status added = l->op == SNN_OP_ADD ? scale_add(g, s, k, err)
+                                                : SNN_OK;
+        if (added != SNN_OK)
+            return added;
         if (!snn_layer_has_weights(l))
             continue;
         if (l->n_inputs != 1 || l->inputs[0] < 0 || l->inputs[0] >= k)
@@ -671,7 +793,7 @@ snn_status snn_apply_scales(snn_graph *g, const snn_scales *s,
                                err);
         if (st != SNN_OK)
             return st;
-        scale_layer(l, s, k, p);
+        scale_layer(g, l, s, k, p);
     }
     for (int k = 0; k < g->n_layers; k++)
         if (g->layers[k].act == SNN_ACT_CLIP)

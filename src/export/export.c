@@ -53,6 +53,13 @@ snn_status snn_export(const snn_net *net, snn_export_format f,
                              "v_thresh: exports do not carry an initial "
                              "potential yet (use [conversion] v_init = 0)",
                              (double)net->v_init);
+    const snn_net_layer *multi = snn_net_multi_input(net);
+    if (multi)
+        return snn_error_set(err, SNN_E_UNSUPPORTED,
+                             "layer '%s' (%s): exports do not carry layers "
+                             "with several inputs (Add, Concatenate) yet; "
+                             "the built-in simulator runs them",
+                             multi->syn.name, multi->syn.type);
     if (!opts->force && snn_file_exists(out))
         return snn_error_set(err, SNN_E_INVALID,
                              "%s exists: not overwriting it (use --force)",

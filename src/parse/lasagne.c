@@ -5,7 +5,9 @@
  * The .h5 holds one root dataset per parameter; the original toolbox reads
  * them in sorted name order (param_00, param_01, ...) and hands them to
  * set_all_param_values, which assigns them layer by layer in creation
- * order: Conv2DLayer and DenseLayer take W then b (none when b=None),
+ * order (Lasagne's get_all_layers order, which the script reader checks
+ * is the creation order): Conv2DLayer and DenseLayer take W then b (none
+ * when b=None),
  * BatchNormLayer beta, gamma, mean, inv_std (beta or gamma absent when
  * None).  Each is checked against the shape the script implies.
  *
@@ -291,8 +293,25 @@ static const snn_op OPS[] = {
     [LSG_INPUT] = SNN_OP_INPUT,         [LSG_CONV] = SNN_OP_CONV2D,
     [LSG_DENSE] = SNN_OP_DENSE,         [LSG_POOL] = SNN_OP_MAXPOOL2D,
     [LSG_BATCHNORM] = SNN_OP_BATCHNORM, [LSG_NONLIN] = SNN_OP_ACTIVATION,
-    [LSG_FLATTEN] = SNN_OP_FLATTEN,
+    [LSG_FLATTEN] = SNN_OP_FLATTEN,     [LSG_SUM] = SNN_OP_ADD,
+    [LSG_CONCAT] = SNN_OP_CONCAT,
 };
+
+/* ElemwiseSumLayer's coeffs other than 1: the Add's factor per input
+ * (and channel, see src/ann/merge.c). */
+static snn_status sum_coeffs(builder *b, const lsg_layer *src, snn_layer *l)
+{
+    size_t dims[2] = {(size_t)src->n_inputs,
+                      snn_shape_channels(input_shape(b, src))};
+    int plain = 1;
+    for (int i = 0; i < src->n_inputs; i++)
+        plain &= src->coeff[i] == 1.0f;
+    snn_status st = plain ? SNN_OK
+                          : snn_tensor_init(&l->weight, 2, dims, b->err);
+    for (size_t k = 0; !plain && st == SNN_OK && k < dims[0] * dims[1]; k++)
+        l->weight.data[k] = src->coeff[k / dims[1]];
+    return st;
+}
 
 static snn_status build_layer(builder *b, const lsg_layer *src)
 {
@@ -304,6 +323,10 @@ static snn_status build_layer(builder *b, const lsg_layer *src)
         l.inputs[0] = b->graph_of[src->input];
         l.n_inputs = 1;
     }
+    for (int i = 0; i < src->n_inputs; i++)
+        l.inputs[i] = b->graph_of[src->inputs[i]];
+    if (src->n_inputs)
+        l.n_inputs = src->n_inputs;
     snn_status st = SNN_OK;
     switch (src->kind) {
     case LSG_INPUT: l.shape = src->shape; break;
@@ -311,8 +334,10 @@ static snn_status build_layer(builder *b, const lsg_layer *src)
     case LSG_DENSE: st = dense(b, src, &l); break;
     case LSG_BATCHNORM: st = batchnorm(b, src, &l); break;
     case LSG_POOL: pool(src, &l); break;
+    case LSG_SUM: st = sum_coeffs(b, src, &l); break;
     case LSG_NONLIN:
-    case LSG_FLATTEN: break;
+    case LSG_FLATTEN:
+    case LSG_CONCAT: break;
     }
     if (src->kind == LSG_CONV || src->kind == LSG_DENSE ||
         src->kind == LSG_NONLIN)

@@ -19,7 +19,7 @@
 
 typedef enum cls_id {
     C_INPUT, C_CONV, C_DENSE, C_BN, C_NONLIN, C_DROPOUT, C_FLATTEN,
-    C_MAXPOOL, C_POOL, C_BATCH_NORM
+    C_MAXPOOL, C_POOL, C_BATCH_NORM, C_SUM, C_CONCAT
 } cls_id;
 
 /* A callable: its name and Lasagne's positional parameter order; every
@@ -48,6 +48,8 @@ static const cls CLASSES[] = {
                                    "pad", "ignore_border"}},
     {"Pool2DLayer", C_POOL, {"incoming", "pool_size", "stride", "pad",
                              "ignore_border", "mode"}},
+    {"ElemwiseSumLayer", C_SUM, {"incomings", "coeffs", "cropping"}},
+    {"ConcatLayer", C_CONCAT, {"incomings", "axis", "cropping"}},
     /* batch_norm(layer, **kwargs): the kwargs go to BatchNormLayer */
     {"batch_norm", C_BATCH_NORM, {"layer", "axes", "epsilon", "alpha",
                                   "beta", "gamma", "mean", "inv_std"}},
@@ -204,7 +206,7 @@ static snn_status get_act(lsg_eval *e, const bound *b, int slot,
                                "identity)");
 }
 
-/* The incoming layer; each layer may feed only one other. */
+/* The incoming layer. */
 static snn_status get_incoming(lsg_eval *e, const bound *b, int *out)
 {
     const lsg_node *v = b->arg[0];
@@ -215,6 +217,63 @@ static snn_status get_incoming(lsg_eval *e, const bound *b, int *out)
         return bad_arg(e, b, 0, "a layer");
     *out = v->layer;
     e->uses[v->layer]++;
+    return SNN_OK;
+}
+
+/* A merge's incomings: a list of 2 to SNN_MAX_INPUTS layers. */
+static snn_status get_incomings(lsg_eval *e, const bound *b, lsg_layer *l)
+{
+    const lsg_node *v = b->arg[0];
+    l->n_inputs = 0;
+    for (int k = v && v->kind == V_TUPLE ? v->first : -1; k >= 0;
+         k = e->nodes[k].next) {
+        if (e->nodes[k].kind != V_LAYER || l->n_inputs == SNN_MAX_INPUTS)
+            return bad_arg(e, b, 0, "a list of 2 to 8 layers");
+        l->inputs[l->n_inputs++] = e->nodes[k].layer;
+    }
+    if (l->n_inputs < 2)
+        return v ? bad_arg(e, b, 0, "a list of 2 to 8 layers")
+                 : lsg_fail(e, SNN_E_FORMAT, b->line, "%s: incomings is "
+                            "required", b->c->name);
+    for (int i = 0; i < l->n_inputs; i++)
+        e->uses[l->inputs[i]]++;
+    l->input = l->inputs[0];
+    return SNN_OK;
+}
+
+static int is_number(const lsg_node *v)
+{
+    return v->kind == V_INT || v->kind == V_FLOAT;
+}
+
+static double number(const lsg_node *v)
+{
+    return v->kind == V_INT ? (double)v->i : v->f;
+}
+
+/* ElemwiseSumLayer's coeffs (a number or one per input) and
+ * ConcatLayer's axis (the channels); neither crops. */
+static snn_status merge_layer(lsg_eval *e, const bound *b, lsg_layer *l)
+{
+    snn_status st = get_incomings(e, b, l);
+    const lsg_node *v = b->arg[1];
+    l->act = SNN_ACT_LINEAR;
+    if (st == SNN_OK && b->arg[2] && b->arg[2]->kind != V_NONE)
+        st = bad_arg(e, b, 2, "None");
+    if (st != SNN_OK || b->c->id == C_CONCAT)
+        return st != SNN_OK || !v || int_in(v, 1, 1)
+                   ? st : bad_arg(e, b, 1, "1 (the channels)");
+    int k = v && v->kind == V_TUPLE ? v->first : -1;
+    for (int i = 0; i < l->n_inputs; i++, k = k >= 0 ? e->nodes[k].next : -1) {
+        const lsg_node *c = !v ? NULL : v->kind == V_TUPLE
+                                           ? (k >= 0 ? &e->nodes[k] : NULL)
+                                           : v;
+        if (v && (!c || !is_number(c)))
+            return bad_arg(e, b, 1, "a number or one per input");
+        l->coeff[i] = c ? (float)number(c) : 1.0f;
+    }
+    if (k >= 0)
+        return bad_arg(e, b, 1, "a number or one per input");
     return SNN_OK;
 }
 
@@ -449,6 +508,8 @@ static snn_status make_layer(lsg_eval *e, const bound *b, lsg_layer *l)
         return SNN_OK;
     case C_MAXPOOL:
     case C_POOL: return pool_layer(e, b, l);
+    case C_SUM:
+    case C_CONCAT: return merge_layer(e, b, l);
     case C_DROPOUT:
     case C_BATCH_NORM: break;
     }
@@ -464,6 +525,8 @@ static lsg_kind kind_of(cls_id id)
     case C_BN: return LSG_BATCHNORM;
     case C_NONLIN: return LSG_NONLIN;
     case C_FLATTEN: return LSG_FLATTEN;
+    case C_SUM: return LSG_SUM;
+    case C_CONCAT: return LSG_CONCAT;
     default: return LSG_POOL;
     }
 }
@@ -479,8 +542,9 @@ static snn_status call_class(lsg_eval *e, const cls *c, int args, int line,
     out->first = out->next = -1;
     if (c->id == C_BATCH_NORM)
         return batch_norm(e, &b, out);
-    int in = -1;
-    if (c->id != C_INPUT && (st = get_incoming(e, &b, &in)) != SNN_OK)
+    int in = -1, merge = c->id == C_SUM || c->id == C_CONCAT;
+    if (c->id != C_INPUT && !merge &&
+        (st = get_incoming(e, &b, &in)) != SNN_OK)
         return st;
     out->kind = V_LAYER;
     if (c->id == C_DROPOUT) {

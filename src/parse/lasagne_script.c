@@ -475,24 +475,64 @@ static snn_status module(reader *r)
     return SNN_OK;
 }
 
-/* The net must be one chain ending at the returned layer: every other
- * layer feeds exactly one later layer. */
-static snn_status check_chain(reader *r)
+/* Lasagne's get_all_layers(output): depth first from the output, inputs
+ * in order, each layer after its inputs.  set_all_param_values assigns
+ * the parameters in that order and the builder in creation order, so the
+ * two must agree; every layer must be part of the returned network. */
+static snn_status check_order(reader *r)
 {
     lsg_net *net = r->e.net;
-    if (r->output != net->n - 1)
-        return lsg_fail(&r->e, SNN_E_UNSUPPORTED, net->layers[net->n - 1].line,
+    int n = net->n, top = 0, m = 0;
+    if (r->output != n - 1)
+        return lsg_fail(&r->e, SNN_E_UNSUPPORTED, net->layers[n - 1].line,
                         "layer '%s' is created after the returned output "
-                        "layer", net->layers[net->n - 1].name);
-    for (int i = 0; i + 1 < net->n; i++)
-        if (r->e.uses[i] != 1)
-            return lsg_fail(&r->e, SNN_E_UNSUPPORTED, net->layers[i].line,
-                            "layer '%s' %s", net->layers[i].name,
-                            r->e.uses[i] ? "feeds several layers: branching "
-                                           "networks are not supported"
-                                         : "is not part of the returned "
-                                           "network");
-    return SNN_OK;
+                        "layer", net->layers[n - 1].name);
+    int *stack = malloc(((size_t)n * SNN_MAX_INPUTS + 1) * sizeof *stack);
+    int *order = malloc((size_t)n * sizeof *order);
+    char *state = calloc((size_t)n, 1); /* 1 seen, 2 placed */
+    if (!stack || !order || !state) {
+        free(stack);
+        free(order);
+        free(state);
+        return snn_error_set(r->e.err, SNN_E_NOMEM, "%s: out of memory",
+                             r->e.path);
+    }
+    stack[top++] = n - 1;
+    while (top > 0) {
+        int l = stack[top - 1];
+        const lsg_layer *ly = &net->layers[l];
+        if (!state[l]) {
+            state[l] = 1;
+            for (int k = ly->n_inputs - 1; k >= 0; k--)
+                stack[top++] = ly->inputs[k];
+            if (!ly->n_inputs && ly->input >= 0)
+                stack[top++] = ly->input;
+            continue;
+        }
+        top--;
+        if (state[l] == 1) {
+            state[l] = 2;
+            order[m++] = l;
+        }
+    }
+    snn_status st = SNN_OK;
+    for (int i = 0; st == SNN_OK && i < n; i++)
+        if (!state[i])
+            st = lsg_fail(&r->e, SNN_E_UNSUPPORTED, net->layers[i].line,
+                          "layer '%s' is not part of the returned network",
+                          net->layers[i].name);
+    for (int i = 0; st == SNN_OK && i < m; i++)
+        if (order[i] != i)
+            st = lsg_fail(&r->e, SNN_E_UNSUPPORTED,
+                          net->layers[order[i]].line,
+                          "layer '%s' takes its parameters before '%s' in "
+                          "Lasagne's order (get_all_layers: inputs first, in "
+                          "order): create the layers in that order",
+                          net->layers[order[i]].name, net->layers[i].name);
+    free(stack);
+    free(order);
+    free(state);
+    return st;
 }
 
 static snn_status read_tokens(reader *r, const lsg_toks *toks)
@@ -505,7 +545,7 @@ static snn_status read_tokens(reader *r, const lsg_toks *toks)
         return snn_error_set(r->e.err, SNN_E_NOMEM, "%s: out of memory",
                              r->e.path);
     snn_status st = module(r);
-    return st == SNN_OK ? check_chain(r) : st;
+    return st == SNN_OK ? check_order(r) : st;
 }
 
 snn_status lsg_read_script(const char *path, lsg_net *net, snn_error *err)

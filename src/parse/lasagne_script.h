@@ -16,7 +16,9 @@ typedef enum lsg_kind {
     LSG_POOL,
     LSG_BATCHNORM,
     LSG_NONLIN,
-    LSG_FLATTEN
+    LSG_FLATTEN,
+    LSG_SUM,      /* ElemwiseSumLayer */
+    LSG_CONCAT    /* ConcatLayer along the channels */
 } lsg_kind;
 
 /* One Lasagne layer with its arguments resolved to Lasagne's defaults.
@@ -27,6 +29,9 @@ typedef struct lsg_layer {
     char name[SNN_NAME_MAX]; /* name= or a generated one */
     int line;                /* of the call in the script */
     int input;               /* index of the incoming layer; -1 for input */
+    int inputs[SNN_MAX_INPUTS]; /* merges: the incoming layers, in order */
+    int n_inputs;            /* merges only; input is then inputs[0] */
+    float coeff[SNN_MAX_INPUTS]; /* ElemwiseSumLayer's coeffs */
     snn_activation act;      /* conv, dense, nonlinearity */
     snn_shape shape;         /* input: per-sample shape */
     long units;              /* num_filters or num_units */
@@ -37,9 +42,9 @@ typedef struct lsg_layer {
     int is_max, ceil_mode;   /* pooling; ceil_mode = !ignore_border */
 } lsg_layer;
 
-/* The network build_network() returns: a chain of layers in creation
- * order, which is the order of get_all_param_values; the last is the
- * output. */
+/* The network build_network() returns: layers in creation order, which
+ * must be Lasagne's get_all_layers order (that of get_all_param_values);
+ * the last is the output. */
 typedef struct lsg_net {
     lsg_layer *layers;
     int n;

@@ -525,7 +525,7 @@ static snn_status scheduled_scales(run_ctx *c, const snn_tensor *x,
     snn_scales at = {0};
     memset(out, 0, sizeof *out);
     for (int k = 0; st == SNN_OK && k < g->n_layers; k++) {
-        if (!snn_layer_has_weights(&g->layers[k]))
+        if (!snn_layer_scaled(g, k))
             continue;
         double p = trunc(c->s.percentile - 0.02 * w++);
         if (p != have) {
@@ -538,10 +538,9 @@ static snn_status scheduled_scales(run_ctx *c, const snn_tensor *x,
         if (st == SNN_OK && at.lambda)
             out->lambda[k] = at.lambda[k];
     }
-    /* Layers without weights take their input's factor, as before. */
-    for (int k = 1; st == SNN_OK && out->lambda && k < g->n_layers; k++)
-        if (!snn_layer_has_weights(&g->layers[k]) && g->layers[k].n_inputs)
-            out->lambda[k] = out->lambda[g->layers[k].inputs[0]];
+    /* Layers without a factor of their own take it as before. */
+    if (st == SNN_OK && out->lambda)
+        snn_scales_inherit(g, out);
     snn_scales_free(&at);
     if (st != SNN_OK)
         snn_scales_free(out);

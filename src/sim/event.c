@@ -529,6 +529,8 @@ static void step(const snn_net *net, const sim_plan *plan, sim_work *w,
         case PLAN_RESHAPE:
             reshape(pl, in, lw);
             break;
+        case PLAN_MERGE: /* never: snn_sim_event_unsupported */
+            break;
         case PLAN_CONV:
         case PLAN_DENSE:
         case PLAN_AVG:

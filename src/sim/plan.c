@@ -209,6 +209,9 @@ static void build_fanout(plan_layer *pl, int *ok)
         case PLAN_RESHAPE:
             pl->fanout[i] = 0;
             break;
+        case PLAN_MERGE:
+            pl->fanout[i] = 1;
+            break;
         }
     }
 }
@@ -234,50 +237,67 @@ static void build_reshape(plan_layer *pl, const snn_layer *l, int spatial_in,
     }
 }
 
-static plan_kind kind_of(const snn_net_layer *l)
+static plan_kind kind_of(snn_unit unit, const snn_layer *syn, int n_proj)
 {
-    if (l->unit == SNN_UNIT_MAXGATE)
+    if (n_proj > 0 || syn->op == SNN_OP_ACTIVATION)
+        return PLAN_MERGE;
+    if (unit == SNN_UNIT_MAXGATE)
         return PLAN_MAXGATE;
-    if (l->unit == SNN_UNIT_RESHAPE)
+    if (unit == SNN_UNIT_RESHAPE)
         return PLAN_RESHAPE;
-    if (l->syn.op == SNN_OP_CONV2D)
+    if (syn->op == SNN_OP_CONV2D)
         return PLAN_CONV;
-    return l->syn.op == SNN_OP_AVGPOOL2D ? PLAN_AVG : PLAN_DENSE;
+    return syn->op == SNN_OP_AVGPOOL2D ? PLAN_AVG : PLAN_DENSE;
 }
 
-static int build_layer(plan_layer *pl, const snn_net_layer *l, float vth)
+/* The plan of op syn from in (a layer, or one projection into one). */
+static int build_op(plan_layer *pl, snn_unit unit, const snn_layer *syn,
+                    const snn_shape *in, int n_proj, float vth)
 {
-    int ok = 1, spatial_in = l->in_shape.ndim == 3;
-    pl->kind = kind_of(l);
-    pl->spatial_out = l->syn.shape.ndim == 3 && pl->kind != PLAN_RESHAPE;
-    pl->in_n = snn_shape_numel(&l->in_shape);
-    pl->out_n = snn_shape_numel(&l->syn.shape);
-    shape_cp(&l->in_shape, &pl->in_c, &pl->in_p);
-    shape_cp(&l->syn.shape, &pl->out_c, &pl->out_p);
+    int ok = 1, spatial_in = in->ndim == 3;
+    pl->kind = kind_of(unit, syn, n_proj);
+    pl->spatial_out = syn->shape.ndim == 3 && pl->kind != PLAN_RESHAPE;
+    pl->in_n = snn_shape_numel(in);
+    pl->out_n = snn_shape_numel(&syn->shape);
+    shape_cp(in, &pl->in_c, &pl->in_p);
+    shape_cp(&syn->shape, &pl->out_c, &pl->out_p);
     if (pl->kind == PLAN_CONV) {
-        pl->groups = (size_t)l->syn.groups;
+        pl->groups = (size_t)syn->groups;
         pl->cin_grp = pl->in_c / pl->groups;
         pl->out_grp = pl->out_c / pl->groups;
     }
     if (pl->kind == PLAN_CONV || pl->kind == PLAN_AVG || pl->kind == PLAN_MAXGATE) {
-        build_taps(pl, &l->syn, &l->in_shape, &ok);
+        build_taps(pl, syn, in, &ok);
         build_in_ev(pl, &ok);
     }
     if (pl->kind == PLAN_CONV || pl->kind == PLAN_DENSE) {
-        pl->w = alloc_array(snn_tensor_numel(&l->syn.weight), sizeof *pl->w, &ok);
+        pl->w = alloc_array(snn_tensor_numel(&syn->weight), sizeof *pl->w, &ok);
         if (ok && pl->kind == PLAN_CONV)
-            relayout_conv(pl, &l->syn, vth);
+            relayout_conv(pl, syn, vth);
         else if (ok)
-            relayout_dense(pl, &l->syn, vth, spatial_in);
-        build_bias(pl, &l->syn, &ok);
+            relayout_dense(pl, syn, vth, spatial_in);
+        build_bias(pl, syn, &ok);
     }
     if (pl->kind == PLAN_AVG) {
         build_win_n(pl, &ok);
         pl->bias = alloc_array(pl->out_n, sizeof *pl->bias, &ok);
     }
     if (pl->kind == PLAN_RESHAPE)
-        build_reshape(pl, &l->syn, spatial_in, &ok);
+        build_reshape(pl, syn, spatial_in, &ok);
     build_fanout(pl, &ok);
+    return ok;
+}
+
+static int build_layer(plan_layer *pl, const snn_net_layer *l, float vth)
+{
+    int ok = build_op(pl, l->unit, &l->syn, &l->in_shape, l->n_proj, vth);
+    if (ok && l->n_proj > 0) {
+        pl->proj = alloc_array((size_t)l->n_proj, sizeof *pl->proj, &ok);
+        pl->n_proj = ok ? l->n_proj : 0;
+    }
+    for (int j = 0; ok && j < pl->n_proj; j++)
+        ok = build_op(&pl->proj[j], SNN_UNIT_IF, &l->proj[j].syn,
+                      &l->proj[j].in_shape, 0, vth);
     return ok;
 }
 
@@ -296,20 +316,26 @@ snn_status sim_plan_build(const snn_net *net, sim_plan *plan, snn_error *err)
     return SNN_OK;
 }
 
+static void plan_layer_free(plan_layer *pl)
+{
+    free(pl->q_start);
+    free(pl->taps);
+    free(pl->pk2q);
+    free(pl->win_n);
+    free(pl->w);
+    free(pl->bias);
+    free(pl->reshape);
+    free(pl->fanout);
+    free(pl->in_ev);
+    for (int j = 0; j < pl->n_proj; j++)
+        plan_layer_free(&pl->proj[j]);
+    free(pl->proj);
+}
+
 void sim_plan_free(sim_plan *plan)
 {
-    for (int i = 0; plan->layers && i < plan->n_layers; i++) {
-        plan_layer *pl = &plan->layers[i];
-        free(pl->q_start);
-        free(pl->taps);
-        free(pl->pk2q);
-        free(pl->win_n);
-        free(pl->w);
-        free(pl->bias);
-        free(pl->reshape);
-        free(pl->fanout);
-        free(pl->in_ev);
-    }
+    for (int i = 0; plan->layers && i < plan->n_layers; i++)
+        plan_layer_free(&plan->layers[i]);
     free(plan->layers);
     memset(plan, 0, sizeof *plan);
 }
@@ -335,6 +361,8 @@ int sim_plan_event_ok(const snn_net *net)
 const char *snn_sim_event_unsupported(const snn_net *net)
 {
     const snn_cell *c = &net->cell;
+    if (snn_net_multi_input(net))
+        return "a layer with several inputs (Add, Concatenate)";
     if (c->payloads)
         return "[cell] payloads";
     if (c->online_normalization)

@@ -24,7 +24,11 @@ typedef enum plan_kind {
     PLAN_DENSE,   /* DENSE neurons */
     PLAN_AVG,     /* AVGPOOL2D neurons: sum of input spikes / window size */
     PLAN_MAXGATE, /* MAXPOOL2D gating */
-    PLAN_RESHAPE  /* FLATTEN: re-indexing */
+    PLAN_RESHAPE, /* FLATTEN: re-indexing */
+    PLAN_MERGE    /* a layer with several inputs (Add, Concatenate), whose
+                     projections are in proj; or an identity projection
+                     (one synapse per input neuron).  Reference engine
+                     only (snn_sim_event_unsupported). */
 } plan_kind;
 
 /* One (output position, kernel offset) pair that reads input position q;
@@ -68,6 +72,8 @@ typedef struct plan_layer {
     float *bias;           /* out_n, internal order (0 where none) */
     uint32_t *reshape;     /* reshape: internal input -> output index */
     uint32_t *fanout;      /* synapses of each input neuron, canonical index */
+    struct plan_layer *proj; /* PLAN_MERGE: one per projection of the layer */
+    int n_proj;
 } plan_layer;
 
 typedef struct sim_plan {

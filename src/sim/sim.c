@@ -34,6 +34,7 @@ typedef struct layer_state {
     float *v;     /* membrane potential, (batch, n) */
     float *spk;   /* spikes emitted this step, (batch, n): 0 or v_thresh */
     float *count; /* max-gating: input rate estimates, (batch, in_n) */
+    float *proj;  /* a layer with weighted projections: one's current */
     /* Options of net->cell, NULL when off: */
     uint32_t *refrac_until;       /* (batch, n) */
     float *payload, *payload_sum; /* (batch, n) */
@@ -73,6 +74,7 @@ static void state_free(sim_state *s)
         free(s->ls[i].v);
         free(s->ls[i].spk);
         free(s->ls[i].count);
+        free(s->ls[i].proj);
         free(s->ls[i].refrac_until);
         free(s->ls[i].payload);
         free(s->ls[i].payload_sum);
@@ -151,6 +153,8 @@ static int reference_init(sim_state *s, const snn_net *net, size_t batch,
         if (l->unit == SNN_UNIT_MAXGATE)
             ls->count = alloc_array(batch, snn_shape_numel(&l->in_shape),
                                     sizeof(float), &ok);
+        if (l->n_proj > 0 && is_neuron_layer(l))
+            ls->proj = alloc_array(batch, n, sizeof(float), &ok);
     }
     return ok;
 }
@@ -307,6 +311,33 @@ static double reference_synops(const plan_layer *pl, const float *in, size_t b)
     return ops;
 }
 
+/* What net layer src gives this step: its spikes, or (src < 0) the
+ * input x0. */
+static const float *layer_out(const sim_state *s, const float *x0, int src)
+{
+    return src < 0 ? x0 : s->ls[src].spk;
+}
+
+/* Layer i's synaptic operations this step: spikes times fan-out over its
+ * input, or over each of its projections; a constant input (no Poisson or
+ * step frames) is not counted. */
+static double layer_synops(const snn_net *net, const sim_state *s, int i,
+                           const float *x0, size_t b)
+{
+    const snn_net_layer *l = &net->layers[i];
+    const plan_layer *pl = &s->plan.layers[i];
+    double ops = 0;
+    if (l->n_proj == 0)
+        return l->input >= 0 || s->xin
+                   ? reference_synops(pl, layer_out(s, x0, l->input), b)
+                   : 0;
+    for (int j = 0; j < l->n_proj; j++)
+        if (l->proj[j].input >= 0 || s->xin)
+            ops += reference_synops(&pl->proj[j],
+                                    layer_out(s, x0, l->proj[j].input), b);
+    return ops;
+}
+
 /* Bias relaxation: layer i's bias current at step t is its bias times
  * clip(1 - (1 - 2 t_k / duration) * i / 50, 0, 1), t_k = (t + 1) dt (the
  * original's update_b, i its layer index); cur holds the full bias. */
@@ -376,18 +407,59 @@ static size_t fire_layer(const snn_net *net, layer_state *ls, int i, int t,
     return spikes;
 }
 
-/* One step of layer i.  `in` is the input layer's spikes (or the sample).
- * Returns the spikes of a neuron layer. */
-static size_t step_layer(const snn_net *net, sim_state *s, int i, int t,
-                         const float *in, size_t b, const snn_rng_key *key)
+/* A concatenation: its sources' spikes side by side. */
+static void concat_step(const snn_net_layer *l, const sim_state *s,
+                        const float *x0, size_t b, float *spk)
 {
-    int fed = net->layers[i].input >= 0 || s->xin;
+    const snn_shape *ins[SNN_MAX_INPUTS];
+    const float *xs[SNN_MAX_INPUTS];
+    for (int j = 0; j < l->n_proj; j++) {
+        ins[j] = &l->proj[j].in_shape;
+        xs[j] = layer_out(s, x0, l->proj[j].input);
+    }
+    snn_merge_forward(&l->syn, ins, xs, b, spk);
+}
+
+/* An Add's current: its bias plus every projection's, recomputed each
+ * step (also those from a constant input). */
+static void merge_current(const snn_net_layer *l, const sim_state *s,
+                          const float *x0, size_t b, layer_state *ls)
+{
+    size_t n = snn_shape_numel(&l->syn.shape);
+    size_t c = snn_shape_channels(&l->syn.shape), hw = n / c;
+    const float *bias = l->syn.bias.data;
+    for (size_t k = 0; k < b * n; k++)
+        ls->cur[k] = bias ? bias[k / hw % c] : 0;
+    for (int j = 0; j < l->n_proj; j++) {
+        const snn_net_proj *p = &l->proj[j];
+        const float *in = layer_out(s, x0, p->input);
+        if (p->syn.op == SNN_OP_ACTIVATION) {
+            for (size_t k = 0; k < b * n; k++)
+                ls->cur[k] += p->syn.weight.data[k / hw % c] * in[k];
+            continue;
+        }
+        snn_op_forward(&p->syn, &p->in_shape, in, b, ls->proj);
+        for (size_t k = 0; k < b * n; k++)
+            ls->cur[k] += ls->proj[k];
+    }
+}
+
+/* One step of layer i.  `in` is the input layer's spikes (or the sample
+ * x0).  Returns the spikes of a neuron layer. */
+static size_t step_layer(const snn_net *net, sim_state *s, int i, int t,
+                         const float *x0, size_t b, const snn_rng_key *key)
+{
     const snn_net_layer *l = &net->layers[i];
+    const float *in = layer_out(s, x0, l->input);
+    int fed = l->input >= 0 || s->xin;
     layer_state *ls = &s->ls[i];
     int relax = net->cell.bias_relaxation && l->syn.bias.data;
     switch (l->unit) {
     case SNN_UNIT_RESHAPE:
-        snn_op_forward(&l->syn, &l->in_shape, in, b, ls->spk);
+        if (l->n_proj > 0)
+            concat_step(l, s, x0, b, ls->spk);
+        else
+            snn_op_forward(&l->syn, &l->in_shape, in, b, ls->spk);
         return 0;
     case SNN_UNIT_MAXGATE:
         snn_maxgate_step(&l->syn, &l->in_shape, net->cell.maxpool, in,
@@ -399,7 +471,9 @@ static size_t step_layer(const snn_net *net, sim_state *s, int i, int t,
     }
     /* A first layer fed by a constant input: its current was computed
      * once for the batch (unless its bias changes with time). */
-    if (fed || relax)
+    if (l->n_proj > 0)
+        merge_current(l, s, x0, b, ls);
+    else if (fed || relax)
         snn_op_forward(&l->syn, &l->in_shape, in, b, ls->cur);
     if (relax)
         relax_bias(net, i, t, ls->cur, b);
@@ -493,7 +567,8 @@ static snn_status reference_batch(const snn_net *net, sim_state *s,
     const float *x0 = s->xin ? s->xin : x;
     reference_reset(s, net, b, sim_keep_v(o, first));
     for (int i = 0; !s->xin && i < net->n_layers; i++)
-        if (net->layers[i].input < 0 && is_neuron_layer(&net->layers[i]))
+        if (net->layers[i].input < 0 && !net->layers[i].n_proj &&
+            is_neuron_layer(&net->layers[i]))
             snn_op_forward(&net->layers[i].syn, &net->layers[i].in_shape, x,
                            b, s->ls[i].cur);
     int stop = o->early_stopping && !s->xin && sim_input_empty(x, b * n_x);
@@ -506,16 +581,13 @@ static snn_status reference_batch(const snn_net *net, sim_state *s,
             break;
         for (int i = 0; i < net->n_layers; i++) {
             const snn_net_layer *l = &net->layers[i];
-            const float *in = l->input < 0 ? x0 : s->ls[l->input].spk;
             snn_rng_key key = {o->seed, first, (uint64_t)t, (uint64_t)i};
-            size_t spikes = step_layer(net, s, i, t, in, b, &key);
+            size_t spikes = step_layer(net, s, i, t, x0, b, &key);
             if (is_neuron_layer(l)) {
                 res->spikes += (double)spikes;
                 res->layer_spikes[i] += (double)spikes;
                 res->neuron_steps += (double)b * snn_net_layer_size(net, i);
-                double ops = l->input >= 0 || s->xin
-                                 ? reference_synops(&s->plan.layers[i], in, b)
-                                 : 0;
+                double ops = layer_synops(net, s, i, x0, b);
                 res->synops += ops;
                 if (s->rec_synops)
                     s->rec_synops[t] += ops;
