@@ -19,3 +19,28 @@ result() {
 check() {
   awk "BEGIN { exit !($2) }" || { echo "FAIL: $1"; exit 1; }
 }
+
+# shared_lenet: root, and the shared Keras LeNet (model) and MNIST (data)
+# under $shared; skips when they are absent.
+shared_lenet() {
+  root=$(cd "$(dirname "$0")/.." && pwd)
+  model=$shared/models/lenet5/keras/99.14.h5
+  data=$shared/data/mnist
+  [ -f "$model" ] && [ -f "$data/x_test.npz" ] || skip "$model or $data absent"
+}
+
+# python_with MODULES WHY VENV...: py, the Python of the first of the
+# git-ignored environments (relative to root) that imports MODULES; skips
+# with WHY when none does.
+python_with() {
+  local modules=$1 why=$2 cand
+  shift 2
+  for cand in "$@"; do
+    cand=$root/$cand/bin/python
+    if [ -x "$cand" ] && "$cand" -c "import $modules" 2>/dev/null; then
+      py=$cand
+      return
+    fi
+  done
+  skip "$why"
+}

@@ -8,14 +8,10 @@
 set -euo pipefail
 cli=$1 shared=$2
 . "$(dirname "$0")/e2e_lib.sh"
-root=$(cd "$(dirname "$0")/.." && pwd)
-model=$shared/models/lenet5/keras/99.14.h5
-data=$shared/data/mnist
 n=100
-[ -f "$model" ] && [ -f "$data/x_test.npz" ] || skip "$model or $data absent"
+shared_lenet
 command -v cc >/dev/null || skip "no C compiler (cc)"
-py=$root/.venv/bin/python
-[ -x "$py" ] && "$py" -c 'import numpy' 2>/dev/null || skip "no .venv with numpy"
+python_with numpy "no .venv with numpy" .venv
 scratch_wd
 ln -s "$model" "$wd/99.14.h5"
 printf '[paths]\ndataset_path = %s\nfilename_ann = 99.14\n[tools]\nevaluate_ann = False\n[simulation]\nduration = 40\nnum_to_test = %d\nbatch_size = 50\n[conversion]\nsoftmax_to_relu = True\n' \

@@ -12,18 +12,9 @@
 set -euo pipefail
 cli=$1 shared=$2
 . "$(dirname "$0")/e2e_lib.sh"
-root=$(cd "$(dirname "$0")/.." && pwd)
-model=$shared/models/lenet5/keras/99.14.h5
-data=$shared/data/mnist
 n=100 duration=40
-[ -f "$model" ] && [ -f "$data/x_test.npz" ] || skip "$model or $data absent"
-py=
-for cand in "$root/.venv/nir-import/bin/python" "$root/.venv/bin/python"; do
-  if [ -x "$cand" ] && "$cand" -c 'import nir, norse.torch' 2>/dev/null; then
-    py=$cand; break
-  fi
-done
-[ -n "$py" ] || skip "no Python with nir and norse (see docs/deps.md: .venv/nir-import)"
+shared_lenet
+python_with "nir, norse.torch" "no Python with nir and norse (see docs/deps.md: .venv/nir-import)" .venv/nir-import .venv
 scratch_wd
 ln -s "$model" "$wd/99.14.h5"
 printf '[paths]\ndataset_path = %s\nfilename_ann = 99.14\n[tools]\nevaluate_ann = False\n[simulation]\nduration = %d\nnum_to_test = %d\nbatch_size = 50\n[conversion]\nsoftmax_to_relu = True\nmax2avg_pool = True\n[cell]\nreset = Reset to zero\n' \

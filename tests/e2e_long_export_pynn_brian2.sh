@@ -12,18 +12,9 @@
 set -euo pipefail
 cli=$1 shared=$2
 . "$(dirname "$0")/e2e_lib.sh"
-root=$(cd "$(dirname "$0")/.." && pwd)
-model=$shared/models/lenet5/keras/99.14.h5
-data=$shared/data/mnist
 n=20
-[ -f "$model" ] && [ -f "$data/x_test.npz" ] || skip "$model or $data absent"
-py=
-for cand in "$root/.venv/export-sims/bin/python" "$root/.venv/bin/python"; do
-  if [ -x "$cand" ] && "$cand" -c 'import pyNN.brian2' 2>/dev/null; then
-    py=$cand; break
-  fi
-done
-[ -n "$py" ] || skip "no Python with pyNN and brian2 (see docs/deps.md: .venv/export-sims)"
+shared_lenet
+python_with "pyNN.brian2" "no Python with pyNN and brian2 (see docs/deps.md: .venv/export-sims)" .venv/export-sims .venv
 scratch_wd
 ln -s "$model" "$wd/99.14.h5"
 printf '[paths]\ndataset_path = %s\nfilename_ann = 99.14\n[tools]\nevaluate_ann = False\n[simulation]\nduration = 40\nnum_to_test = %d\n[conversion]\nsoftmax_to_relu = True\nmax2avg_pool = True\n[cell]\nreset = Reset to zero\ntau_m = 1e9\n' \

@@ -11,13 +11,9 @@
 set -euo pipefail
 cli=$1 shared=$2
 . "$(dirname "$0")/e2e_lib.sh"
-root=$(cd "$(dirname "$0")/.." && pwd)
-model=$shared/models/lenet5/keras/99.14.h5
-data=$shared/data/mnist
-[ -f "$model" ] && [ -f "$data/x_test.npz" ] || skip "$model or $data absent"
+shared_lenet
 command -v cc >/dev/null || skip "no C compiler (cc)"
-py=$root/.venv/bin/python
-[ -x "$py" ] && "$py" -c 'import numpy' 2>/dev/null || skip "no .venv with numpy"
+python_with numpy "no .venv with numpy" .venv
 scratch_wd
 ln -s "$model" "$wd/99.14.h5"
 cat > "$wd/config.ini" <<CFG
