@@ -252,6 +252,20 @@ static snn_status take_terms(snn_net_layer *nl, terms *t, snn_error *err)
     return SNN_OK;
 }
 
+/* A merge layer's last step: on success it takes its terms and joins the
+ * net; on failure (st, or taking the terms) it is freed. */
+static snn_status commit_terms(snn_net *net, snn_net_layer *nl, terms *t,
+                               snn_status st, snn_error *err)
+{
+    if (st == SNN_OK)
+        st = take_terms(nl, t, err);
+    if (st == SNN_OK)
+        net->n_layers++;
+    else
+        net_layer_free(nl);
+    return st;
+}
+
 /* An Add that has neurons: its terms, their summed bias (times dt). */
 static snn_status add_sum_layer(const snn_graph *g, int k, snn_net *net,
                                 const int *map, const snn_convert_opts *o,
@@ -279,12 +293,7 @@ static snn_status add_sum_layer(const snn_graph *g, int k, snn_net *net,
         (st = snn_tensor_init(&nl->syn.bias, 1, dims, err)) == SNN_OK)
         for (size_t i = 0; i < c; i++)
             nl->syn.bias.data[i] = t->bias[i] * o->dt;
-    if (st == SNN_OK)
-        st = take_terms(nl, t, err);
-    if (st == SNN_OK)
-        net->n_layers++;
-    else
-        net_layer_free(nl);
+    st = commit_terms(net, nl, t, st, err);
     if (t) {
         for (int i = 0; i < t->n; i++)
             snn_tensor_free(&t->p[i].syn.weight);
@@ -325,12 +334,7 @@ static snn_status add_concat_layer(const snn_graph *g, int k, snn_net *net,
         st = snn_merge_check(l, ins, err);
     snn_net_layer *nl = next_layer(net, l);
     nl->unit = SNN_UNIT_RESHAPE;
-    if (st == SNN_OK)
-        st = take_terms(nl, t, err);
-    if (st == SNN_OK)
-        net->n_layers++;
-    else
-        net_layer_free(nl);
+    st = commit_terms(net, nl, t, st, err);
     free(t);
     return st;
 }
