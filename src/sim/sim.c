@@ -428,14 +428,19 @@ static void merge_current(const snn_net_layer *l, const sim_state *s,
     size_t n = snn_shape_numel(&l->syn.shape);
     size_t c = snn_shape_channels(&l->syn.shape), hw = n / c;
     const float *bias = l->syn.bias.data;
-    for (size_t k = 0; k < b * n; k++)
-        ls->cur[k] = bias ? bias[k / hw % c] : 0;
+    for (size_t r = 0; r < b * c; r++)
+        for (size_t k = r * hw; k < (r + 1) * hw; k++)
+            ls->cur[k] = bias ? bias[r % c] : 0;
     for (int j = 0; j < l->n_proj; j++) {
         const snn_net_proj *p = &l->proj[j];
         const float *in = layer_out(s, x0, p->input);
         if (p->syn.op == SNN_OP_ACTIVATION) {
-            for (size_t k = 0; k < b * n; k++)
-                ls->cur[k] += p->syn.weight.data[k / hw % c] * in[k];
+            /* One factor per channel: rows of hw values share it. */
+            for (size_t r = 0; r < b * c; r++) {
+                float f = p->syn.weight.data[r % c];
+                for (size_t k = r * hw; k < (r + 1) * hw; k++)
+                    ls->cur[k] += f * in[k];
+            }
             continue;
         }
         snn_op_forward(&p->syn, &p->in_shape, in, b, ls->proj);
