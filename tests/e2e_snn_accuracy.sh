@@ -7,8 +7,6 @@
 # framework's within 0.2 points (one image); the SNN's must be within 1
 # point of the ANN's for a model without max-pooling; with max-pooling the
 # figure is printed and only held above a loose floor (ANN - 10 points).
-# Models whose layers the spiking converter does not take yet are scored
-# as ANNs only, and the conversion must refuse them naming the layer.
 set -euo pipefail
 cli=$1
 . "$(dirname "$0")/e2e_lib.sh"
@@ -18,10 +16,8 @@ data=/usr/share/datasets/fashion-mnist
 fixtures=$(cd "$(dirname "$0")/fixtures/snn_accuracy" && pwd)
 table=$fixtures/accuracy.tsv
 
-# The models simulated, and those the converter still refuses
-# (move a name from `refused` to `models` once it takes its layers).
-models="dense conv2d separable conv1d padding torch_newest torch_dynamo maxpool2d maxpool1d torch_opset11 residual concat"
-refused="resample"
+# The models simulated: every fixture of accuracy.tsv.
+models="dense conv2d separable conv1d padding torch_newest torch_dynamo maxpool2d maxpool1d torch_opset11 residual concat resample"
 
 # field NAME COLUMN: a column of the model's row in accuracy.tsv.
 field() {
@@ -64,20 +60,6 @@ for m in $models; do
   else
     awk -v a="$ann" -v s="$snn" 'BEGIN { exit !(s >= a - 0.10) }' ||
       { echo "FAIL: $m: SNN top-1 $snn more than 10 points below ANN $ann"; fail=1; }
-  fi
-done
-for m in $refused; do
-  config "$m"
-  "$cli" --quiet -s tools.simulate=False -s tools.normalize=False "$wd/$m.ini" > "$wd/$m.out" 2>&1 ||
-    { cat "$wd/$m.out"; exit 1; }
-  ann=$(result ann_top1 "$m")
-  same_as_framework "$m" "$ann" || fail=1
-  if "$cli" --quiet "$wd/$m.ini" > "$wd/$m.out" 2>&1; then
-    echo "FAIL: $m converted: move it from refused to models in $0"; fail=1
-  elif ! grep -q "not supported by the spiking simulator" "$wd/$m.out"; then
-    echo "FAIL: $m: not the converter's refusal:"; cat "$wd/$m.out"; fail=1
-  else
-    echo "$m: ANN top-1 $ann as the framework's; SNN refused: $(grep -m1 "not supported" "$wd/$m.out")"
   fi
 done
 exit $fail

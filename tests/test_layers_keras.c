@@ -196,22 +196,6 @@ static void test_hidden_sigmoid(void **state)
                 "integrate-and-fire neurons");
 }
 
-/* Until the simulator has them, conversion names the first layer it
- * cannot turn into spiking neurons (Add and Concatenate it converts). */
-static void test_convert_refuses_new_ops(void **state)
-{
-    (void)state;
-    snn_graph g;
-    snn_net net;
-    snn_error err = {0};
-    snn_convert_opts o = {1.0f, SNN_RESET_SUBTRACT, 1.0f};
-    parse_fixture("keras/dag.h5", &g);
-    assert_int_equal(snn_convert(&g, &o, &net, &err), SNN_E_UNSUPPORTED);
-    assert_string_equal(err.msg, "layer 'pad' (ZeroPadding2D): not "
-                                 "supported by the spiking simulator yet");
-    snn_graph_free(&g);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -222,7 +206,6 @@ int main(void)
         cmocka_unit_test(test_dag_structure),
         cmocka_unit_test(test_mismatched_add),
         cmocka_unit_test(test_hidden_sigmoid),
-        cmocka_unit_test(test_convert_refuses_new_ops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,9 +4,13 @@
  *
  * A spiking layer keeps the ANN layer's synaptic op unchanged (same
  * weights, same window) and replaces the activation by integrate-and-fire
- * neurons.  A layer made from an Add or a Concatenate has several
- * incoming projections instead (snn_net_proj).  Simulators and exporters
- * read this IR only.
+ * neurons; for a transposed convolution (syn.op CONV2D_T) that op is the
+ * scatter of each input spike at (y, x, c) through the kernel slice
+ * W[c, :, ky, kx] onto output (y * stride + ky - pad, x * stride + kx -
+ * pad).  Layers that only move values keep their op too, with no neurons
+ * (SNN_UNIT_RESHAPE).  A layer made from an Add or a Concatenate has
+ * several incoming projections instead (snn_net_proj).  Simulators and
+ * exporters read this IR only.
  */
 #ifndef SNNTB_NET_H
 #define SNNTB_NET_H
@@ -25,8 +29,10 @@ typedef enum snn_unit {
     SNN_UNIT_SOFTMAX, /* output neurons firing with probability softmax(V) */
     SNN_UNIT_MAXGATE, /* max-pooling: passes the spikes of the input that
                          has fired most so far in each window */
-    SNN_UNIT_RESHAPE  /* spikes re-indexed, no neurons: a flatten, or a
-                         concatenation (syn.op CONCAT) of its projections'
+    SNN_UNIT_RESHAPE  /* spikes re-indexed by syn.op, no neurons: FLATTEN
+                         (also a Keras Reshape to a vector), RESHAPE, PAD,
+                         CROP, UPSAMPLE (nearest: a spike is repeated), or
+                         a concatenation (CONCAT) of its projections'
                          sources along the channel axis */
 } snn_unit;
 
@@ -113,7 +119,11 @@ snn_status snn_convert_check(const snn_graph *g, snn_error *err);
  * is one IF layer fed by the conv and by the shortcut's spikes); any
  * other input an identity projection of its spikes, scaled per channel
  * by the Add's factors (normalization's lambda_j / lambda_add).  A
- * Concatenate re-indexes its inputs' spikes, without neurons.  A clipped ReLU
+ * Concatenate re-indexes its inputs' spikes, without neurons, as do
+ * Flatten, Reshape, ZeroPadding2D (where compose.c has not merged it into
+ * the convolution it feeds), Cropping2D and nearest UpSampling2D.  A
+ * Conv2DTranspose is a layer of neurons like a Conv2D (a linear one feeding
+ * only Adds folds into them).  A clipped ReLU
  * converts when its bound equals v_thresh (normalization scales a clipped
  * layer by its bound, so the bound becomes 1): the IF neuron saturates at
  * one spike per step, which is the clip. */
@@ -133,6 +143,13 @@ size_t snn_net_layer_size(const snn_net *net, int i);
 /* The first layer with several inputs (Add, Concatenate), or NULL: for
  * the exporters and engines that refuse them. */
 const snn_net_layer *snn_net_multi_input(const snn_net *net);
+
+/* The first layer that resamples spikes: a transposed convolution, or a
+ * re-indexing other than a flatten or a concatenation (zero padding not
+ * merged into a convolution, cropping, nearest upsampling, a Reshape to
+ * an image); NULL if none.  The reference engine runs them; the event
+ * engine and the exporters refuse them, naming the layer. */
+const snn_net_layer *snn_net_resampling(const snn_net *net);
 
 /* The name of the first [cell]/[normalization]/[conversion] option of
  * net->cell or a layer's clamp that only the built-in simulator runs (an

@@ -39,7 +39,8 @@ static snn_status set_clamp(snn_net *net, const char *path, const char *key,
                              "(it is a %s)", path, i, l->syn.name,
                              l->unit == SNN_UNIT_MAXGATE ? "max-pool gate"
                              : l->n_proj > 0             ? "concatenation"
-                                                         : "flatten");
+                             : l->syn.op == SNN_OP_FLATTEN ? "flatten"
+                                                           : "re-indexing");
     double t = json_is_number(value) ? json_number_value(value) : -1;
     if (!(t >= 0) || t > 1e30)
         return snn_error_set(err, SNN_E_INVALID,

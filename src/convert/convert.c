@@ -2,9 +2,14 @@
  * convert.c - turns a normalized ANN graph into a spiking net.
  *
  * Weighted and average-pooling layers become integrate-and-fire layers
- * that keep their synaptic op; max-pooling becomes spike gating, flatten a
- * re-indexing.  Standalone activations disappear: ReLU is what an IF
- * neuron computes, and softmax marks its input layer as a softmax output.
+ * that keep their synaptic op (a transposed convolution's is its scatter
+ * of each input spike through the kernel); max-pooling becomes spike
+ * gating.  The layers that only move values (Flatten, Reshape,
+ * ZeroPadding2D, Cropping2D, nearest UpSampling2D) re-index spikes, with
+ * no neurons: a spike is what the ANN value stood for, so the same index
+ * map carries it (a Reshape to a vector is a Flatten).  Standalone
+ * activations disappear: ReLU is what an IF neuron computes, and softmax
+ * marks its input layer as a softmax output.
  *
  * An Add becomes one layer of neurons with a projection per term: the
  * linear layers it absorbs (convert/merge.h) are expanded into weighted
@@ -23,6 +28,7 @@
 
 #include "ann/ops.h"
 #include "convert/merge.h"
+#include "convert/weights.h"
 
 /* Projections an Add may sum (terms of nested Adds included). */
 #define MAX_TERMS 64
@@ -54,6 +60,18 @@ const snn_net_layer *snn_net_multi_input(const snn_net *net)
     return NULL;
 }
 
+const snn_net_layer *snn_net_resampling(const snn_net *net)
+{
+    for (int i = 0; i < net->n_layers; i++) {
+        const snn_net_layer *l = &net->layers[i];
+        if (l->syn.op == SNN_OP_CONV2D_T ||
+            (l->unit == SNN_UNIT_RESHAPE && l->n_proj == 0 &&
+             l->syn.op != SNN_OP_FLATTEN))
+            return l;
+    }
+    return NULL;
+}
+
 void snn_net_free(snn_net *net)
 {
     for (int i = 0; i < net->n_layers; i++)
@@ -67,16 +85,22 @@ size_t snn_net_layer_size(const snn_net *net, int i)
     return snn_shape_numel(&net->layers[i].syn.shape);
 }
 
+/* The ops that move values without computing any: their spikes are
+ * re-indexed (a Concatenate's too, from several sources). */
+static int reindexes(snn_op op)
+{
+    return op == SNN_OP_FLATTEN || op == SNN_OP_RESHAPE ||
+           op == SNN_OP_PAD || op == SNN_OP_CROP || op == SNN_OP_UPSAMPLE ||
+           op == SNN_OP_CONCAT;
+}
+
 static snn_unit unit_for(const snn_layer *l)
 {
-    switch (l->op) {
-    case SNN_OP_MAXPOOL2D:
+    if (l->op == SNN_OP_MAXPOOL2D)
         return SNN_UNIT_MAXGATE;
-    case SNN_OP_FLATTEN:
+    if (reindexes(l->op))
         return SNN_UNIT_RESHAPE;
-    default:
-        return l->act == SNN_ACT_SOFTMAX ? SNN_UNIT_SOFTMAX : SNN_UNIT_IF;
-    }
+    return l->act == SNN_ACT_SOFTMAX ? SNN_UNIT_SOFTMAX : SNN_UNIT_IF;
 }
 
 static const snn_shape *net_shape(const snn_net *net, int src)
@@ -110,6 +134,10 @@ static snn_status add_net_layer(snn_net *net, const snn_layer *l, int input,
     nl->unit = unit_for(l);
     nl->input = input;
     nl->in_shape = *net_shape(net, input);
+    /* Same values in the same order (src/ann/flatten.c), so that the
+     * engines and exporters that know a Flatten take it. */
+    if (l->op == SNN_OP_RESHAPE && l->shape.ndim == 1)
+        nl->syn.op = SNN_OP_FLATTEN;
     /* The simulator runs the op every step without further checks. */
     snn_status st = snn_op_check(l, &nl->in_shape, err);
     if (st == SNN_OK)
@@ -153,8 +181,8 @@ static snn_status new_term(terms *t, const snn_layer *l, int src,
     return SNN_OK;
 }
 
-/* A linear Dense/Conv2D the Add absorbs: its op from its own input, each
- * output channel's weights and bias times f[channel]. */
+/* A linear weighted layer the Add absorbs: its op from its own input,
+ * each output channel's weights and bias times f[channel]. */
 static snn_status weighted_term(terms *t, const snn_layer *l, int src,
                                 const float *f, const snn_net *net,
                                 snn_error *err)
@@ -167,10 +195,14 @@ static snn_status weighted_term(terms *t, const snn_layer *l, int src,
         st = snn_op_check(&p->syn, &p->in_shape, err);
     if (st != SNN_OK)
         return st;
-    size_t out = l->weight.dims[0], per_o = snn_tensor_numel(&l->weight) / out;
+    size_t out = weights_out_channels(l), in_c = weights_in_channels(l);
     for (size_t o = 0; o < out; o++) {
-        for (size_t k = 0; k < per_o; k++)
-            p->syn.weight.data[o * per_o + k] *= f[o];
+        for (size_t i = 0; i < in_c; i++) {
+            size_t taps;
+            float *w = weights_block(&p->syn, o, i, &taps);
+            for (size_t k = 0; w && k < taps; k++)
+                w[k] *= f[o];
+        }
         if (l->bias.data)
             t->bias[o] += f[o] * l->bias.data[o];
     }
@@ -340,12 +372,17 @@ static snn_status add_concat_layer(const snn_graph *g, int k, snn_net *net,
 }
 
 /* A standalone activation: ReLU/linear vanish into the IF layer before
- * them; softmax turns that layer into the softmax output; a binary
- * activation becomes that layer's firing rule (binary(relu(x)) =
- * binary(x), so it replaces a ReLU there). */
+ * them (also through re-indexings: IF outputs are never negative, so a
+ * ReLU of their re-indexed spikes changes nothing); softmax turns that
+ * layer into the softmax output; a binary activation becomes that
+ * layer's firing rule (binary(relu(x)) = binary(x), so it replaces a ReLU
+ * there). */
 static snn_status absorb_activation(snn_net *net, const snn_layer *l,
                                     int input, snn_error *err)
 {
+    int relu = l->act == SNN_ACT_RELU || l->act == SNN_ACT_LINEAR;
+    while (relu && input >= 0 && net->layers[input].unit == SNN_UNIT_RESHAPE)
+        input = net->layers[input].n_proj ? -1 : net->layers[input].input;
     if (input < 0 || (net->layers[input].unit != SNN_UNIT_IF &&
                       net->layers[input].unit != SNN_UNIT_SOFTMAX))
         return snn_error_set(err, SNN_E_UNSUPPORTED,
@@ -379,21 +416,21 @@ static snn_status check_avgpool(const snn_layer *l, snn_error *err)
 static snn_status check_simulable(const snn_layer *l, snn_error *err)
 {
     int op_ok = l->op == SNN_OP_INPUT || l->op == SNN_OP_DENSE ||
-                l->op == SNN_OP_CONV2D || l->op == SNN_OP_MAXPOOL2D ||
-                l->op == SNN_OP_AVGPOOL2D || l->op == SNN_OP_FLATTEN ||
+                l->op == SNN_OP_CONV2D || l->op == SNN_OP_CONV2D_T ||
+                l->op == SNN_OP_MAXPOOL2D || l->op == SNN_OP_AVGPOOL2D ||
                 l->op == SNN_OP_BATCHNORM || l->op == SNN_OP_ACTIVATION ||
-                l->op == SNN_OP_ADD || l->op == SNN_OP_CONCAT;
+                l->op == SNN_OP_ADD || reindexes(l->op);
     if (!op_ok)
         return snn_error_set(err, SNN_E_UNSUPPORTED,
                              "layer '%s' (%s): not supported by the spiking "
                              "simulator yet", l->name, snn_op_name(l->op));
-    if (l->op == SNN_OP_CONCAT && l->act != SNN_ACT_LINEAR &&
+    if (reindexes(l->op) && l->act != SNN_ACT_LINEAR &&
         l->act != SNN_ACT_RELU)
         return snn_error_set(err, SNN_E_UNSUPPORTED,
-                             "layer '%s' (%s): a %s activation on a "
-                             "Concatenate cannot be converted (it re-indexes "
-                             "spikes and has no neurons)", l->name, l->type,
-                             snn_act_name(l->act));
+                             "layer '%s' (%s): a %s activation on a %s "
+                             "cannot be converted (it re-indexes spikes and "
+                             "has no neurons)", l->name, l->type,
+                             snn_act_name(l->act), snn_op_name(l->op));
     return SNN_OK;
 }
 
@@ -514,9 +551,14 @@ static snn_status convert_layers(const snn_graph *g, const snn_convert_opts *o,
             break;
         case SNN_OP_DENSE:
         case SNN_OP_CONV2D:
+        case SNN_OP_CONV2D_T:
         case SNN_OP_MAXPOOL2D:
         case SNN_OP_AVGPOOL2D:
         case SNN_OP_FLATTEN:
+        case SNN_OP_PAD:
+        case SNN_OP_CROP:
+        case SNN_OP_UPSAMPLE:
+        case SNN_OP_RESHAPE:
             if (!folded)
                 st = add_net_layer(net, l, input, o, err);
             map[i] = folded ? FOLDED : net->n_layers - 1;
@@ -530,12 +572,6 @@ static snn_status convert_layers(const snn_graph *g, const snn_convert_opts *o,
             st = add_concat_layer(g, i, net, map, err);
             map[i] = net->n_layers - 1;
             break;
-        case SNN_OP_PAD:
-        case SNN_OP_CROP:
-        case SNN_OP_UPSAMPLE:
-        case SNN_OP_RESHAPE:
-        case SNN_OP_CONV2D_T:
-            break; /* snn_convert_check refused them */
         }
         if (st != SNN_OK)
             return st;

@@ -7,6 +7,7 @@
 #include "convert/merge.h"
 
 #include "ann/ops.h"
+#include "convert/weights.h"
 
 static int uses(const snn_layer *l, int k)
 {
@@ -29,7 +30,7 @@ int merge_folds(const snn_graph *g, int k)
     const snn_layer *l = &g->layers[k];
     int consumers = 0;
     if (l->act != SNN_ACT_LINEAR ||
-        !(snn_layer_has_weights(l) || l->op == SNN_OP_ADD))
+        !(weights_layer(l) || l->op == SNN_OP_ADD))
         return 0;
     for (int j = k + 1; j < g->n_layers; j++) {
         int n = uses(&g->layers[j], k);

@@ -10,7 +10,7 @@
 #include "snntb/status.h"
 
 /* Whether layer k folds into the Adds that consume it: a linear Dense,
- * Conv2D or Add whose consumers (at least one) are all Adds.  Its scale
+ * Conv2D, Conv2DTranspose or Add whose consumers (at least one) are all Adds.  Its scale
  * factor is then its first consumer's, and conversion turns it into
  * projections of the consumer's neurons. */
 int merge_folds(const snn_graph *g, int k);

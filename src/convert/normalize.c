@@ -37,6 +37,7 @@
 
 #include "ann/ops.h"
 #include "convert/merge.h"
+#include "convert/weights.h"
 #include "snntb/ann.h"
 
 #define MAX_PASSES 3
@@ -295,8 +296,7 @@ static double fixed_lambda(const snn_graph *g, int k)
 
 int snn_layer_scaled(const snn_graph *g, int k)
 {
-    return snn_layer_has_weights(&g->layers[k]) ||
-           g->layers[k].op == SNN_OP_ADD;
+    return weights_layer(&g->layers[k]) || g->layers[k].op == SNN_OP_ADD;
 }
 
 void snn_scales_inherit(const snn_graph *g, snn_scales *s)
@@ -444,6 +444,14 @@ static snn_status fill_lambdas(const snn_graph *g, layer_stat *stats,
     return SNN_OK;
 }
 
+/* A Flatten, or a Reshape to a vector, which re-indexes exactly as a
+ * Flatten with the same flatten_hwc (src/ann/flatten.c). */
+static int flattens(const snn_layer *l)
+{
+    return l->op == SNN_OP_FLATTEN ||
+           (l->op == SNN_OP_RESHAPE && l->shape.ndim == 1);
+}
+
 /* Channel-wise: how many factors layer k has (channels; elements after a
  * Flatten), and the offsets. */
 static snn_status chan_layout(const snn_graph *g, snn_scales *out,
@@ -455,19 +463,20 @@ static snn_status chan_layout(const snn_graph *g, snn_scales *out,
     for (int k = 0; k < g->n_layers; k++) {
         const snn_layer *l = &g->layers[k];
         size_t hw, c = channels_of(l, &hw);
-        int ok = l->op == SNN_OP_INPUT || l->op == SNN_OP_DENSE ||
-                 l->op == SNN_OP_CONV2D || l->op == SNN_OP_MAXPOOL2D ||
+        int weighted = l->op == SNN_OP_DENSE || l->op == SNN_OP_CONV2D ||
+                       l->op == SNN_OP_CONV2D_T;
+        int ok = l->op == SNN_OP_INPUT || l->op == SNN_OP_MAXPOOL2D ||
                  l->op == SNN_OP_AVGPOOL2D || l->op == SNN_OP_ACTIVATION ||
                  l->op == SNN_OP_PAD || l->op == SNN_OP_CROP ||
-                 l->op == SNN_OP_UPSAMPLE || l->op == SNN_OP_FLATTEN ||
-                 l->op == SNN_OP_ADD || l->op == SNN_OP_CONCAT;
-        if (!ok || (l->op == SNN_OP_CONV2D && !snn_layer_has_weights(l)))
+                 l->op == SNN_OP_UPSAMPLE || flattens(l) ||
+                 l->op == SNN_OP_ADD || l->op == SNN_OP_CONCAT ||
+                 (weighted && weights_layer(l));
+        if (!ok)
             return snn_error_set(err, SNN_E_UNSUPPORTED,
                                  "layer %s (%s): channel-wise normalization "
                                  "does not support this layer", l->name,
                                  snn_op_name(l->op));
-        out->chan_at[k + 1] = out->chan_at[k] +
-                              (l->op == SNN_OP_FLATTEN ? c * hw : c);
+        out->chan_at[k + 1] = out->chan_at[k] + (flattens(l) ? c * hw : c);
     }
     out->chan = calloc(out->chan_at[g->n_layers] + 1, sizeof *out->chan);
     if (!out->chan)
@@ -521,7 +530,7 @@ static void inherit_channels(const snn_graph *g, int k, snn_scales *out)
     size_t c = channels_of(in, &hw);
     for (size_t j = 0; j < n; j++) {
         size_t from = j;
-        if (l->op == SNN_OP_FLATTEN)
+        if (flattens(l))
             from = l->flatten_hwc ? j % c : j / hw;
         f[j] = src[from];
     }
@@ -702,9 +711,10 @@ static double out_factor(const snn_graph *g, const snn_scales *s, int p,
                 return out_factor(g, s, l->inputs[i], j);
             j -= c;
         }
-    if (snn_layer_scaled(g, p) || l->n_inputs != 1 || l->op == SNN_OP_RESHAPE)
+    if (snn_layer_scaled(g, p) || l->n_inputs != 1 ||
+        (l->op == SNN_OP_RESHAPE && !flattens(l)))
         return s->lambda[p];
-    if (l->op == SNN_OP_FLATTEN) {
+    if (flattens(l)) {
         size_t hw, c = channels_of(&g->layers[l->inputs[0]], &hw);
         j = l->flatten_hwc ? j % c : j / hw;
     }
@@ -715,16 +725,14 @@ static double out_factor(const snn_graph *g, const snn_scales *s, int p,
 static void scale_layer(const snn_graph *g, snn_layer *l, const snn_scales *s,
                         int k, int p)
 {
-    size_t out = l->weight.dims[0], per_o = snn_tensor_numel(&l->weight) / out;
-    size_t in_c = l->op == SNN_OP_DENSE ? per_o : l->weight.dims[1];
-    size_t taps = per_o / in_c, o_grp = out / (size_t)l->groups;
+    size_t out = weights_out_channels(l), in_c = weights_in_channels(l);
     for (size_t o = 0; o < out; o++) {
         double own = factor(s, k, s->chan ? o : 0);
-        size_t first = l->op == SNN_OP_DENSE ? 0 : o / o_grp * in_c;
         for (size_t i = 0; i < in_c; i++) {
-            double f = out_factor(g, s, p, first + i) / own;
-            float *w = l->weight.data + o * per_o + i * taps;
-            for (size_t t = 0; t < taps; t++)
+            size_t taps;
+            float *w = weights_block(l, o, i, &taps);
+            double f = w ? out_factor(g, s, p, i) / own : 1;
+            for (size_t t = 0; w && t < taps; t++)
                 w[t] = (float)(w[t] * f);
         }
         if (l->bias.data)
@@ -760,13 +768,6 @@ static snn_status scale_add(snn_graph *g, const snn_scales *s, int k,
     return st;
 }
 
-static size_t in_channels(const snn_layer *l)
-{
-    if (l->op == SNN_OP_DENSE)
-        return l->weight.dims[1];
-    return l->weight.dims[1] * (size_t)l->groups;
-}
-
 snn_status snn_apply_scales(snn_graph *g, const snn_scales *s,
                             snn_error *err)
 {
@@ -780,16 +781,17 @@ snn_status snn_apply_scales(snn_graph *g, const snn_scales *s,
                                                 : SNN_OK;
         if (added != SNN_OK)
             return added;
-        if (!snn_layer_has_weights(l))
+        if (!weights_layer(l))
             continue;
         if (l->n_inputs != 1 || l->inputs[0] < 0 || l->inputs[0] >= k)
             return snn_error_set(err, SNN_E_INVALID,
                                  "layer %s: needs one earlier input layer",
                                  l->name);
         int p = l->inputs[0];
-        snn_status st = check_factors(l, s, k, l->weight.dims[0], "own", err);
+        snn_status st = check_factors(l, s, k, weights_out_channels(l),
+                                      "own", err);
         if (st == SNN_OK)
-            st = check_factors(l, s, p, in_channels(l), "input",
+            st = check_factors(l, s, p, weights_in_channels(l), "input",
                                err);
         if (st != SNN_OK)
             return st;

@@ -60,6 +60,12 @@ snn_status snn_export(const snn_net *net, snn_export_format f,
                              "with several inputs (Add, Concatenate) yet; "
                              "the built-in simulator runs them",
                              multi->syn.name, multi->syn.type);
+    const snn_net_layer *re = snn_net_resampling(net);
+    if (re)
+        return snn_error_set(err, SNN_E_UNSUPPORTED,
+                             "layer '%s' (%s): exports do not carry %s yet; "
+                             "the built-in simulator runs it", re->syn.name,
+                             re->syn.type, snn_op_name(re->syn.op));
     if (!opts->force && snn_file_exists(out))
         return snn_error_set(err, SNN_E_INVALID,
                              "%s exists: not overwriting it (use --force)",

@@ -12,10 +12,13 @@
 #include "snntb/ann.h"
 #include "snntb/net.h"
 
+/* Layers of IF neurons with a bias current: weighted ones, and Adds
+ * (whose bias, the sum of their folded terms', is their own). */
 static int calibrated(const snn_net_layer *l)
 {
     return l->unit == SNN_UNIT_IF &&
-           (l->syn.op == SNN_OP_DENSE || l->syn.op == SNN_OP_CONV2D);
+           (l->syn.op == SNN_OP_DENSE || l->syn.op == SNN_OP_CONV2D ||
+            l->syn.op == SNN_OP_CONV2D_T || l->syn.op == SNN_OP_ADD);
 }
 
 static size_t channels_of(const snn_shape *s, size_t *hw)

@@ -13,7 +13,8 @@
 #include "snntb/status.h"
 #include "snntb/tensor.h"
 
-/* For every integrate-and-fire Dense or Conv2D layer of net, in order
+/* For every integrate-and-fire Dense, Conv2D, Conv2DTranspose or Add
+ * layer of net, in order
  * (each measured with the layers before it already calibrated): simulate
  * the first n samples of x for o->steps steps and add to the bias of each
  * output channel c

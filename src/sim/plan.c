@@ -190,7 +190,35 @@ static size_t position_fanout(const plan_layer *pl, size_t q)
     return n;
 }
 
-static void build_fanout(plan_layer *pl, int *ok)
+/* Output cells of one axis that input cell y reaches through a
+ * transposed convolution's kernel: y * stride - pad + k * dilation in
+ * [0, out). */
+static size_t convt_reach(long y, long stride, long pad, long k, long dil,
+                          long out)
+{
+    size_t n = 0;
+    for (long t = 0; t < k; t++) {
+        long o = y * stride - pad + t * dil;
+        n += o >= 0 && o < out;
+    }
+    return n;
+}
+
+/* Synapses of input position q of a transposed convolution: the kernel
+ * taps landing inside the output, each into its group's channels. */
+static size_t convt_fanout(const snn_layer *l, const snn_shape *in, size_t q)
+{
+    const snn_window *w = &l->win;
+    long wi = (long)in->dims[2], y = (long)q / wi, x = (long)q % wi;
+    return convt_reach(y, w->stride[0], w->pad[0], w->kernel[0],
+                       w->dilation[0], (long)l->shape.dims[1]) *
+           convt_reach(x, w->stride[1], w->pad[1], w->kernel[1],
+                       w->dilation[1], (long)l->shape.dims[2]) *
+           l->weight.dims[1];
+}
+
+static void build_fanout(plan_layer *pl, const snn_layer *syn,
+                         const snn_shape *in, int *ok)
 {
     pl->fanout = alloc_array(pl->in_n, sizeof *pl->fanout, ok);
     if (!*ok)
@@ -210,7 +238,9 @@ static void build_fanout(plan_layer *pl, int *ok)
             pl->fanout[i] = 0;
             break;
         case PLAN_MERGE:
-            pl->fanout[i] = 1;
+            pl->fanout[i] = syn->op == SNN_OP_CONV2D_T
+                                ? (uint32_t)convt_fanout(syn, in, q)
+                            : syn->op == SNN_OP_ACTIVATION ? 1 : 0;
             break;
         }
     }
@@ -239,7 +269,9 @@ static void build_reshape(plan_layer *pl, const snn_layer *l, int spatial_in,
 
 static plan_kind kind_of(snn_unit unit, const snn_layer *syn, int n_proj)
 {
-    if (n_proj > 0 || syn->op == SNN_OP_ACTIVATION)
+    if (n_proj > 0 || syn->op == SNN_OP_ACTIVATION ||
+        syn->op == SNN_OP_CONV2D_T ||
+        (unit == SNN_UNIT_RESHAPE && syn->op != SNN_OP_FLATTEN))
         return PLAN_MERGE;
     if (unit == SNN_UNIT_MAXGATE)
         return PLAN_MAXGATE;
@@ -284,7 +316,7 @@ static int build_op(plan_layer *pl, snn_unit unit, const snn_layer *syn,
     }
     if (pl->kind == PLAN_RESHAPE)
         build_reshape(pl, syn, spatial_in, &ok);
-    build_fanout(pl, &ok);
+    build_fanout(pl, syn, in, &ok);
     return ok;
 }
 
@@ -361,8 +393,15 @@ int sim_plan_event_ok(const snn_net *net)
 const char *snn_sim_event_unsupported(const snn_net *net)
 {
     const snn_cell *c = &net->cell;
+    const snn_net_layer *re = snn_net_resampling(net);
     if (snn_net_multi_input(net))
         return "a layer with several inputs (Add, Concatenate)";
+    if (re)
+        return re->syn.op == SNN_OP_CONV2D_T
+                   ? "a transposed convolution (Conv2DTranspose)"
+                   : "a layer that pads, crops, upsamples or reshapes "
+                     "spikes (ZeroPadding2D, Cropping2D, UpSampling2D, "
+                     "Reshape)";
     if (c->payloads)
         return "[cell] payloads";
     if (c->online_normalization)

@@ -25,10 +25,12 @@ typedef enum plan_kind {
     PLAN_AVG,     /* AVGPOOL2D neurons: sum of input spikes / window size */
     PLAN_MAXGATE, /* MAXPOOL2D gating */
     PLAN_RESHAPE, /* FLATTEN: re-indexing */
-    PLAN_MERGE    /* a layer with several inputs (Add, Concatenate), whose
-                     projections are in proj; or an identity projection
-                     (one synapse per input neuron).  Reference engine
-                     only (snn_sim_event_unsupported). */
+    PLAN_MERGE    /* what only the reference engine runs
+                     (snn_sim_event_unsupported), with its fan-out alone:
+                     a layer with several inputs (Add, Concatenate), whose
+                     projections are in proj; an identity projection (one
+                     synapse per input neuron); a transposed convolution;
+                     a re-indexing other than a flatten (no synapses) */
 } plan_kind;
 
 /* One (output position, kernel offset) pair that reads input position q;
