@@ -9,6 +9,8 @@ the repository root with the project venv:
     .venv/bin/python scripts/gen_keras_fixtures.py layers  # DAGs, new layers
     .venv/bin/python scripts/gen_keras_fixtures.py keras3  # .keras, 1-D
     .venv/bin/python scripts/gen_keras_fixtures.py nested  # nested models
+    .venv/bin/python scripts/gen_keras_fixtures.py resample  # 1-D edges,
+                                                    # spiking resampling
 
 Per model <name>:
   <name>.h5          legacy full-model HDF5 (model.save)
@@ -344,9 +346,9 @@ def gap1d():
     ])
 
 
-def save_keras(model, name, rng, legacy_h5=False):
-    """<name>.keras with fixed inputs and Keras' outputs on them."""
-    shape = (N_SAMPLES,) + tuple(model.input_shape[1:])
+def save_keras(model, name, rng, legacy_h5=False, n=N_SAMPLES):
+    """<name>.keras with n fixed inputs and Keras' outputs on them."""
+    shape = (n,) + tuple(model.input_shape[1:])
     x = rng.uniform(0, 1, shape).astype(np.float32)
     y = model.predict(x, verbose=0)
     if x.ndim == 4:
@@ -500,3 +502,63 @@ def main_pair3():
 
 if __name__ == "__main__" and sys.argv[1:] == ["pair3"]:
     main_pair3()
+
+
+# ---- layers that resample, for the spiking converter (issue 3) -------------
+#
+# Written by `gen_keras_fixtures.py resample`, which touches only these files
+# (each <name>.keras and <name>.h5 with _x, _x_nchw and _y as above):
+#   seq_resample: Conv1D, Cropping1D, UpSampling1D, ZeroPadding1D before an
+#       AveragePooling1D (kept) and before a Conv1D (merged), Flatten, Dense
+#   img_resample: Conv2D, Cropping2D, Conv2DTranspose (relu; and a linear
+#       one added to an UpSampling2D), Add, ReLU, ZeroPadding2D before an
+#       AveragePooling2D, Reshape to a vector, Dense
+# Fixed inputs are uniform in [0, 1), 16 of them, so that the spiking test
+# has samples enough to compare rates.
+
+def seq_resample():
+    return keras.Sequential([
+        keras.Input((16, 2), name="signal"),
+        layers.Conv1D(4, 3, padding="same", activation="relu", name="conv"),
+        layers.Cropping1D((1, 2), name="crop"),
+        layers.UpSampling1D(2, name="up"),
+        layers.ZeroPadding1D((2, 1), name="pad_pool"),
+        layers.AveragePooling1D(2, name="avg"),
+        layers.ZeroPadding1D(1, name="pad_conv"),
+        layers.Conv1D(3, 3, activation="relu", name="conv2"),
+        layers.Flatten(name="flatten"),
+        layers.Dense(3, activation="softmax", name="out"),
+    ])
+
+
+def img_resample():
+    x_in = keras.Input((8, 8, 2), name="image")
+    c1 = layers.Conv2D(4, 3, padding="same", activation="relu",
+                       name="conv")(x_in)
+    cr = layers.Cropping2D(((1, 0), (0, 1)), name="crop")(c1)
+    t1 = layers.Conv2DTranspose(3, 3, strides=2, activation="relu",
+                                name="convt")(cr)
+    p1 = layers.AveragePooling2D(3, name="avg")(t1)
+    t2 = layers.Conv2DTranspose(3, 2, strides=2, name="convt_lin")(p1)
+    up = layers.UpSampling2D(2, name="up")(p1)
+    s = layers.Add(name="add")([t2, up])
+    r = layers.ReLU(name="relu")(s)
+    zp = layers.ZeroPadding2D(((1, 0), (0, 1)), name="pad")(r)
+    ap = layers.AveragePooling2D(2, name="avg2")(zp)
+    rs = layers.Reshape((-1,), name="reshape")(ap)
+    out = layers.Dense(3, activation="softmax", name="out")(rs)
+    return keras.Model(x_in, out)
+
+
+def main_resample():
+    keras.utils.set_random_seed(11)
+    rng = np.random.default_rng(11)
+    for name, make in (("seq_resample", seq_resample),
+                       ("img_resample", img_resample)):
+        model = make()
+        randomize(model, rng)
+        save_keras(model, name, rng, legacy_h5=True, n=16)
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["resample"]:
+    main_resample()

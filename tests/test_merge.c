@@ -78,35 +78,6 @@ static void convert(snn_graph *g, snn_net *net)
         fail_msg("%s", err.msg);
 }
 
-/* Simulates x (n samples) for `steps` on `engine`; counts receives every
- * net layer's spike counts of all samples (freed by counts_free). */
-static snn_status simulate(const snn_net *net, const snn_tensor *x,
-                           size_t n, int steps, snn_sim_engine engine,
-                           float **counts, snn_sim_result *res,
-                           snn_error *err)
-{
-    size_t n_out = snn_net_layer_size(net, net->n_layers - 1);
-    size_t dims[2] = {n, n_out};
-    snn_tensor y;
-    assert_int_equal(snn_tensor_init(&y, 2, dims, err), SNN_OK);
-    for (size_t j = 0; j < n; j++)
-        y.data[j * n_out] = 1;
-    for (int i = 0; i < net->n_layers; i++)
-        counts[i] = calloc(n * snn_net_layer_size(net, i), sizeof(float));
-    snn_sim_record rec = {.spike_counts = counts, .record_samples = n};
-    snn_sim_opts o = {.steps = steps, .batch_size = n, .top_k = 1,
-                      .engine = engine, .record = &rec};
-    snn_status st = snn_simulate(net, x, &y, n, &o, res, err);
-    snn_tensor_free(&y);
-    return st;
-}
-
-static void counts_free(float **counts, int n)
-{
-    for (int i = 0; i < n; i++)
-        free(counts[i]);
-}
-
 static void vector(snn_tensor *x, size_t n, size_t m, const float *v)
 {
     snn_error err;
@@ -175,19 +146,19 @@ static void test_residual_spikes_by_hand(void **state)
     residual_graph(&g);
     convert(&g, &net);
     vector(&x, 1, 2, xv);
-    assert_int_equal(simulate(&net, &x, 1, 6, SNN_ENGINE_AUTO, counts, &res,
+    assert_int_equal(tu_simulate(&net, &x, 1, 6, SNN_ENGINE_AUTO, counts, &res,
                               &err), SNN_OK);
     assert_true(counts[0][0] == 6 && counts[0][1] == 3);
     assert_true(counts[1][0] == 4 && counts[1][1] == 3);
     assert_true(res.synops == 27);
     assert_int_equal(res.predictions[0], 0);
     snn_sim_result_free(&res);
-    counts_free(counts, 2);
+    tu_counts_free(counts, 2);
     /* The event engine does not run such nets; it says why. */
-    assert_int_equal(simulate(&net, &x, 1, 6, SNN_ENGINE_EVENT, counts, &res,
+    assert_int_equal(tu_simulate(&net, &x, 1, 6, SNN_ENGINE_EVENT, counts, &res,
                               &err), SNN_E_UNSUPPORTED);
     assert_non_null(strstr(err.msg, "several inputs (Add, Concatenate)"));
-    counts_free(counts, 2);
+    tu_counts_free(counts, 2);
     snn_tensor_free(&x);
     snn_net_free(&net);
     snn_graph_free(&g);
@@ -230,13 +201,13 @@ static void test_concat_spikes_by_hand(void **state)
     assert_int_equal(net.layers[2].n_proj, 2);
     assert_int_equal(net.layers[3].input, 2);
     vector(&x, 1, 2, xv);
-    assert_int_equal(simulate(&net, &x, 1, 6, SNN_ENGINE_AUTO, counts, &res,
+    assert_int_equal(tu_simulate(&net, &x, 1, 6, SNN_ENGINE_AUTO, counts, &res,
                               &err), SNN_OK);
     assert_true(counts[2][0] == 3 && counts[2][1] == 6 && counts[2][2] == 3);
     assert_true(counts[3][0] == 3);
     assert_true(res.synops == 12);
     snn_sim_result_free(&res);
-    counts_free(counts, 4);
+    tu_counts_free(counts, 4);
     snn_tensor_free(&x);
     snn_net_free(&net);
     snn_graph_free(&g);
@@ -444,43 +415,14 @@ static void check_agreement(const fixture *f, int steps, double tol)
     tu_ann_output(&g, &x, &want, f->model);
     convert(&g, &net);
     assert_non_null(snn_net_multi_input(&net));
-    size_t n = x.dims[0], n_out = want.dims[1];
+    size_t n = x.dims[0];
     float **counts = calloc((size_t)net.n_layers, sizeof *counts);
-    assert_int_equal(simulate(&net, &x, n, steps, SNN_ENGINE_AUTO, counts,
+    assert_int_equal(tu_simulate(&net, &x, n, steps, SNN_ENGINE_AUTO, counts,
                               &res, &err), SNN_OK);
-    const float *c = counts[net.n_layers - 1];
-    double worst = 0;
-    size_t clear = 0;
-    for (size_t j = 0; j < n; j++) {
-        const float *a = want.data + j * n_out;
-        size_t top = 0, second = n_out > 1;
-        for (size_t k = 0; k < n_out; k++) {
-            double r = c[j * n_out + k] / steps;
-            double ann = a[k] < 0 ? 0 : a[k] > 1 ? 1 : a[k];
-            worst = fabs(r - ann) > worst ? fabs(r - ann) : worst;
-            if (a[k] > a[top]) {
-                second = top;
-                top = k;
-            } else if (k != top && a[k] > a[second]) {
-                second = k;
-            }
-        }
-        if (a[top] - (a[second] > 0 ? a[second] : 0) > 0.05 && a[top] > 0) {
-            clear++;
-            if (res.predictions[j] != (int)top)
-                fail_msg("%s sample %zu: SNN class %d, ANN %zu", f->model, j,
-                         res.predictions[j], top);
-        }
-    }
-    print_message("%s: %zu samples x %d steps, largest |rate - ANN| %.4f, "
-                  "%zu samples with a clear ANN margin agree\n", f->model, n,
-                  steps, worst, clear);
-    if (worst > tol)
-        fail_msg("%s: rate differs from the normalized ANN by %.4f > %.4f",
-                 f->model, worst, tol);
-    assert_true(clear >= n / 2);
+    tu_rates_agree(counts[net.n_layers - 1], &want, res.predictions, steps,
+                   tol, f->model);
     snn_sim_result_free(&res);
-    counts_free(counts, net.n_layers);
+    tu_counts_free(counts, net.n_layers);
     free(counts);
     snn_tensor_free(&want);
     snn_tensor_free(&x);

@@ -177,6 +177,67 @@ void tu_ann_output(const snn_graph *g, const snn_tensor *x, snn_tensor *out,
     free(acts);
 }
 
+snn_status tu_simulate(const snn_net *net, const snn_tensor *x, size_t n,
+                       int steps, snn_sim_engine engine, float **counts,
+                       snn_sim_result *res, snn_error *err)
+{
+    size_t n_out = snn_net_layer_size(net, net->n_layers - 1);
+    size_t dims[2] = {n, n_out};
+    snn_tensor y;
+    assert_int_equal(snn_tensor_init(&y, 2, dims, err), SNN_OK);
+    for (size_t j = 0; j < n; j++)
+        y.data[j * n_out] = 1;
+    for (int i = 0; i < net->n_layers; i++)
+        counts[i] = calloc(n * snn_net_layer_size(net, i), sizeof(float));
+    snn_sim_record rec = {.spike_counts = counts, .record_samples = n};
+    snn_sim_opts o = {.steps = steps, .batch_size = n, .top_k = 1,
+                      .engine = engine, .record = &rec};
+    snn_status st = snn_simulate(net, x, &y, n, &o, res, err);
+    snn_tensor_free(&y);
+    return st;
+}
+
+void tu_counts_free(float **counts, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(counts[i]);
+}
+
+void tu_rates_agree(const float *counts, const snn_tensor *want,
+                    const int *pred, int steps, double tol, const char *what)
+{
+    size_t n = want->dims[0], n_out = want->dims[1], clear = 0;
+    double worst = 0;
+    for (size_t j = 0; j < n; j++) {
+        const float *a = want->data + j * n_out;
+        size_t top = 0, second = n_out > 1;
+        for (size_t k = 0; k < n_out; k++) {
+            double r = counts[j * n_out + k] / steps;
+            double ann = a[k] < 0 ? 0 : a[k] > 1 ? 1 : a[k];
+            worst = fabs(r - ann) > worst ? fabs(r - ann) : worst;
+            if (a[k] > a[top]) {
+                second = top;
+                top = k;
+            } else if (k != top && a[k] > a[second]) {
+                second = k;
+            }
+        }
+        if (a[top] - (a[second] > 0 ? a[second] : 0) > 0.05 && a[top] > 0) {
+            clear++;
+            if (pred[j] != (int)top)
+                fail_msg("%s sample %zu: SNN class %d, ANN %zu", what, j,
+                         pred[j], top);
+        }
+    }
+    print_message("%s: %zu samples x %d steps, largest |rate - ANN| %.4f, "
+                  "%zu samples with a clear ANN margin agree\n", what, n,
+                  steps, worst, clear);
+    if (worst > tol)
+        fail_msg("%s: rate differs from the normalized ANN by %.4f > %.4f",
+                 what, worst, tol);
+    assert_true(clear >= n / 2);
+}
+
 void tu_assert_close(const snn_tensor *got, const snn_tensor *want,
                      tu_tolerance tol, const char *what, const char *truth)
 {

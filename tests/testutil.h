@@ -15,6 +15,7 @@
 
 #include "snntb/graph.h"
 #include "snntb/net.h"
+#include "snntb/sim.h"
 #include "snntb/tensor.h"
 
 /* Path of a file under tests/fixtures, in a static-per-call buffer the
@@ -60,6 +61,24 @@ typedef enum tu_tolerance { TU_TOL_ABS, TU_TOL_REL, TU_TOL_SCALE } tu_tolerance;
  * the message names `what` and `truth` (who computed want). */
 void tu_assert_close(const snn_tensor *got, const snn_tensor *want,
                      tu_tolerance tol, const char *what, const char *truth);
+
+/* Simulates x (n samples, one batch) for `steps` on `engine`, labelled
+ * class 0; counts (n_layers entries) receives every net layer's spike
+ * counts of all samples (free them with tu_counts_free). */
+snn_status tu_simulate(const snn_net *net, const snn_tensor *x, size_t n,
+                       int steps, snn_sim_engine engine, float **counts,
+                       snn_sim_result *res, snn_error *err);
+void tu_counts_free(float **counts, int n);
+
+/* A converted net's output spike counts (n samples x n_out classes, of
+ * `steps` steps, v_thresh 1) against the ANN outputs want (n, n_out),
+ * which its rates approximate clipped to [0, 1]: fails when a rate is
+ * further than tol from its ANN value, when a sample whose ANN top-2
+ * margin exceeds 0.05 gets another class in pred, or when fewer than half
+ * the samples have such a margin; prints the largest difference, naming
+ * `what`. */
+void tu_rates_agree(const float *counts, const snn_tensor *want,
+                    const int *pred, int steps, double tol, const char *what);
 
 /* True when SNNTB_QUICK is set (sanitizer runs): use smaller workloads. */
 int tu_quick(void);

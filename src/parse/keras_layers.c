@@ -840,6 +840,52 @@ static snn_status upsampling2d(keras_ctx *c, json_t *cfg, snn_layer *l,
     return cfg_pair(c, cfg, "size", 2, l->win.stride, err);
 }
 
+/* ZeroPadding1D's padding, Cropping1D's cropping: n or (start, end), onto
+ * the left and right edges of the (C, 1, steps) image. */
+static snn_status cfg_ends(const keras_ctx *c, json_t *cfg, const char *key,
+                           int pad[4], snn_error *err)
+{
+    json_t *v = json_object_get(cfg, key);
+    int ok = c->rank == 2;
+    if (!ok)
+        return layer_error(c, err, SNN_E_UNSUPPORTED,
+                           "needs a sequence input (steps, channels)");
+    if (int_in(v, 0, DIM_MAX, &pad[1]))
+        pad[3] = pad[1];
+    else
+        ok = json_array_size(v) == 2 &&
+             int_in(json_array_get(v, 0), 0, DIM_MAX, &pad[1]) &&
+             int_in(json_array_get(v, 1), 0, DIM_MAX, &pad[3]);
+    if (!ok)
+        return bad_config(c, key, "n or (start, end) of non-negative "
+                                  "integers", err);
+    pad[0] = pad[2] = 0;
+    return SNN_OK;
+}
+
+static snn_status zero_padding1d(keras_ctx *c, json_t *cfg, snn_layer *l,
+                                 snn_error *err)
+{
+    return cfg_ends(c, cfg, "padding", l->win.pad, err);
+}
+
+static snn_status cropping1d(keras_ctx *c, json_t *cfg, snn_layer *l,
+                             snn_error *err)
+{
+    return cfg_ends(c, cfg, "cropping", l->win.pad, err);
+}
+
+/* Repeats each step `size` times (Keras 1 called it `length`). */
+static snn_status upsampling1d(keras_ctx *c, json_t *cfg, snn_layer *l,
+                               snn_error *err)
+{
+    if (c->rank != 2)
+        return layer_error(c, err, SNN_E_UNSUPPORTED,
+                           "needs a sequence input (steps, channels)");
+    const char *key = json_object_get(cfg, "size") ? "size" : "length";
+    return cfg_int(c, cfg, key, 2, &l->win.stride[1], err);
+}
+
 /* target_shape excludes the batch; one entry may be -1 (inferred).  An
  * image target is (H, W, C) or (C, H, W) by the model's layout. */
 static snn_status reshape(keras_ctx *c, json_t *cfg, snn_layer *l,
@@ -987,6 +1033,9 @@ static const struct {
     {"ZeroPadding2D", SNN_OP_PAD, zero_padding2d},
     {"Cropping2D", SNN_OP_CROP, cropping2d},
     {"UpSampling2D", SNN_OP_UPSAMPLE, upsampling2d},
+    {"ZeroPadding1D", SNN_OP_PAD, zero_padding1d},
+    {"Cropping1D", SNN_OP_CROP, cropping1d},
+    {"UpSampling1D", SNN_OP_UPSAMPLE, upsampling1d},
     {"Reshape", SNN_OP_RESHAPE, reshape},
     {"GlobalAveragePooling2D", SNN_OP_AVGPOOL2D, global_pool2d},
     {"GlobalAvgPool2D", SNN_OP_AVGPOOL2D, global_pool2d},
