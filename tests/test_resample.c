@@ -180,6 +180,7 @@ static void test_remaps_by_hand(void **state)
         assert_int_equal(net.layers[1].unit, SNN_UNIT_RESHAPE);
         assert_int_equal(net.layers[1].syn.op, rc->op);
         assert_ptr_equal(snn_net_resampling(&net), &net.layers[1]);
+        assert_non_null(snn_sim_event_unsupported(&net));
         image(&x, 1, 1, rc->width, rc->x);
         assert_int_equal(tu_simulate(&net, &x, 1, 8, SNN_ENGINE_AUTO, counts,
                                      &res, &err), SNN_OK);

@@ -390,6 +390,23 @@ int sim_plan_event_ok(const snn_net *net)
     return 1;
 }
 
+/* What snn_net_resampling found, for messages. */
+static const char *resampling_name(snn_op op)
+{
+    switch (op) {
+    case SNN_OP_CONV2D_T:
+        return "a transposed convolution (Conv2DTranspose)";
+    case SNN_OP_PAD:
+        return "zero padding that no convolution absorbs (ZeroPadding2D)";
+    case SNN_OP_CROP:
+        return "cropping (Cropping2D)";
+    case SNN_OP_UPSAMPLE:
+        return "nearest upsampling (UpSampling2D)";
+    default:
+        return "a Reshape to an image";
+    }
+}
+
 const char *snn_sim_event_unsupported(const snn_net *net)
 {
     const snn_cell *c = &net->cell;
@@ -397,11 +414,7 @@ const char *snn_sim_event_unsupported(const snn_net *net)
     if (snn_net_multi_input(net))
         return "a layer with several inputs (Add, Concatenate)";
     if (re)
-        return re->syn.op == SNN_OP_CONV2D_T
-                   ? "a transposed convolution (Conv2DTranspose)"
-                   : "a layer that pads, crops, upsamples or reshapes "
-                     "spikes (ZeroPadding2D, Cropping2D, UpSampling2D, "
-                     "Reshape)";
+        return resampling_name(re->syn.op);
     if (c->payloads)
         return "[cell] payloads";
     if (c->online_normalization)
