@@ -109,14 +109,20 @@ def save(model, name, fmt, rng):
     x_nchw = x.transpose(0, 3, 1, 2) if fmt == "channels_last" else x
     base = os.path.join(OUT, name)
     model.save(base + ".h5", include_optimizer=False)
-    with open(base + "_pair.json", "w") as f:
-        f.write(model.to_json())
-    with h5py.File(base + "_pair.h5", "w") as f:
-        legacy_h5_format.save_weights_to_hdf5_group(f, model)
+    save_pair(model, base)
     np.save(base + "_x.npy", x)
     np.save(base + "_x_nchw.npy", np.ascontiguousarray(x_nchw))
     np.save(base + "_y.npy", y)
     return base
+
+
+def save_pair(model, base):
+    """<base>_pair.json (model.to_json()) and <base>_pair.h5, the weights
+    alone in the legacy layout."""
+    with open(base + "_pair.json", "w") as f:
+        f.write(model.to_json())
+    with h5py.File(base + "_pair.h5", "w") as f:
+        legacy_h5_format.save_weights_to_hdf5_group(f, model)
 
 
 def save_kernels(model, base):
@@ -507,7 +513,8 @@ if __name__ == "__main__" and sys.argv[1:] == ["pair3"]:
 # ---- layers that resample, for the spiking converter (issue 3) -------------
 #
 # Written by `gen_keras_fixtures.py resample`, which touches only these files
-# (each <name>.keras and <name>.h5 with _x, _x_nchw and _y as above):
+# (each <name>.keras and <name>.h5 with _x, _x_nchw and _y as above;
+# seq_resample also as _pair.json + _pair.h5):
 #   seq_resample: Conv1D, Cropping1D, UpSampling1D, ZeroPadding1D before an
 #       AveragePooling1D (kept) and before a Conv1D (merged), Flatten, Dense
 #   img_resample: Conv2D, Cropping2D, Conv2DTranspose (relu; and a linear
@@ -553,11 +560,13 @@ def img_resample():
 def main_resample():
     keras.utils.set_random_seed(11)
     rng = np.random.default_rng(11)
-    for name, make in (("seq_resample", seq_resample),
-                       ("img_resample", img_resample)):
-        model = make()
-        randomize(model, rng)
-        save_keras(model, name, rng, legacy_h5=True, n=16)
+    model = seq_resample()
+    randomize(model, rng)
+    save_pair(model, save_keras(model, "seq_resample", rng, legacy_h5=True,
+                                n=16))
+    model = img_resample()
+    randomize(model, rng)
+    save_keras(model, "img_resample", rng, legacy_h5=True, n=16)
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["resample"]:

@@ -567,15 +567,17 @@ static void copy_fixture(const char *rel, const char *dst)
     free(bytes);
 }
 
-/* Writes <dir>/m.json (cnn_pair.json with `from` replaced by `to`) and,
- * when with_weights, the weights beside it as <dir>/m.h5. */
-static void write_edited_pair(const char *dir, const char *from,
-                              const char *to, int with_weights)
+/* Writes <dir>/m.json (<stem>.json, a fixture, with `from` replaced by
+ * `to`) and, when with_weights, the weights <stem>.h5 beside it as
+ * <dir>/m.h5. */
+static void write_edited_pair(const char *dir, const char *stem,
+                              const char *from, const char *to,
+                              int with_weights)
 {
-    char src[512], path[512];
+    char src[512], rel[256], path[512];
     size_t len;
-    char *json = read_all(tu_fixture(src, sizeof src, "keras/cnn_pair.json"),
-                          &len);
+    snprintf(rel, sizeof rel, "%s.json", stem);
+    char *json = read_all(tu_fixture(src, sizeof src, rel), &len);
     char *at = strstr(json, from);
     assert_non_null(at);
     snprintf(path, sizeof path, "%s/m.json", dir);
@@ -586,20 +588,33 @@ static void write_edited_pair(const char *dir, const char *from,
     free(json);
     if (with_weights) {
         snprintf(path, sizeof path, "%s/m.h5", dir);
-        copy_fixture("keras/cnn_pair.h5", path);
+        snprintf(rel, sizeof rel, "%s.h5", stem);
+        copy_fixture(rel, path);
     }
 }
 
+/* The model <stem>.json, edited, fails to parse; the message holds both
+ * needles. */
+static void stem_edited_fails(const char *stem, const char *from,
+                              const char *to, int with_weights,
+                              snn_status st, const char *needle1,
+                              const char *needle2)
+{
+    char dir[256], path[512];
+    tu_tempdir(dir, sizeof dir);
+    write_edited_pair(dir, stem, from, to, with_weights);
+    snprintf(path, sizeof path, "%s/m.json", dir);
+    parse_fails(path, st, needle1, needle2);
+    tu_rmtree(dir);
+}
+
+/* stem_edited_fails on the CNN's pair (keras/cnn_pair). */
 static void edited_pair_fails(const char *from, const char *to,
                               int with_weights, snn_status st,
                               const char *needle1, const char *needle2)
 {
-    char dir[256], path[512];
-    tu_tempdir(dir, sizeof dir);
-    write_edited_pair(dir, from, to, with_weights);
-    snprintf(path, sizeof path, "%s/m.json", dir);
-    parse_fails(path, st, needle1, needle2);
-    tu_rmtree(dir);
+    stem_edited_fails("keras/cnn_pair", from, to, with_weights, st, needle1,
+                      needle2);
 }
 
 static void test_bad_architectures(void **state)
@@ -621,6 +636,33 @@ static void test_bad_architectures(void **state)
     edited_pair_fails("\"class_name\": \"Sequential\"",
                       "\"class_name\": \"Sequential\"", 0, SNN_E_IO, "m.h5",
                       "cannot open");
+}
+
+/* The 1-D padding, cropping and upsampling layers (seq_resample_pair,
+ * which parses as written) name the layer and key of a bad value. */
+static void test_bad_1d_resampling(void **state)
+{
+    (void)state;
+    static const char stem[] = "keras/seq_resample_pair";
+    char path[512];
+    snn_graph g;
+    parse_ok(tu_fixture(path, sizeof path, "keras/seq_resample_pair.json"),
+             &g);
+    snn_graph_free(&g);
+    stem_edited_fails(stem, "\"cropping\": [1, 2]", "\"cropping\": [1, -2]",
+                      1, SNN_E_FORMAT, "layer 'crop' of type 'Cropping1D'",
+                      "config 'cropping' must be n or (start, end) of "
+                      "non-negative integers");
+    stem_edited_fails(stem, "\"padding\": [2, 1]", "\"padding\": [2, 1, 0]",
+                      1, SNN_E_FORMAT, "layer 'pad_pool' of type "
+                      "'ZeroPadding1D'", "config 'padding' must be n or "
+                      "(start, end)");
+    stem_edited_fails(stem, "\"size\": 2", "\"size\": 0", 1, SNN_E_FORMAT,
+                      "layer 'up' of type 'UpSampling1D'",
+                      "config 'size' must be a positive integer");
+    /* Cropping more than the sequence holds. */
+    stem_edited_fails(stem, "\"cropping\": [1, 2]", "\"cropping\": [9, 9]",
+                      1, SNN_E_SHAPE, "crop", "crops away the whole image");
 }
 
 /* ---- the JSON shapes older Keras wrote --------------------------------- */
@@ -824,6 +866,7 @@ int main(void)
         cmocka_unit_test(test_unknown_layer_type),
         cmocka_unit_test(test_branching_model),
         cmocka_unit_test(test_bad_architectures),
+        cmocka_unit_test(test_bad_1d_resampling),
         cmocka_unit_test(test_keras2_sequential_list),
         cmocka_unit_test(test_keras2_functional),
         cmocka_unit_test(test_old_keras_flatten_order),

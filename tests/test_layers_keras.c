@@ -69,6 +69,9 @@ static void test_sequence_layers_match_keras(void **state)
     check_outputs("keras/seq1d.keras", "seq1d");
     check_outputs("keras/seq1d.h5", "seq1d");
     check_outputs("keras/gap1d.keras", "gap1d");
+    /* Cropping1D, UpSampling1D, ZeroPadding1D (test_resample converts
+     * the .keras and .h5 files) */
+    check_outputs("keras/seq_resample_pair.json", "seq_resample");
 }
 
 typedef struct expect_layer {
