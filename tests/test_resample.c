@@ -308,6 +308,68 @@ static void test_conv_transpose_normalization_by_hand(void **state)
     }
 }
 
+/* A BatchNormalization of two channels with relu activation after
+ * layer `input`. */
+static void batchnorm_relu(snn_graph *g, int input)
+{
+    static const size_t c = 2;
+    snn_layer bn;
+    snn_layer_defaults(&bn, SNN_OP_BATCHNORM, "bn", NULL);
+    bn.act = SNN_ACT_RELU;
+    set_tensor(&bn.gamma, 1, &c, (const float[]){1.5f, .5f});
+    set_tensor(&bn.beta, 1, &c, (const float[]){.25f, -.5f});
+    set_tensor(&bn.mean, 1, &c, (const float[]){.1f, .3f});
+    set_tensor(&bn.var, 1, &c, (const float[]){2, .5f});
+    tu_add_layer(g, &bn, input);
+}
+
+/* in (1, 1, 2) -> A -> T (Conv2DTranspose, one channel to two, kernel
+ * 1 x 2, stride 2, bias, linear) -> BatchNorm + relu: the BatchNorm folds
+ * into T's output channels (weight (I, O, KH, KW)), and the folded graph
+ * computes what the BatchNorm kernel did.  Folding forwards into a
+ * transposed convolution is refused: each output cell sums its own
+ * number of taps, so a shift of the input is no bias. */
+static void test_batchnorm_folds_into_conv_transpose(void **state)
+{
+    (void)state;
+    static const size_t wd[4] = {1, 2, 1, 2}, cd[4] = {2, 1, 1, 1};
+    snn_graph g;
+    snn_tensor x, before, after;
+    snn_error err = {0};
+    snn_graph_init(&g);
+    image_input(&g, 1, 1, 2);
+    identity_conv(&g);
+    weighted(&g, SNN_OP_CONV2D_T, "T", 1, 4, wd,
+             (const float[]){1, -1, .5f, 2}, (const float[]){.1f, -.2f}, 2,
+             SNN_ACT_LINEAR);
+    batchnorm_relu(&g, 2);
+    assert_int_equal(snn_graph_infer_shapes(&g, &err), SNN_OK);
+    image(&x, 3, 1, 2, (const float[]){1, .5f, .25f, 2, 0, .75f});
+    tu_ann_output(&g, &x, &before, "T -> BatchNorm");
+    assert_int_equal(snn_fold_batchnorm(&g, &err), SNN_OK);
+    assert_int_equal(snn_graph_find(&g, "bn"), -1);
+    assert_int_equal(tu_layer(&g, "T")->act, SNN_ACT_RELU);
+    tu_ann_output(&g, &x, &after, "T folded");
+    tu_assert_close(&after, &before, TU_TOL_REL, "T folded", "the BatchNorm");
+    snn_tensor_free(&before);
+    snn_tensor_free(&after);
+    snn_graph_free(&g);
+
+    snn_graph_init(&g);
+    image_input(&g, 1, 1, 2);
+    weighted(&g, SNN_OP_CONV2D, "C", 0, 4, cd, (const float[]){1, 2}, NULL,
+             1, SNN_ACT_RELU);
+    batchnorm_relu(&g, 1);
+    weighted(&g, SNN_OP_CONV2D_T, "T", 2, 4, (const size_t[]){2, 1, 1, 2},
+             (const float[]){1, 1, 1, 1}, NULL, 2, SNN_ACT_RELU);
+    assert_int_equal(snn_graph_infer_shapes(&g, &err), SNN_OK);
+    assert_int_equal(snn_fold_batchnorm(&g, &err), SNN_E_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "forwards through 'T'"));
+    assert_non_null(strstr(err.msg, "transposed convolution"));
+    snn_tensor_free(&x);
+    snn_graph_free(&g);
+}
+
 /* in (1) -> d1 (Dense 1, relu) -> d2 (Dense -0.5, linear) -> Add(d2, d1)
  * -> ReLU: the Add's neurons get (1 - .5) times d1's spikes.  Calibrated
  * on x = .3, .6, 1.5 over 4 steps: d1 first, as in test_lowlat (bias
@@ -505,6 +567,7 @@ int main(void)
         cmocka_unit_test(test_remaps_by_hand),
         cmocka_unit_test(test_conv_transpose_by_hand),
         cmocka_unit_test(test_conv_transpose_normalization_by_hand),
+        cmocka_unit_test(test_batchnorm_folds_into_conv_transpose),
         cmocka_unit_test(test_add_bias_calibration_by_hand),
         cmocka_unit_test(test_export_refuses),
         cmocka_unit_test(test_keras_fixtures),

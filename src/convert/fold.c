@@ -3,7 +3,8 @@
  * only weighted layers.  With a = gamma/sqrt(var+eps) and
  * t = beta - a mean per channel, a BatchNorm is y = a x + t.
  *
- * Backwards, into the Dense or Conv2D layer that feeds it: W'[o] = a W[o],
+ * Backwards, into the Dense, Conv2D or Conv2DTranspose layer that feeds
+ * it: W'[o] = a W[o],
  * b'[o] = a b[o] + t.  Exact when nothing happens between the two (linear
  * activation, no other consumer), which is what Keras writes for
  * Conv2D(activation=None) -> BatchNormalization -> Activation.
@@ -35,6 +36,7 @@
 
 #include "ann/ops.h"
 #include "convert/merge.h"
+#include "convert/weights.h"
 
 static int consumers(const snn_graph *g, int k)
 {
@@ -54,28 +56,35 @@ static snn_status check_foldable(const snn_graph *g, int k, snn_error *err)
                              "earlier input to fold into",
                              bn->name);
     const snn_layer *p = &g->layers[bn->inputs[0]];
-    if (!snn_layer_has_weights(p) || p->act != SNN_ACT_LINEAR ||
+    if (!weights_layer(p) || p->act != SNN_ACT_LINEAR ||
         consumers(g, bn->inputs[0]) != 1)
         return snn_error_set(err, SNN_E_UNSUPPORTED,
                              "layer %s: cannot fold BatchNormalization into "
-                             "'%s' (%s): it must be a Dense or Conv2D layer "
-                             "with linear activation whose only consumer is "
-                             "the BatchNormalization",
+                             "'%s' (%s): it must be a Dense, Conv2D or "
+                             "Conv2DTranspose layer with linear activation "
+                             "whose only consumer is the BatchNormalization",
                              bn->name, p->name, p->type);
     return snn_op_check(bn, &p->shape, err);
 }
 
+/* Output channel o of weighted layer p becomes a times itself plus t. */
+static void scale_out_channel(snn_layer *p, size_t o, float a, float t)
+{
+    for (size_t i = 0; i < weights_in_channels(p); i++) {
+        size_t taps;
+        float *w = weights_block(p, o, i, &taps);
+        for (size_t k = 0; w && k < taps; k++)
+            w[k] *= a;
+    }
+    p->bias.data[o] = a * p->bias.data[o] + t;
+}
+
 static void fold_into(const snn_layer *bn, snn_layer *p)
 {
-    size_t out = p->weight.dims[0];
-    size_t row = snn_tensor_numel(&p->weight) / out;
-    for (size_t o = 0; o < out; o++) {
+    for (size_t o = 0; o < weights_out_channels(p); o++) {
         float a, shift;
         snn_bn_coeffs(bn, o, &a, &shift);
-        float *w = p->weight.data + o * row;
-        for (size_t i = 0; i < row; i++)
-            w[i] *= a;
-        p->bias.data[o] = a * p->bias.data[o] + shift;
+        scale_out_channel(p, o, a, shift);
     }
     p->act = bn->act;
 }
@@ -85,7 +94,7 @@ static snn_status ensure_bias(snn_layer *p, const char *bn_name,
 {
     if (p->bias.data)
         return SNN_OK;
-    size_t out = p->weight.dims[0];
+    size_t out = weights_out_channels(p);
     snn_status st = snn_tensor_init(&p->bias, 1, &out, err);
     return st == SNN_OK ? SNN_OK
                         : snn_error_prefix(err, "layer %s: ", bn_name);
@@ -111,7 +120,7 @@ static int folds_back(const snn_graph *g, int k)
     if (bn->n_inputs != 1 || bn->inputs[0] < 0 || bn->inputs[0] >= k)
         return 0;
     const snn_layer *p = &g->layers[bn->inputs[0]];
-    return snn_layer_has_weights(p) && p->act == SNN_ACT_LINEAR &&
+    return weights_layer(p) && p->act == SNN_ACT_LINEAR &&
            consumers(g, bn->inputs[0]) == 1;
 }
 
@@ -158,13 +167,14 @@ static snn_status split_between_relus(snn_graph *g, int k, affine *f,
 {
     const snn_layer *bn = &g->layers[k];
     snn_layer *p = &g->layers[bn->inputs[0]];
-    if (!snn_layer_has_weights(p) || p->act != SNN_ACT_RELU ||
-        consumers(g, bn->inputs[0]) != 1 || p->weight.dims[0] != f->n)
+    if (!weights_layer(p) || p->act != SNN_ACT_RELU ||
+        consumers(g, bn->inputs[0]) != 1 || weights_out_channels(p) != f->n)
         return snn_error_set(err, SNN_E_UNSUPPORTED,
                              "layer %s: a BatchNormalization between two "
-                             "ReLUs folds only when its input is a Dense or "
-                             "Conv2D layer with relu activation that feeds "
-                             "nothing else; '%s' (%s) is not",
+                             "ReLUs folds only when its input is a Dense, "
+                             "Conv2D or Conv2DTranspose layer with relu "
+                             "activation that feeds nothing else; '%s' (%s) "
+                             "is not",
                              bn->name, p->name, p->type);
     for (size_t c = 0; c < f->n; c++)
         if (f->a[c] < 0.0f)
@@ -177,14 +187,10 @@ static snn_status split_between_relus(snn_graph *g, int k, affine *f,
     snn_status st = ensure_bias(p, bn->name, err);
     if (st != SNN_OK)
         return st;
-    size_t row = snn_tensor_numel(&p->weight) / f->n;
     for (size_t c = 0; c < f->n; c++) {
         if (f->t[c] > 0.0f && f->a[c] > 0.0f)
             continue;
-        float *w = p->weight.data + c * row;
-        for (size_t i = 0; i < row; i++)
-            w[i] *= f->a[c];
-        p->bias.data[c] = f->a[c] * p->bias.data[c] + f->t[c];
+        scale_out_channel(p, c, f->a[c], f->t[c]);
         f->a[c] = 1.0f;
         f->t[c] = 0.0f;
     }
@@ -355,6 +361,10 @@ static snn_status fold_forward(snn_graph *g, int k, const affine *f,
             return fold_into_target(g, k, l, f, &m, err);
         if (op == SNN_OP_ADD)
             return fold_into_add(g, k, l, cur, f, &m, err);
+        if (op == SNN_OP_CONV2D_T)
+            return refuse(g, k, l, "a transposed convolution sums a "
+                          "different number of taps into each output "
+                          "cell, so the shift is no bias of it", err);
         if (op != SNN_OP_MAXPOOL2D && op != SNN_OP_AVGPOOL2D &&
             op != SNN_OP_FLATTEN && op != SNN_OP_ACTIVATION)
             return refuse(g, k, l, "not a weighted layer, pooling, Flatten "
