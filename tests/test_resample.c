@@ -446,12 +446,16 @@ static void test_export_refuses(void **state)
 
 /* ---- Keras fixtures ---------------------------------------------------- */
 
+/* A Keras file, or an ONNX one by its extension. */
 static void parse_fixture(const char *rel, snn_graph *g)
 {
     char path[512];
     snn_error err = {0};
-    if (snn_parse_keras(tu_fixture(path, sizeof path, rel), g, &err) !=
-        SNN_OK)
+    const char *ext = strrchr(rel, '.');
+    tu_fixture(path, sizeof path, rel);
+    snn_status st = strcmp(ext, ".onnx") == 0 ? snn_parse_onnx(path, g, &err)
+                                              : snn_parse_keras(path, g, &err);
+    if (st != SNN_OK)
         fail_msg("%s: %s", rel, err.msg);
 }
 
@@ -464,11 +468,28 @@ static const snn_net_layer *net_layer(const snn_net *net, const char *name)
     return NULL;
 }
 
+/* The first net layer with this op, or fails. */
+static const snn_net_layer *net_op(const snn_net *net, snn_op op)
+{
+    for (int i = 0; i < net->n_layers; i++)
+        if (net->layers[i].syn.op == op)
+            return &net->layers[i];
+    fail_msg("the net has no %s layer", snn_op_name(op));
+    return NULL;
+}
+
 /* What conversion made of the fixtures' resampling layers. */
 static void check_structure(const char *stem, const snn_graph *g,
                             const snn_net *net)
 {
-    if (strcmp(stem, "seq_resample") == 0) {
+    if (strcmp(stem, "onnx/res") == 0) {
+        /* PyTorch's names differ by exporter: find the ops. */
+        assert_int_equal(net_op(net, SNN_OP_CONV2D_T)->unit, SNN_UNIT_IF);
+        assert_int_equal(net_op(net, SNN_OP_UPSAMPLE)->unit,
+                         SNN_UNIT_RESHAPE);
+        return;
+    }
+    if (strcmp(stem, "keras/seq_resample") == 0) {
         /* The padding before the Conv1D joined its window; the one before
          * the pooling stays a re-indexing, as do the crop and upsample. */
         assert_int_equal(snn_graph_find(g, "pad_conv"), -1);
@@ -489,12 +510,13 @@ static void check_structure(const char *stem, const snn_graph *g,
     assert_int_equal(net_layer(net, "reshape")->syn.op, SNN_OP_FLATTEN);
 }
 
-/* The ANN gives Keras' outputs (.keras and legacy .h5); converted as a
- * run does it (compose, fold, softmax as ReLU, layer-wise normalization
- * at the 100th percentile on the fixture's inputs), the SNN's output
- * rates approximate the normalized ANN's. */
-static void check_fixture(const char *stem, const char *ext, int steps,
-                          double tol)
+/* The ANN of `model` gives the framework's outputs <stem>_y.npy on
+ * <stem>_<xname>.npy; converted as a run does it (compose, fold, softmax
+ * as ReLU, layer-wise normalization at the 100th percentile on the
+ * fixture's inputs), the SNN's output rates approximate the normalized
+ * ANN's. */
+static void check_fixture(const char *model, const char *stem,
+                          const char *xname, int steps, double tol)
 {
     char rel[128];
     snn_graph g;
@@ -503,14 +525,13 @@ static void check_fixture(const char *stem, const char *ext, int steps,
     snn_scales s;
     snn_sim_result res;
     snn_error err = {0};
-    snprintf(rel, sizeof rel, "keras/%s.%s", stem, ext);
-    parse_fixture(rel, &g);
-    snprintf(rel, sizeof rel, "keras/%s_x_nchw.npy", stem);
+    parse_fixture(model, &g);
+    snprintf(rel, sizeof rel, "%s_%s.npy", stem, xname);
     tu_load_npy(rel, &x);
-    snprintf(rel, sizeof rel, "keras/%s_y.npy", stem);
+    snprintf(rel, sizeof rel, "%s_y.npy", stem);
     tu_load_npy(rel, &y);
-    tu_ann_output(&g, &x, &want, stem);
-    tu_assert_close(&want, &y, TU_TOL_REL, stem, "Keras");
+    tu_ann_output(&g, &x, &want, model);
+    tu_assert_close(&want, &y, TU_TOL_REL, model, "the framework");
     snn_tensor_free(&want);
     snn_status st = snn_compose_convs(&g, &err);
     if (st == SNN_OK)
@@ -523,16 +544,16 @@ static void check_fixture(const char *stem, const char *ext, int steps,
     if (st == SNN_OK)
         st = snn_apply_scales(&g, &s, &err);
     if (st != SNN_OK)
-        fail_msg("%s: %s", stem, err.msg);
+        fail_msg("%s: %s", model, err.msg);
     snn_scales_free(&s);
-    tu_ann_output(&g, &x, &want, stem);
+    tu_ann_output(&g, &x, &want, model);
     convert(&g, &net);
     check_structure(stem, &g, &net);
     float **counts = calloc((size_t)net.n_layers, sizeof *counts);
     assert_int_equal(tu_simulate(&net, &x, x.dims[0], steps, SNN_ENGINE_AUTO,
                                  counts, &res, &err), SNN_OK);
     tu_rates_agree(counts[net.n_layers - 1], &want, res.predictions, steps,
-                   tol, stem);
+                   tol, model);
     snn_sim_result_free(&res);
     tu_counts_free(counts, net.n_layers);
     free(counts);
@@ -543,19 +564,39 @@ static void check_fixture(const char *stem, const char *ext, int steps,
     snn_graph_free(&g);
 }
 
+/* The rates lag the ANN by a number of spikes that does not grow with
+ * the run (the deepest, img_resample, with six layers of neurons: 0.020
+ * at 1000 steps, 0.060 at 300, measured), so the tolerance is 30 spikes'
+ * worth. */
+static void check_fixtures(const char *const *models, size_t n,
+                           const char *stem, const char *xname)
+{
+    int steps = tu_quick() ? 300 : 1000;
+    for (size_t i = 0; i < n; i++)
+        check_fixture(models[i], stem, xname, steps, 30.0 / steps);
+}
+
 static void test_keras_fixtures(void **state)
 {
     (void)state;
-    static const char *const stems[] = {"seq_resample", "img_resample"};
-    static const char *const exts[] = {"keras", "h5"};
-    /* The rates lag the ANN by a number of spikes that does not grow
-     * with the run (the deepest, img_resample, with six layers of
-     * neurons: 0.020 at 1000 steps, 0.060 at 300, measured), so the
-     * tolerance is 30 spikes' worth. */
-    int steps = tu_quick() ? 300 : 1000;
-    for (int i = 0; i < 2; i++)
-        for (int e = 0; e < 2; e++)
-            check_fixture(stems[i], exts[e], steps, 30.0 / steps);
+    static const char *const seq[] = {"keras/seq_resample.keras",
+                                      "keras/seq_resample.h5"};
+    static const char *const img[] = {"keras/img_resample.keras",
+                                      "keras/img_resample.h5"};
+    check_fixtures(seq, 2, "keras/seq_resample", "x_nchw");
+    check_fixtures(img, 2, "keras/img_resample", "x_nchw");
+}
+
+/* PyTorch's res model (ConvTranspose, nearest Upsample/Resize, Add,
+ * Concat, ReLU6; scripts/gen_onnx_fixtures.py) from every exporter. */
+static void test_onnx_fixtures(void **state)
+{
+    (void)state;
+    static const char *const res[] = {
+        "onnx/res_o11.onnx", "onnx/res_o13.onnx", "onnx/res_o17.onnx",
+        "onnx/res_o23.onnx", "onnx/res_o28_dynamo.onnx",
+    };
+    check_fixtures(res, 5, "onnx/res", "x");
 }
 
 int main(void)
@@ -571,6 +612,7 @@ int main(void)
         cmocka_unit_test(test_add_bias_calibration_by_hand),
         cmocka_unit_test(test_export_refuses),
         cmocka_unit_test(test_keras_fixtures),
+        cmocka_unit_test(test_onnx_fixtures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
