@@ -20,7 +20,7 @@ table=$fixtures/accuracy.tsv
 
 # The models simulated, and those the converter still refuses
 # (move a name from `refused` to `models` once it takes its layers).
-models="dense conv2d separable conv1d padding torch_newest torch_dynamo maxpool2d maxpool1d torch_opset11 residual concat"
+models="dense conv2d separable conv1d padding avgpool torch_newest torch_dynamo maxpool2d maxpool1d torch_opset11 residual concat"
 refused="resample"
 
 # field NAME COLUMN: a column of the model's row in accuracy.tsv.
