@@ -16,7 +16,7 @@ cli=$1
 . "$(dirname "$0")/e2e_lib.sh"
 n=20
 fashion_avgpool
-python_with numpy "no .venv with numpy" .venv
+python_with numpy "no .venv with numpy" .venv .venv/export-sims
 scratch_wd
 fashion_config "$n" 100
 printf "[output]\nlog_vars = {'activations_n_b_l'}\n" >> "$wd/config.ini"
