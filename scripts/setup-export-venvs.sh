@@ -5,11 +5,17 @@
 #   .venv/export-sims  nir, Brian2 and PyNN (pyNN.brian2), numpy < 2.4 as
 #                      Brian2 2.9 wants (about 250 MB):
 #                      e2e_long_export_lenet.sh, e2e_long_export_pynn_brian2.sh,
-#                      e2e_long_export_fashion_{brian2,pynn_brian2}.sh
+#                      e2e_long_export_fashion_{brian2,pynn}.sh
 #   .venv/nir-import   Norse (a NIR importer) on the torch of .venv, which it
 #                      reads through a .pth file instead of installing torch
 #                      again: e2e_long_export_*nir_norse.sh.  Needs .venv
 #                      with torch and nir; skipped with a message otherwise.
+#   .venv/pynn-neuron  PyNN (pyNN.neuron) on Debian's NEURON 8.2.2 (apt install
+#                      neuron neuron-dev python3-neuron), a venv of
+#                      /usr/bin/python3 with its system packages; PyNN's
+#                      NMODL mechanisms compiled as Debian's nrnivmodl cannot
+#                      (below): e2e_long_export_fashion_pynn.sh.  Skipped
+#                      with a message without those packages.
 #   .venv/lava         lava-dl 0.6.0 (netx) on torch 2.3.1; lava-dl needs
 #                      Python < 3.11, taken from $PYTHON310, python3.10 on
 #                      the PATH or pyenv's 3.10; about 5 GB (torch's CUDA
@@ -66,6 +72,41 @@ nir_import() {
   fi
 }
 
+# Debian's nrnivmodl 8.2.2 looks for nrnmech_makefile in /usr/bin and
+# links -lnrniv from /usr/lib, where both are in /usr/lib/nrn: run a copy
+# pointed there.  Only libnrnmech.so is needed (the `special` executable
+# still fails to link, which PyNN does not use).
+compile_pynn_mechanisms() {
+  local dir=$1 fixed
+  fixed=$(mktemp)
+  sed 's|"${bindir}/nrnmech_makefile"|/usr/lib/nrn/nrnmech_makefile|' \
+    "$(command -v nrnivmodl)" > "$fixed"
+  (cd "$dir" && bash "$fixed" -loadflags "-L/usr/lib/nrn -Wl,-rpath,/usr/lib/nrn" \
+     > nrnivmodl.log 2>&1) || true
+  rm -f "$fixed"
+  [ -f "$dir/x86_64/.libs/libnrnmech.so" ]
+}
+
+pynn_neuron() {
+  local dir=$venv/pynn-neuron nmodl
+  if have "$dir" 'import pyNN.neuron'; then
+    echo "pynn-neuron: present"
+  elif ! /usr/bin/python3 -c 'import neuron' >/dev/null 2>&1 ||
+       ! command -v nrnivmodl >/dev/null || ! [ -f /usr/lib/nrn/nrnmech_makefile ]; then
+    echo "pynn-neuron: skipped (apt install neuron neuron-dev python3-neuron)"
+  else
+    /usr/bin/python3 -m venv --system-site-packages "$dir"
+    "$dir/bin/pip" install -q PyNN
+    nmodl=$("$dir/bin/python" -c 'import os, pyNN; print(os.path.dirname(pyNN.__file__))')/neuron/nmodl
+    if compile_pynn_mechanisms "$nmodl" && have "$dir" 'import pyNN.neuron'; then
+      echo "pynn-neuron: installed"
+    else
+      echo "pynn-neuron: PyNN's NMODL mechanisms did not compile (see $nmodl/nrnivmodl.log)"
+      return 1
+    fi
+  fi
+}
+
 python310() {
   local cand
   for cand in "${PYTHON310:-}" "$(command -v python3.10 || true)" \
@@ -96,4 +137,5 @@ if [ "${1:-}" = --cheap ]; then
 fi
 export_sims
 nir_import
+pynn_neuron
 lava

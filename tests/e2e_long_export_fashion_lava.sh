@@ -49,7 +49,7 @@ if ! cmp -s "$wd/q_lava.txt" "$wd/reader.txt"; then
 fi
 echo "netx reader + Loihi neurons: $n/$n predictions equal to the native quantized net's"
 lava=$root/.venv/lava/bin/python
-if ! [ -x "$lava" ] || ! "$lava" -c 'import lava.lib.dl.netx.hdf5' 2>/dev/null; then
+if ! [ -x "$lava" ] || ! "$lava" -c 'import lava.lib.dl.netx.hdf5' >/dev/null 2>&1; then
   echo "no .venv/lava with lava-dl (docs/deps.md): the file was not run in Lava"
   exit 0
 fi
