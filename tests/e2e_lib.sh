@@ -82,3 +82,36 @@ np.savez(wd + "/x_test.npz", x[:n].transpose(0, 3, 1, 2))
 np.savez(wd + "/y_test.npz", np.eye(10, dtype=np.float32)[y[:n]])
 PY
 }
+
+# pynn_backends BACKEND...: runs, those of the PyNN backends (brian2 in
+# .venv/export-sims, neuron in .venv/pynn-neuron, docs/deps.md) installed
+# here as backend:environment pairs, and py, the first one's Python;
+# skips when there is none.
+pynn_backends() {
+  local b p
+  declare -A env=([brian2]=.venv/export-sims [neuron]=.venv/pynn-neuron)
+  runs=()
+  for b in "$@"; do
+    p=$root/${env[$b]}/bin/python
+    [ -x "$p" ] && "$p" -c "import pyNN.$b" >/dev/null 2>&1 && runs+=("$b:${env[$b]}")
+  done
+  [ ${#runs[@]} -gt 0 ] ||
+    skip "no Python with pyNN.${*// / or pyNN.} (see docs/deps.md: .venv/export-sims, .venv/pynn-neuron)"
+  py=$root/${runs[0]#*:}/bin/python
+}
+
+# run_pynn_backends DIR SAMPLES LABELS N: the PyNN export in DIR run on
+# the first N SAMPLES by every backend of pynn_backends; each one's
+# accuracy must be within 2 % of snntb's predictions.txt in $wd
+# (scripts/compare_native.py, which also prints the class agreement).
+run_pynn_backends() {
+  local dir=$1 x=$2 y=$3 n=$4 pair backend p
+  for pair in "${runs[@]}"; do
+    backend=${pair%%:*} p=$root/${pair#*:}/bin/python
+    "$p" "$dir/run_pynn.py" "$x" -n "$n" --simulator "$backend" \
+      --out "$wd/$backend.npz" > "$wd/$backend.log" 2>&1 || {
+      echo "FAIL: run_pynn.py on pyNN.$backend:"; tail -20 "$wd/$backend.log"; exit 1; }
+    "$p" "$root/scripts/compare_native.py" "$wd/$backend.npz" \
+      "$wd/log/gui/test/predictions.txt" "$y" --name "PyNN ($backend)" --tol 0.02
+  done
+}

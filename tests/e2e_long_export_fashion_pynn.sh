@@ -16,27 +16,11 @@ cli=$1
 . "$(dirname "$0")/e2e_lib.sh"
 n=20
 fashion_avgpool
-# backend:environment pairs, each run when its environment imports it.
-runs=()
-for pair in brian2:.venv/export-sims neuron:.venv/pynn-neuron; do
-  p=$root/${pair#*:}/bin/python
-  [ -x "$p" ] && "$p" -c "import pyNN.${pair%%:*}" >/dev/null 2>&1 && runs+=("$pair")
-done
-[ ${#runs[@]} -gt 0 ] ||
-  skip "no Python with pyNN.brian2 or pyNN.neuron (see docs/deps.md: .venv/export-sims, .venv/pynn-neuron)"
-py=$root/${runs[0]#*:}/bin/python
+pynn_backends brian2 neuron
 scratch_wd
 fashion_config "$n" 100 'reset = Reset to zero\ntau_m = 1e9'
 "$cli" --quiet "$wd/config.ini"
 echo "ANN accuracy $(result ann_top1), snntb SNN $(result snn_top1) on $n samples"
 "$cli" export -q --format pynn "$wd/config.ini" "$wd/pynn"
 fashion_npz "$n"
-for pair in "${runs[@]}"; do
-  backend=${pair%%:*} py=$root/${pair#*:}/bin/python
-  "$py" "$wd/pynn/run_pynn.py" "$wd/x_test.npz" -n "$n" --simulator "$backend" \
-    --out "$wd/$backend.npz" > "$wd/$backend.log" 2>&1 || {
-    echo "FAIL: run_pynn.py on pyNN.$backend:"; tail -20 "$wd/$backend.log"; exit 1; }
-  "$py" "$root/scripts/compare_native.py" "$wd/$backend.npz" \
-    "$wd/log/gui/test/predictions.txt" "$wd/y_test.npz" --name "PyNN ($backend)" \
-    --tol 0.02
-done
+run_pynn_backends "$wd/pynn" "$wd/x_test.npz" "$wd/y_test.npz" "$n"
