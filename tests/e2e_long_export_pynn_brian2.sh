@@ -5,8 +5,9 @@
 # MNIST samples of the shared LeNet: its accuracy must be within 2 % of
 # `snntb run`'s at the same duration and dt (scripts/compare_native.py,
 # which also prints the per-sample class agreement).  Not on NEURON: there
-# this net classifies 0.70 against snntb's 0.30 (docs/export.md, PyNN),
-# not understood yet; e2e_long_export_fashion_pynn.sh runs NEURON.  PyNN's IF_curr_exp
+# this net classifies 0.70 against snntb's 0.30 (docs/export.md, PyNN:
+# NEURON cannot fire in consecutive steps at this dt);
+# e2e_long_export_fashion_pynn.sh runs NEURON.  PyNN's IF_curr_exp
 # resets to v_reset and has no max pooling, so the native run is the same
 # net: reset to zero, max2avg_pool, tau_m = 1e9 ms (no leak to speak of).
 # Both feed the sample as a constant current.  Needs a Python with
