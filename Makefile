@@ -5,7 +5,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps demo test test-release test-asan bench clean
+.PHONY: all deps demo test test-release test-asan export-venvs bench clean
 
 all: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -19,8 +19,14 @@ demo: all
 
 test: test-release test-asan
 
-test-release: all
+test-release: all export-venvs
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# Best-effort: the cheap environment (.venv/export-sims: nir, Brian2, PyNN)
+# in which the export tests run Brian2 and PyNN themselves; offline it says
+# so and the tests skip (docs/deps.md).
+export-venvs:
+	@bash scripts/setup-export-venvs.sh --cheap
 
 # The sanitizer pass skips tests labelled "long" (full-dataset accuracy
 # runs); the release pass runs everything.

@@ -1,7 +1,8 @@
 """Reads a lava-dl netx HDF5 file as netx does and runs it as Loihi would.
 
-lava-dl (which needs Python < 3.11) cannot be installed here, so this
-script stands in for `lava.lib.dl.netx.hdf5.Network`: it reads the file
+lava-dl needs Python < 3.11 and about 5 GB (torch with CUDA), so this
+script stands in for `lava.lib.dl.netx.hdf5.Network` where it is absent
+(scripts/run_lava_netx.py runs the file in Lava itself): it reads the file
 with netx's own rules (NetDict: `type` is an ASCII string array, `weight`
 and `bias` are cast to int; shapes are reversed to Lava's (X, Y, C); conv
 weights are flipped spatially and transposed to Lava's (out, X, Y, in),
@@ -11,9 +12,11 @@ the layout every layer needs, and simulates the integer CUBA neurons:
 u = a_in (iDecay 4096), v += u + bias (vDecay 0), spike when v > vThMant,
 v = 0 after a spike.  The first neuron layer gets graded input spikes of
 round(clip(x, -1, 1) * 2^8) every step.  Spikes cross the whole net within
-a step (on Lava each layer adds one step of delay).
+a step, as in snntb's native quantized net; with --lava-timing each
+connection delays by one step as on Lava (the input held for STEPS steps,
+then STEPS + layers steps run), which gives Lava's counts exactly.
 
-usage: check_lava_netx.py NET.h5 SAMPLES.npz STEPS OUT.npz
+usage: check_lava_netx.py NET.h5 SAMPLES.npz STEPS OUT.npz [--lava-timing]
 SAMPLES.npz holds arr_0, (N, C, H, W) or (N, D) float samples; OUT.npz
 receives `counts`, (N, outputs) output spike counts.
 """
@@ -116,34 +119,47 @@ def read_net(path):
     return in_shape, net
 
 
-def run(in_shape, net, samples, steps):
+def run(in_shape, net, samples, steps, lava_timing=False):
+    """Output spike counts.  lava_timing: as Lava runs the file, every
+    connection (the input's too) delays by one step, and the run lasts
+    steps + layers with the input held for the first steps."""
     x = np.clip(samples.astype(np.float32), -1, 1) * np.float32(256)
     x = np.rint(x).astype(np.int64)
     x = x.transpose([0, 3, 2, 1]) if x.ndim == 4 else x  # NCHW -> NWHC
     need(x.shape[1:] == in_shape,
          f"sample shape {x.shape[1:]} != input {in_shape}")
     v = [np.zeros((len(x),) + s, dtype=np.int64) for s, _, _, _ in net]
+    total = steps + len(net) if lava_timing else steps
+    # Each stage's output in the previous step (input, layers): nothing
+    # has arrived before the first step.
+    last = [np.zeros_like(x)] + [np.zeros_like(u) for u in v]
     counts = 0
-    for _ in range(steps):
-        s = x
+    for t in range(total):
+        now = [x if t < steps else np.zeros_like(x)]
         for k, (shape, apply, bias, vth) in enumerate(net):
-            v[k] = v[k] + apply(s) + bias
+            a = (last if lava_timing else now)[k]
+            v[k] = v[k] + apply(a) + bias
             s = (v[k] > vth).astype(np.int64)
             v[k][s > 0] = 0
-        counts = counts + s
+            now.append(s)
+        last = now
+        counts = counts + now[-1]
     return counts.reshape(len(x), -1)
 
 
 def main():
-    if len(sys.argv) != 5:
+    args = [a for a in sys.argv[1:] if a != "--lava-timing"]
+    if len(args) != 4:
         sys.exit(__doc__.strip().splitlines()[-4])
-    in_shape, net = read_net(sys.argv[1])
-    xs = np.load(sys.argv[2])["arr_0"]
-    steps = int(sys.argv[3])
+    in_shape, net = read_net(args[0])
+    xs = np.load(args[1])["arr_0"]
+    steps = int(args[2])
+    lava_timing = "--lava-timing" in sys.argv
     torch.set_num_threads(1)
-    counts = np.concatenate([run(in_shape, net, xs[j:j + 100], steps)
+    counts = np.concatenate([run(in_shape, net, xs[j:j + 100], steps,
+                                 lava_timing)
                              for j in range(0, len(xs), 100)])
-    np.savez(sys.argv[4], counts=counts)
+    np.savez(args[3], counts=counts)
     print(f"{len(xs)} samples, {len(net)} neuron layers: "
           f"{int(counts.sum())} output spikes")
 

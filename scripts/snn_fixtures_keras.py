@@ -84,6 +84,21 @@ def k_padding():
     ])
 
 
+def k_avgpool():
+    """Only what every export target expresses (docs/export.md): valid
+    convolutions without stride, dilation or groups, average pooling by
+    the pool size, a dense output."""
+    return keras.Sequential([
+        keras.Input((28, 28, 1)),
+        layers.Conv2D(8, 5, activation="relu"),
+        layers.AveragePooling2D(2),
+        layers.Conv2D(16, 5, activation="relu"),
+        layers.AveragePooling2D(2),
+        layers.Flatten(),
+        layers.Dense(10, activation="softmax"),
+    ])
+
+
 def k_maxpool2d():
     return keras.Sequential([
         keras.Input((28, 28, 1)),
@@ -163,6 +178,9 @@ MODELS = {
     "padding": (k_padding, ".h5", 3,
                 "ZeroPadding2D (symmetric; asymmetric) before Conv2D "
                 "(stride 2, valid), Flatten, Dense, softmax", "no"),
+    "avgpool": (k_avgpool, ".h5", 8,
+                "Conv2D (5x5 valid), AveragePooling2D, Conv2D (5x5 valid), "
+                "AveragePooling2D, Flatten, Dense, softmax", "no"),
     "maxpool2d": (k_maxpool2d, ".h5", 3,
                   "Conv2D, MaxPooling2D, Flatten, Dense, softmax", "yes"),
     "maxpool1d": (k_maxpool1d, ".keras", 3,

@@ -37,7 +37,7 @@ THREADS = 2        # the build machine is shared; keep training light
 MODELS = {
     "dense": "keras", "conv2d": "keras", "separable": "keras",
     "conv1d": "keras", "padding": "keras", "torch_newest": "torch",
-    "torch_dynamo": "torch",
+    "torch_dynamo": "torch", "avgpool": "keras",
     "maxpool2d": "keras",
     "maxpool1d": "keras", "torch_opset11": "torch", "residual": "keras",
     "concat": "keras", "resample": "keras",

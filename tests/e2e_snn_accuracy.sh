@@ -17,7 +17,7 @@ fixtures=$(cd "$(dirname "$0")/fixtures/snn_accuracy" && pwd)
 table=$fixtures/accuracy.tsv
 
 # The models simulated: every fixture of accuracy.tsv.
-models="dense conv2d separable conv1d padding torch_newest torch_dynamo maxpool2d maxpool1d torch_opset11 residual concat resample"
+models="dense conv2d separable conv1d padding avgpool torch_newest torch_dynamo maxpool2d maxpool1d torch_opset11 residual concat resample"
 
 # field NAME COLUMN: a column of the model's row in accuracy.tsv.
 field() {

@@ -3,7 +3,8 @@
  * read back with libhdf5 and the library's .npz reader: graph, edges,
  * weights in the targets' conventions (spikes of value 1, channels-first
  * flatten), hand-counted synapses, PyNN's connection files in nA,
- * refusals that name the layer, and existing files left alone without
+ * refusals that name the layer, every script target's max-pooling fallback
+ * warning naming the layer, and existing files left alone without
  * --force.
  */
 #include "testutil.h"
@@ -27,6 +28,7 @@ typedef struct fixture {
     snn_net net;
     char dir[512];
     int warnings;
+    char warned[2048]; /* every warning, one per line */
 } fixture;
 
 static void set_window(snn_layer *l, int k, int stride, int pad)
@@ -83,9 +85,12 @@ static void build_net(snn_net *net, snn_op pool_op, int conv_pad_bottom)
 
 static void count_warning(void *user, snn_log_level level, const char *msg)
 {
-    (void)msg;
-    if (level == SNN_LOG_WARN)
-        ((fixture *)user)->warnings++;
+    fixture *f = user;
+    if (level != SNN_LOG_WARN)
+        return;
+    f->warnings++;
+    size_t used = strlen(f->warned);
+    snprintf(f->warned + used, sizeof f->warned - used, "%s\n", msg);
 }
 
 static int setup(void **state)
@@ -235,6 +240,35 @@ static void test_nir_maxpool_falls_back_with_warning(void **state)
         tu_h5_read_num(file, "/node/nodes/pool_if/v_threshold", th, 8), 8);
     assert_true(th[0] == nextafterf(4.0f, 0));
     H5Fclose(file);
+}
+
+/* No target but the C program has max-pool gating: each exporter writes
+ * the original toolbox's fallback, average pooling, and says so naming
+ * the layer (MegaSim, which refuses this net's padding, has its own test
+ * in test_export_megasim.c). */
+static void test_every_export_warns_of_max_pooling_by_name(void **state)
+{
+    fixture *f = *state;
+    build_net(&f->net, SNN_OP_MAXPOOL2D, 1);
+    const snn_export_format formats[] = {SNN_EXPORT_NIR, SNN_EXPORT_BRIAN2,
+                                         SNN_EXPORT_PYNN, SNN_EXPORT_LAVA};
+    const char *names[] = {"nir", "brian2", "pynn", "lava"};
+    snn_export_opts o = {.duration = 50,
+                         .cell = {.cm = 1, .tau_m = 1000, .tau_syn_e = 0.01,
+                                  .tau_syn_i = 0.01, .delay = 1}};
+    snn_log log = {count_warning, f, SNN_LOG_WARN};
+    for (size_t k = 0; k < sizeof formats / sizeof formats[0]; k++) {
+        char out[600];
+        snprintf(out, sizeof out, "%s/%s", f->dir, names[k]);
+        f->warned[0] = '\0';
+        snn_error err;
+        assert_int_equal(snn_export(&f->net, formats[k], out, &o, &log, &err),
+                         SNN_OK);
+        const char *w = strstr(f->warned, "layer 'pool': ");
+        if (w == NULL || strstr(w, "average pooling") == NULL)
+            fail_msg("%s export: no average-pooling fallback warning naming "
+                     "'pool' among:\n%s", names[k], f->warned);
+    }
 }
 
 /* Reset to zero sets v_reset, scaled like the potential after a pool. */
@@ -425,6 +459,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nir_edges, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_nir_maxpool_falls_back_with_warning, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_every_export_warns_of_max_pooling_by_name, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_nir_reset_to_zero_writes_v_reset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nir_refuses_asymmetric_padding,
