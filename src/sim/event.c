@@ -9,6 +9,10 @@
  * product over the whole input is cheaper than many short runs: the
  * engine then gathers instead (im2col for convolutions, gemv for dense
  * layers).  Both sum the same products; only the rounding order differs.
+ * An Add's neurons take the scatters of all their projections onto a
+ * current whose constant part (bias, projections from the analog input)
+ * was summed once per sample; index maps and concatenations re-index
+ * spikes through tables, with no neurons.
  */
 #include "sim/event.h"
 
@@ -17,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ann/ops.h"
 #include "sim/input.h"
 #include "sim/neuron.h"
 
@@ -37,6 +42,7 @@ typedef struct layer_work {
     int32_t *lead_t;       /* max gate: its kernel offset; -1: no input */
     uint32_t *refrac_until; /* tau_refrac: first step integrating again */
     size_t gather_at;      /* gather when at least this many input spikes */
+    float *base;           /* Add: its current's part constant in a sample */
 } layer_work;
 
 struct sim_work {
@@ -50,6 +56,7 @@ struct sim_work {
     layer_work in_neg;     /* Poisson input: its negative spikes */
     float *cur_neg;        /* their current into the first layer */
     long fired_in;         /* Poisson input spikes of the sample so far */
+    float *proj_out;       /* an Add's projection from the input, canonical */
 };
 
 static size_t cols_size(const plan_layer *pl)
@@ -72,7 +79,10 @@ static void layer_work_init(layer_work *lw, const snn_net *net,
     /* One spare slot: the max gate writes an event before it knows
      * whether to keep it. */
     lw->ev = plan_alloc(pl->out_n + 1, sizeof *lw->ev, ok);
-    if (pl->kind == PLAN_CONV || pl->kind == PLAN_DENSE || pl->kind == PLAN_AVG) {
+    if (pl->kind == PLAN_ADD)
+        lw->base = plan_alloc(pl->out_n, sizeof *lw->base, ok);
+    if (pl->kind == PLAN_CONV || pl->kind == PLAN_DENSE || pl->kind == PLAN_AVG ||
+        pl->kind == PLAN_ADD || pl->kind == PLAN_CONVT) {
         lw->v = plan_alloc(pl->out_n, sizeof *lw->v, ok);
         lw->cur = plan_alloc(pl->out_n, sizeof *lw->cur, ok);
         if (l->unit == SNN_UNIT_SOFTMAX)
@@ -96,7 +106,7 @@ snn_status sim_work_create(const snn_net *net, const sim_plan *plan,
 {
     sim_work *w = calloc(1, sizeof *w);
     int ok = w != NULL;
-    size_t in_max = 0, cols_max = 0;
+    size_t in_max = 0, cols_max = 0, add_max = 0;
     if (ok) {
         w->n = net->n_layers;
         w->l = plan_alloc((size_t)net->n_layers, sizeof *w->l, &ok);
@@ -104,6 +114,8 @@ snn_status sim_work_create(const snn_net *net, const sim_plan *plan,
     for (int i = 0; ok && i < net->n_layers; i++) {
         const plan_layer *pl = &plan->layers[i];
         layer_work_init(&w->l[i], net, pl, i, &ok);
+        if (pl->kind == PLAN_ADD && pl->out_n > add_max)
+            add_max = pl->out_n;
         if (can_gather(pl, i)) {
             in_max = pl->in_n > in_max ? pl->in_n : in_max;
             cols_max = cols_size(pl) > cols_max ? cols_size(pl) : cols_max;
@@ -117,6 +129,7 @@ snn_status sim_work_create(const snn_net *net, const sim_plan *plan,
         w->cur_neg = plan_alloc(plan->layers[0].out_n, sizeof *w->cur_neg, &ok);
         w->dense_in = plan_alloc(in_max, sizeof *w->dense_in, &ok);
         w->cols = plan_alloc(cols_max, sizeof *w->cols, &ok);
+        w->proj_out = plan_alloc(add_max, sizeof *w->proj_out, &ok);
         w->wide = __builtin_cpu_supports("avx512f");
     }
     if (!ok) {
@@ -141,6 +154,7 @@ void sim_work_free(sim_work *w)
         free(w->l[i].lead);
         free(w->l[i].lead_t);
         free(w->l[i].refrac_until);
+        free(w->l[i].base);
     }
     free(w->l);
     free(w->frame);
@@ -149,6 +163,7 @@ void sim_work_free(sim_work *w)
     free(w->cur_neg);
     free(w->dense_in);
     free(w->cols);
+    free(w->proj_out);
     free(w);
 }
 
@@ -510,6 +525,77 @@ static snn_status input_current(const snn_net *net, const sim_plan *plan,
     return SNN_OK;
 }
 
+/* An Add's current that stays the same through a sample: its bias plus
+ * its projections from the constant input x (canonical), added in the
+ * projections' order as the reference engine adds them. */
+static void add_base(const snn_net_layer *l, const plan_layer *pl,
+                     sim_work *w, layer_work *lw, const float *x)
+{
+    memcpy(lw->base, pl->bias, pl->out_n * sizeof *lw->base);
+    for (int j = 0; j < l->n_proj; j++) {
+        const snn_net_proj *p = &l->proj[j];
+        if (p->input >= 0)
+            continue;
+        if (p->syn.op == SNN_OP_ACTIVATION)
+            for (size_t k = 0; k < pl->out_n; k++)
+                w->proj_out[k] = p->syn.weight.data[k / pl->out_p] * x[k];
+        else
+            snn_op_forward(&p->syn, &p->in_shape, x, 1, w->proj_out);
+        for (size_t k = 0; k < pl->out_n; k++)
+            lw->base[plan_to_internal(pl->out_c, pl->out_p, pl->spatial_out,
+                                      k)] += w->proj_out[k];
+    }
+}
+
+/* An Add's currents this step: its constant part, then each projection's
+ * spikes scattered (an identity projection: one synapse per spike).
+ * Returns the synaptic operations. */
+static double add_current(const snn_net_layer *l, const plan_layer *pl,
+                          sim_work *w, layer_work *lw)
+{
+    double ops = 0;
+    memcpy(lw->cur, lw->base, pl->out_n * sizeof *lw->cur);
+    for (int j = 0; j < pl->n_proj; j++) {
+        const plan_layer *pj = &pl->proj[j];
+        if (l->proj[j].input < 0)
+            continue;
+        const layer_work *in = &w->l[l->proj[j].input];
+        if (pj->kind == PLAN_SCALE) {
+            for (size_t e = 0; e < in->nev; e++)
+                lw->cur[in->ev[e]] += pj->w[in->ev[e]];
+            ops += (double)in->nev;
+        } else if (w->wide) {
+            ops += scatter_avx512(pj, in->ev, in->nev, lw->cur);
+        } else {
+            ops += scatter_plain(pj, in->ev, in->nev, lw->cur);
+        }
+    }
+    return ops;
+}
+
+/* Spikes re-indexed: each of src's spikes goes to its outputs in pj's
+ * map, appended to lw's. */
+static void remap_append(const plan_layer *pj, const layer_work *src,
+                         layer_work *lw)
+{
+    for (size_t e = 0; e < src->nev; e++) {
+        uint32_t i = src->ev[e];
+        for (uint32_t m = pj->map_start[i]; m < pj->map_start[i + 1]; m++)
+            lw->ev[lw->nev++] = pj->map[m];
+    }
+}
+
+/* An index map, or a concatenation of its projections' spikes. */
+static void remap(const snn_net_layer *l, const plan_layer *pl, sim_work *w,
+                  layer_work *lw)
+{
+    lw->nev = 0;
+    if (pl->n_proj == 0)
+        remap_append(pl, &w->l[l->input], lw);
+    for (int j = 0; j < pl->n_proj; j++)
+        remap_append(&pl->proj[j], &w->l[l->proj[j].input], lw);
+}
+
 static void step(const snn_net *net, const sim_plan *plan, sim_work *w,
                  const snn_rng_key *key0, snn_sim_engine engine,
                  sim_sample *out)
@@ -519,7 +605,7 @@ static void step(const snn_net *net, const sim_plan *plan, sim_work *w,
         const snn_net_layer *l = &net->layers[i];
         const plan_layer *pl = &plan->layers[i];
         layer_work *lw = &w->l[i];
-        const layer_work *in = i > 0 ? &w->l[l->input] : NULL;
+        const layer_work *in = i > 0 && l->input >= 0 ? &w->l[l->input] : NULL;
         snn_rng_key key = *key0;
         key.layer = (uint64_t)i;
         switch (pl->kind) {
@@ -529,12 +615,20 @@ static void step(const snn_net *net, const sim_plan *plan, sim_work *w,
         case PLAN_RESHAPE:
             reshape(pl, in, lw);
             break;
-        case PLAN_MERGE: /* never: snn_sim_event_unsupported */
+        case PLAN_REMAP:
+            remap(l, pl, w, lw);
             break;
+        case PLAN_MERGE: /* never: sim_plan_event_ok */
+        case PLAN_SCALE: /* projections only */
+            break;
+        case PLAN_ADD:
+        case PLAN_CONVT:
         case PLAN_CONV:
         case PLAN_DENSE:
         case PLAN_AVG:
-            if (in)
+            if (pl->kind == PLAN_ADD)
+                out->synops += add_current(l, pl, w, lw);
+            else if (in)
                 out->synops +=
                     layer_current(pl, in, w, lw, net->v_thresh, engine);
             fire(net, i, pl, lw, &key);
@@ -560,6 +654,9 @@ snn_status sim_event_sample(const snn_net *net, const sim_plan *plan,
     memset(out->out_count, 0, pl_last->out_n * sizeof *out->out_count);
     out->spikes = out->synops = 0;
     sample_reset(net, plan, w, poisson ? NULL : cur0, out->keep_v);
+    for (int i = 0; i < net->n_layers; i++)
+        if (plan->layers[i].kind == PLAN_ADD)
+            add_base(&net->layers[i], &plan->layers[i], w, &w->l[i], out->x);
     int empty = !poisson && o->early_stopping &&
                 sim_input_empty(out->x, snn_shape_numel(&net->input_shape));
     for (; t < o->steps && !empty; t++) {
