@@ -212,7 +212,8 @@ static void test_add_fed_by_input_by_hand(void **state)
                       .engine = SNN_ENGINE_EVENT, .input_rate = 1000};
     assert_int_equal(snn_simulate(&net, &x, &y, 1, &o, &res, &err),
                      SNN_E_UNSUPPORTED);
-    assert_non_null(strstr(err.msg, "layer add"));
+    assert_non_null(strstr(err.msg, "layer add (a layer after the first fed by "
+                                      "the input"));
     o.engine = SNN_ENGINE_AUTO;
     assert_int_equal(snn_simulate(&net, &x, &y, 1, &o, &res, &err), SNN_OK);
     snn_sim_result_free(&res);

@@ -56,7 +56,7 @@ struct sim_work {
     layer_work in_neg;     /* Poisson input: its negative spikes */
     float *cur_neg;        /* their current into the first layer */
     long fired_in;         /* Poisson input spikes of the sample so far */
-    float *proj_out;       /* an Add's projection from the input, canonical */
+    float *proj_out;       /* a current from the constant input, canonical */
 };
 
 static size_t cols_size(const plan_layer *pl)
@@ -114,7 +114,8 @@ snn_status sim_work_create(const snn_net *net, const sim_plan *plan,
     for (int i = 0; ok && i < net->n_layers; i++) {
         const plan_layer *pl = &plan->layers[i];
         layer_work_init(&w->l[i], net, pl, i, &ok);
-        if (pl->kind == PLAN_ADD && pl->out_n > add_max)
+        if ((pl->kind == PLAN_ADD || net->layers[i].input < 0) &&
+            pl->out_n > add_max)
             add_max = pl->out_n;
         if (can_gather(pl, i)) {
             in_max = pl->in_n > in_max ? pl->in_n : in_max;
@@ -525,6 +526,14 @@ static snn_status input_current(const snn_net *net, const sim_plan *plan,
     return SNN_OK;
 }
 
+/* dst (internal order) += w->proj_out (canonical). */
+static void add_canonical(const plan_layer *pl, const sim_work *w, float *dst)
+{
+    for (size_t k = 0; k < pl->out_n; k++)
+        dst[plan_to_internal(pl->out_c, pl->out_p, pl->spatial_out, k)] +=
+            w->proj_out[k];
+}
+
 /* An Add's current that stays the same through a sample: its bias plus
  * its projections from the constant input x (canonical), added in the
  * projections' order as the reference engine adds them. */
@@ -541,9 +550,27 @@ static void add_base(const snn_net_layer *l, const plan_layer *pl,
                 w->proj_out[k] = p->syn.weight.data[k / pl->out_p] * x[k];
         else
             snn_op_forward(&p->syn, &p->in_shape, x, 1, w->proj_out);
-        for (size_t k = 0; k < pl->out_n; k++)
-            lw->base[plan_to_internal(pl->out_c, pl->out_p, pl->spatial_out,
-                                      k)] += w->proj_out[k];
+        add_canonical(pl, w, lw->base);
+    }
+}
+
+/* The currents fixed for the sample by its constant input x: of the
+ * Adds (their constant part) and of layers after the first fed by the
+ * input (branches from it; the first layer's comes in cur0). */
+static void constant_currents(const snn_net *net, const sim_plan *plan,
+                              sim_work *w, const float *x)
+{
+    for (int i = 0; i < net->n_layers; i++) {
+        const snn_net_layer *l = &net->layers[i];
+        const plan_layer *pl = &plan->layers[i];
+        layer_work *lw = &w->l[i];
+        if (pl->kind == PLAN_ADD) {
+            add_base(l, pl, w, lw, x);
+        } else if (i > 0 && l->input < 0 && lw->cur) {
+            snn_op_forward(&l->syn, &l->in_shape, x, 1, w->proj_out);
+            memset(lw->cur, 0, pl->out_n * sizeof *lw->cur);
+            add_canonical(pl, w, lw->cur);
+        }
     }
 }
 
@@ -618,7 +645,7 @@ static void step(const snn_net *net, const sim_plan *plan, sim_work *w,
         case PLAN_REMAP:
             remap(l, pl, w, lw);
             break;
-        case PLAN_MERGE: /* never: sim_plan_event_ok */
+        case PLAN_MERGE: /* never: sim_plan_event_refused */
         case PLAN_SCALE: /* projections only */
             break;
         case PLAN_ADD:
@@ -654,9 +681,7 @@ snn_status sim_event_sample(const snn_net *net, const sim_plan *plan,
     memset(out->out_count, 0, pl_last->out_n * sizeof *out->out_count);
     out->spikes = out->synops = 0;
     sample_reset(net, plan, w, poisson ? NULL : cur0, out->keep_v);
-    for (int i = 0; i < net->n_layers; i++)
-        if (plan->layers[i].kind == PLAN_ADD)
-            add_base(&net->layers[i], &plan->layers[i], w, &w->l[i], out->x);
+    constant_currents(net, plan, w, out->x);
     int empty = !poisson && o->early_stopping &&
                 sim_input_empty(out->x, snn_shape_numel(&net->input_shape));
     for (; t < o->steps && !empty; t++) {

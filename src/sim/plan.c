@@ -514,54 +514,67 @@ static int is_neuron(const snn_net_layer *l)
     return l->unit == SNN_UNIT_IF || l->unit == SNN_UNIT_SOFTMAX;
 }
 
-/* Whether layer i's sources come before it: earlier layers, or the
- * analog input for the first layer and an Add's projections (those
- * only when the input is constant). */
+/* Whether source src of layer l (the i-th) comes before it: an earlier
+ * layer, or the analog input for the first layer and for other neurons
+ * when the input is constant (their currents are then computed once per
+ * sample). */
+static int source_ok(const snn_net_layer *l, int i, int src, int frames)
+{
+    if (src >= 0)
+        return src < i;
+    return is_neuron(l) && (i == 0 || !frames);
+}
+
 static int sources_ok(const snn_net *net, int i, int frames)
 {
     const snn_net_layer *l = &net->layers[i];
-    if (l->n_proj == 0)
-        return i == 0 ? l->input < 0 && is_neuron(l)
-                      : l->input >= 0 && l->input < i;
-    for (int j = 0; j < l->n_proj; j++) {
-        int src = l->proj[j].input;
-        if (src >= i || (src < 0 && (frames || !is_neuron(l))))
-            return 0;
-    }
-    return 1;
+    int ok = l->n_proj > 0 || source_ok(l, i, l->input, frames);
+    for (int j = 0; j < l->n_proj; j++)
+        ok &= source_ok(l, i, l->proj[j].input, frames);
+    return ok;
 }
 
-int sim_plan_event_ok(const snn_net *net, int frames)
+/* Whether layer i (> 0) reads the analog input. */
+static int reads_input(const snn_net_layer *l, int i)
 {
-    for (int i = 0; i < net->n_layers; i++) {
-        const snn_net_layer *l = &net->layers[i];
-        if (!sources_ok(net, i, frames) || (i == 0 && !is_neuron(l)))
-            return 0;
-        if (l->n_proj == 0 && l->syn.op == SNN_OP_ACTIVATION)
-            return 0; /* a lone identity: no plan (PLAN_MERGE) */
-        if (l->unit == SNN_UNIT_RESHAPE && l->syn.op != SNN_OP_FLATTEN &&
-            !map_fits(l))
-            return 0;
-        /* Taps and tables hold 32-bit offsets. */
-        if (snn_net_layer_size(net, i) > INT32_MAX ||
-            snn_shape_numel(&l->in_shape) > INT32_MAX ||
-            snn_tensor_numel(&l->syn.weight) > INT32_MAX)
-            return 0;
-        for (int j = 0; j < l->n_proj; j++)
-            if (snn_shape_numel(&l->proj[j].in_shape) > INT32_MAX ||
-                snn_tensor_numel(&l->proj[j].syn.weight) > INT32_MAX)
-                return 0;
-    }
-    return 1;
+    int reads = i > 0 && l->n_proj == 0 && l->input < 0;
+    for (int j = 0; j < l->n_proj; j++)
+        reads |= l->proj[j].input < 0;
+    return reads;
 }
 
-const snn_net_layer *sim_plan_input_proj(const snn_net *net)
+/* Why the event engine cannot run layer i, or NULL. */
+static const char *layer_refused(const snn_net *net, int i, int frames)
+{
+    const snn_net_layer *l = &net->layers[i];
+    if (i == 0 && !is_neuron(l))
+        return "the first layer must be neurons fed by the input";
+    if (frames && is_neuron(l) && reads_input(l, i))
+        return "a layer after the first fed by the input, under Poisson "
+               "or per-step input";
+    if (!sources_ok(net, i, frames))
+        return "its inputs are not spikes of earlier layers";
+    if (l->n_proj == 0 && l->syn.op == SNN_OP_ACTIVATION)
+        return "a lone identity op";
+    if (l->unit == SNN_UNIT_RESHAPE && l->syn.op != SNN_OP_FLATTEN &&
+        !map_fits(l))
+        return "an index map of 2^24 neurons or more";
+    /* Taps and tables hold 32-bit offsets. */
+    int large = snn_net_layer_size(net, i) > INT32_MAX ||
+                snn_shape_numel(&l->in_shape) > INT32_MAX ||
+                snn_tensor_numel(&l->syn.weight) > INT32_MAX;
+    for (int j = 0; j < l->n_proj; j++)
+        large |= snn_shape_numel(&l->proj[j].in_shape) > INT32_MAX ||
+                 snn_tensor_numel(&l->proj[j].syn.weight) > INT32_MAX;
+    return large ? "more than 2^31 neurons or weights" : NULL;
+}
+
+int sim_plan_event_refused(const snn_net *net, int frames, const char **why)
 {
     for (int i = 0; i < net->n_layers; i++)
-        for (int j = 0; j < net->layers[i].n_proj; j++)
-            if (net->layers[i].proj[j].input < 0)
-                return &net->layers[i];
-    return NULL;
+        if ((*why = layer_refused(net, i, frames)) != NULL)
+            return i;
+    return -1;
 }
 
 /* What snn_net_resampling found, for messages. */

@@ -101,15 +101,12 @@ void sim_plan_free(sim_plan *plan);
 size_t plan_to_canon(const plan_layer *pl, size_t i);
 size_t plan_to_internal(size_t c_n, size_t p_n, int spatial, size_t canon);
 
-/* Whether the event engine covers the net: every layer fed by spikes and
- * the first layer a neuron layer fed by the analog input; an Add may
- * also have projections from the analog input (computed once per
- * sample, so not under Poisson or per-step input: `frames`). */
-int sim_plan_event_ok(const snn_net *net, int frames);
-
-/* The first layer whose projections read the analog input (an Add
- * computes those once per sample), or NULL. */
-const snn_net_layer *sim_plan_input_proj(const snn_net *net);
+/* The first layer the event engine does not cover, with why, or -1:
+ * it needs every layer fed by spikes of earlier layers and the first
+ * layer neurons fed by the analog input; an Add may also have
+ * projections from the analog input (computed once per sample, so not
+ * under Poisson or per-step input: `frames`). */
+int sim_plan_event_refused(const snn_net *net, int frames, const char **why);
 
 /* A layer with several inputs or one that resamples, named for the
  * engines that do not run them (spike codes), or NULL. */

@@ -235,7 +235,9 @@ static sim_mode choose_mode(const snn_net *net, const snn_sim_opts *o)
     if (o->code != SNN_CODE_RATE)
         return MODE_CODES;
     int frames = sim_input_poisson(o) || o->step_input;
-    if (o->engine == SNN_ENGINE_REFERENCE || !sim_plan_event_ok(net, frames) ||
+    const char *why;
+    if (o->engine == SNN_ENGINE_REFERENCE ||
+        sim_plan_event_refused(net, frames, &why) >= 0 ||
         snn_sim_event_unsupported(net))
         return MODE_REFERENCE;
     return MODE_EVENT;
@@ -245,22 +247,21 @@ static snn_status state_init(sim_state *s, const snn_net *net, size_t batch,
                              const snn_sim_opts *o, snn_error *err)
 {
     snn_sim_engine engine = o->engine;
-    const char *why = snn_sim_event_unsupported(net);
-    const snn_net_layer *fed = sim_plan_input_proj(net);
+    const char *why = snn_sim_event_unsupported(net), *layer_why;
     const char *name = engine == SNN_ENGINE_EVENT ? "event" : "dense";
     int forced = engine == SNN_ENGINE_EVENT || engine == SNN_ENGINE_DENSE;
+    int refused = sim_plan_event_refused(
+        net, sim_input_poisson(o) || o->step_input, &layer_why);
     memset(s, 0, sizeof *s);
     if (why && forced)
         return snn_error_set(err, SNN_E_UNSUPPORTED,
                              "simulation engine %s cannot run %s: use auto "
                              "or reference", name, why);
-    /* It computes an input projection once per sample. */
-    if (fed && forced && (sim_input_poisson(o) || o->step_input))
+    if (refused >= 0 && forced)
         return snn_error_set(err, SNN_E_UNSUPPORTED,
-                             "simulation engine %s cannot run layer %s (an "
-                             "Add fed by the input) under Poisson or "
-                             "per-step input: use auto or reference", name,
-                             fed->syn.name);
+                             "simulation engine %s cannot run layer %s (%s): "
+                             "use auto or reference", name,
+                             net->layers[refused].syn.name, layer_why);
     snn_status st = sim_plan_build(net, &s->plan, err);
     if (st != SNN_OK)
         return st;
