@@ -214,6 +214,13 @@ static void test_add_fed_by_input_by_hand(void **state)
                      SNN_E_UNSUPPORTED);
     assert_non_null(strstr(err.msg, "layer add (a layer after the first fed by "
                                       "the input"));
+    /* What `snntb run` logs when auto switches. */
+    char why[256];
+    assert_non_null(snn_sim_reference_reason(&net, &o, why, sizeof why));
+    assert_non_null(strstr(why, "layer add (a layer after the first"));
+    o.input_rate = 0;
+    assert_null(snn_sim_reference_reason(&net, &o, why, sizeof why));
+    o.input_rate = 1000;
     o.engine = SNN_ENGINE_AUTO;
     assert_int_equal(snn_simulate(&net, &x, &y, 1, &o, &res, &err), SNN_OK);
     snn_sim_result_free(&res);

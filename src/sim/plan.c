@@ -7,10 +7,12 @@
  */
 #include "sim/plan.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ann/ops.h"
+#include "sim/input.h"
 #include "snntb/sim.h"
 
 size_t plan_to_internal(size_t c_n, size_t p_n, int spatial, size_t canon)
@@ -600,6 +602,21 @@ const char *sim_plan_structure_unsupported(const snn_net *net)
     if (snn_net_multi_input(net))
         return "a layer with several inputs (Add, Concatenate)";
     return re ? resampling_name(re->syn.op) : NULL;
+}
+
+const char *snn_sim_reference_reason(const snn_net *net,
+                                     const snn_sim_opts *o, char *buf,
+                                     size_t n)
+{
+    const char *why = snn_sim_event_unsupported(net);
+    if (why)
+        return why;
+    int i = sim_plan_event_refused(net, sim_input_poisson(o) || o->step_input,
+                                   &why);
+    if (i < 0)
+        return NULL;
+    snprintf(buf, n, "layer %s (%s)", net->layers[i].syn.name, why);
+    return buf;
 }
 
 const char *snn_sim_event_unsupported(const snn_net *net)
