@@ -258,8 +258,14 @@ static void counts_free(float **counts, int n)
 void tu_engines_agree(const snn_net *net, const snn_tensor *x, size_t n,
                       int steps, const char *what)
 {
-    static const struct { size_t batch; int threads; } runs[] = {
-        {1, 1}, {3, 2}, {0, 2}, {0, 1},
+    static const struct {
+        snn_sim_engine engine;
+        size_t batch;
+        int threads;
+    } runs[] = {
+        {SNN_ENGINE_EVENT, 1, 1}, {SNN_ENGINE_EVENT, 3, 2},
+        {SNN_ENGINE_EVENT, 0, 2}, {SNN_ENGINE_EVENT, 0, 1},
+        {SNN_ENGINE_DENSE, 0, 2}, {SNN_ENGINE_AUTO, 3, 2},
     };
     snn_sim_result ref, ev;
     snn_error err = {0};
@@ -269,21 +275,22 @@ void tu_engines_agree(const snn_net *net, const snn_tensor *x, size_t n,
         size_t batch = runs[r].batch ? runs[r].batch : n;
         float **got = calloc((size_t)net->n_layers, sizeof *got);
         omp_set_num_threads(runs[r].threads);
-        snn_status st = simulate_batch(net, x, n, steps, SNN_ENGINE_EVENT,
+        snn_status st = simulate_batch(net, x, n, steps, runs[r].engine,
                                        batch, got, &ev, &err);
         omp_set_num_threads(threads);
         if (st != SNN_OK)
-            fail_msg("%s: event engine: %s", what, err.msg);
+            fail_msg("%s: engine %d: %s", what, runs[r].engine, err.msg);
         int i = counts_differ(net, want, got, n);
         if (i >= 0)
-            fail_msg("%s, batch %zu, %d threads: layer %d (%s) spikes "
-                     "differ from the reference engine's", what, batch,
-                     runs[r].threads, i, net->layers[i].syn.name);
+            fail_msg("%s, engine %d, batch %zu, %d threads: layer %d (%s) "
+                     "spikes differ from the reference engine's", what,
+                     runs[r].engine, batch, runs[r].threads, i,
+                     net->layers[i].syn.name);
         if (ev.synops != ref.synops || ev.spikes != ref.spikes)
-            fail_msg("%s, batch %zu, %d threads: %.0f synaptic operations "
-                     "and %.0f spikes, reference %.0f and %.0f", what, batch,
-                     runs[r].threads, ev.synops, ev.spikes, ref.synops,
-                     ref.spikes);
+            fail_msg("%s, engine %d, batch %zu, %d threads: %.0f synaptic "
+                     "operations and %.0f spikes, reference %.0f and %.0f",
+                     what, runs[r].engine, batch, runs[r].threads, ev.synops,
+                     ev.spikes, ref.synops, ref.spikes);
         assert_memory_equal(ev.predictions, ref.predictions,
                             n * sizeof *ref.predictions);
         snn_sim_result_free(&ev);

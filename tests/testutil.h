@@ -77,7 +77,8 @@ void tu_counts_free(float **counts, int n);
 void tu_net_dyadic(snn_net *net, snn_tensor *x, float den_w, float den_x);
 
 /* Runs net (dyadic) on x (n samples, `steps`) on the reference engine and
- * on the event engine at batch sizes 1, 3 and n with 1 and 2 threads:
+ * on the event engine at batch sizes 1, 3 and n with 1 and 2 threads (and
+ * on the dense and auto engines):
  * every layer's spike counts, the spikes, the synaptic operations and the
  * predictions must be the same; fails naming `what`, the run and the
  * layer. */
