@@ -635,7 +635,8 @@ static void engines_agree_on(const char *model, const char *xrel, size_t n,
     convert(&g, &net);
     assert_non_null(snn_net_resampling(&net));
     tu_net_dyadic(&net, &x, 256, 16);
-    tu_engines_agree(&net, &x, n, steps, model);
+    tu_engines_agree(&net, &x, n, steps, 0, model);
+    tu_engines_agree(&net, &x, n, steps, 1000, model);
     tu_projections_matter(&net, &x, n, steps, model);
     snn_tensor_free(&x);
     snn_net_free(&net);

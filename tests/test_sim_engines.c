@@ -411,7 +411,7 @@ static void test_conv_transpose_engines_agree(void **state)
         assert_int_equal(net.layers[1].syn.op, SNN_OP_CONV2D_T);
         random_data(&x, &y, 11 + i, 0);
         snprintf(what, sizeof what, "transposed conv %zu", i);
-        tu_engines_agree(&net, &x, N_SAMPLES, STEPS, what);
+        tu_engines_agree(&net, &x, N_SAMPLES, STEPS, 0, what);
         snn_tensor_free(&x);
         snn_tensor_free(&y);
         snn_net_free(&net);

@@ -182,8 +182,9 @@ void tu_ann_output(const snn_graph *g, const snn_tensor *x, snn_tensor *out,
 /* tu_simulate with a batch size and the input's label row ready. */
 static snn_status simulate_batch(const snn_net *net, const snn_tensor *x,
                                  size_t n, int steps, snn_sim_engine engine,
-                                 size_t batch, float **counts,
-                                 snn_sim_result *res, snn_error *err)
+                                 size_t batch, double input_rate,
+                                 float **counts, snn_sim_result *res,
+                                 snn_error *err)
 {
     size_t n_out = snn_net_layer_size(net, net->n_layers - 1);
     size_t dims[2] = {x->dims[0], n_out};
@@ -195,7 +196,8 @@ static snn_status simulate_batch(const snn_net *net, const snn_tensor *x,
         counts[i] = calloc(n * snn_net_layer_size(net, i), sizeof(float));
     snn_sim_record rec = {.spike_counts = counts, .record_samples = n};
     snn_sim_opts o = {.steps = steps, .batch_size = batch, .top_k = 1,
-                      .engine = engine, .record = &rec};
+                      .engine = engine, .record = &rec,
+                      .input_rate = input_rate, .poisson_events = -1};
     snn_status st = snn_simulate(net, x, &y, n, &o, res, err);
     snn_tensor_free(&y);
     return st;
@@ -205,7 +207,7 @@ snn_status tu_simulate(const snn_net *net, const snn_tensor *x, size_t n,
                        int steps, snn_sim_engine engine, float **counts,
                        snn_sim_result *res, snn_error *err)
 {
-    return simulate_batch(net, x, n, steps, engine, n, counts, res, err);
+    return simulate_batch(net, x, n, steps, engine, n, 0, counts, res, err);
 }
 
 static void round_to(float *v, size_t n, float den)
@@ -229,12 +231,13 @@ void tu_net_dyadic(snn_net *net, snn_tensor *x, float den_w, float den_x)
 
 /* The reference engine's spike counts of every layer, with its result. */
 static float **reference_counts(const snn_net *net, const snn_tensor *x,
-                                size_t n, int steps, snn_sim_result *res)
+                                size_t n, int steps, double input_rate,
+                                snn_sim_result *res)
 {
     snn_error err = {0};
     float **counts = calloc((size_t)net->n_layers, sizeof *counts);
-    if (simulate_batch(net, x, n, steps, SNN_ENGINE_REFERENCE, n, counts, res,
-                       &err) != SNN_OK)
+    if (simulate_batch(net, x, n, steps, SNN_ENGINE_REFERENCE, n, input_rate,
+                       counts, res, &err) != SNN_OK)
         fail_msg("reference engine: %s", err.msg);
     return counts;
 }
@@ -256,7 +259,7 @@ static void counts_free(float **counts, int n)
 }
 
 void tu_engines_agree(const snn_net *net, const snn_tensor *x, size_t n,
-                      int steps, const char *what)
+                      int steps, double input_rate, const char *what)
 {
     static const struct {
         snn_sim_engine engine;
@@ -269,14 +272,14 @@ void tu_engines_agree(const snn_net *net, const snn_tensor *x, size_t n,
     };
     snn_sim_result ref, ev;
     snn_error err = {0};
-    float **want = reference_counts(net, x, n, steps, &ref);
+    float **want = reference_counts(net, x, n, steps, input_rate, &ref);
     int threads = omp_get_max_threads();
     for (size_t r = 0; r < sizeof runs / sizeof *runs; r++) {
         size_t batch = runs[r].batch ? runs[r].batch : n;
         float **got = calloc((size_t)net->n_layers, sizeof *got);
         omp_set_num_threads(runs[r].threads);
         snn_status st = simulate_batch(net, x, n, steps, runs[r].engine,
-                                       batch, got, &ev, &err);
+                                       batch, input_rate, got, &ev, &err);
         omp_set_num_threads(threads);
         if (st != SNN_OK)
             fail_msg("%s: engine %d: %s", what, runs[r].engine, err.msg);
@@ -296,9 +299,10 @@ void tu_engines_agree(const snn_net *net, const snn_tensor *x, size_t n,
         snn_sim_result_free(&ev);
         counts_free(got, net->n_layers);
     }
-    print_message("%s: event = reference engine on %zu samples x %d steps "
-                  "(%.0f spikes, %.0f synaptic operations)\n", what, n,
-                  steps, ref.spikes, ref.synops);
+    print_message("%s: event = reference engine on %zu samples x %d steps, "
+                  "%s input (%.0f spikes, %.0f synaptic operations)\n", what,
+                  n, steps, input_rate > 0 ? "Poisson" : "constant",
+                  ref.spikes, ref.synops);
     snn_sim_result_free(&ref);
     counts_free(want, net->n_layers);
 }
@@ -314,7 +318,7 @@ static int dropping_matters(const snn_net *net, snn_net_proj *p,
     float *keep = malloc(m * sizeof *keep);
     memcpy(keep, p->syn.weight.data, m * sizeof *keep);
     memset(p->syn.weight.data, 0, m * sizeof *keep);
-    float **got = reference_counts(net, x, n, steps, &res);
+    float **got = reference_counts(net, x, n, steps, 0, &res);
     memcpy(p->syn.weight.data, keep, m * sizeof *keep);
     free(keep);
     int differ = counts_differ(net, want, got, n) >= 0;
@@ -344,7 +348,7 @@ void tu_projections_matter(snn_net *net, const snn_tensor *x, size_t n,
                            int steps, const char *what)
 {
     snn_sim_result ref;
-    float **want = reference_counts(net, x, n, steps, &ref);
+    float **want = reference_counts(net, x, n, steps, 0, &ref);
     int checked = 0;
     for (int i = 0; i < net->n_layers; i++) {
         snn_net_layer *l = &net->layers[i];

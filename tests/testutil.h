@@ -76,14 +76,15 @@ void tu_counts_free(float **counts, int n);
  * to the last one. */
 void tu_net_dyadic(snn_net *net, snn_tensor *x, float den_w, float den_x);
 
-/* Runs net (dyadic) on x (n samples, `steps`) on the reference engine and
+/* Runs net (dyadic) on x (n samples, `steps`; Poisson input at
+ * input_rate Hz when > 0) on the reference engine and
  * on the event engine at batch sizes 1, 3 and n with 1 and 2 threads (and
  * on the dense and auto engines):
  * every layer's spike counts, the spikes, the synaptic operations and the
  * predictions must be the same; fails naming `what`, the run and the
  * layer. */
 void tu_engines_agree(const snn_net *net, const snn_tensor *x, size_t n,
-                      int steps, const char *what);
+                      int steps, double input_rate, const char *what);
 
 /* Shows that tu_engines_agree would catch an engine that drops one input
  * of a layer: zeroing any Add projection's weights changes the reference

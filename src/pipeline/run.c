@@ -756,7 +756,7 @@ static snn_status simulate(run_ctx *c, size_t n, snn_results *res,
         (st = snn_report_record(c->report, &c->net, n, &so, err)) != SNN_OK)
         return st;
     char why[SNN_NAME_MAX + 128];
-    const char *slow = snn_sim_reference_reason(&c->net, &so, why, sizeof why);
+    const char *slow = snn_sim_reference_reason(&c->net, why, sizeof why);
     if (slow && so.engine == SNN_ENGINE_AUTO)
         snn_info(c->log, "%s: simulated by the reference engine (the event "
                  "engine does not run it)", slow);

@@ -54,7 +54,7 @@ struct sim_work {
     float *frame;          /* Poisson input: this step's frame */
     layer_work in;         /* Poisson input: its spikes as events */
     layer_work in_neg;     /* Poisson input: its negative spikes */
-    float *cur_neg;        /* their current into the first layer */
+    float *cur_neg;        /* their current into a layer reading them */
     long fired_in;         /* Poisson input spikes of the sample so far */
     float *proj_out;       /* a current from the constant input, canonical */
 };
@@ -127,7 +127,9 @@ snn_status sim_work_create(const snn_net *net, const sim_plan *plan,
         w->frame = plan_alloc(n_x, sizeof *w->frame, &ok);
         w->in.ev = plan_alloc(n_x, sizeof *w->in.ev, &ok);
         w->in_neg.ev = plan_alloc(n_x, sizeof *w->in_neg.ev, &ok);
-        w->cur_neg = plan_alloc(plan->layers[0].out_n, sizeof *w->cur_neg, &ok);
+        size_t neg_n = plan->layers[0].out_n > add_max ? plan->layers[0].out_n
+                                                        : add_max;
+        w->cur_neg = plan_alloc(neg_n, sizeof *w->cur_neg, &ok);
         w->dense_in = plan_alloc(in_max, sizeof *w->dense_in, &ok);
         w->cols = plan_alloc(cols_max, sizeof *w->cols, &ok);
         w->proj_out = plan_alloc(add_max, sizeof *w->proj_out, &ok);
@@ -453,6 +455,71 @@ static void record_layer(const rec_sample *r, int i, int t,
         sim_record_vmem(r, i, t, plan_to_canon(pl, k), lw->v[k]);
 }
 
+/* What this step's input frame brings through pl into cur, without
+ * bias: the spikes of w->in minus those of w->in_neg (scattered apart, so
+ * that a frame without negative ones costs nothing more), times scale,
+ * their amplitude over v_thresh.  lw: pl's layer (it may gather), or
+ * NULL for an Add's projection.  Returns the synaptic operations. */
+static double frame_current(const plan_layer *pl, sim_work *w,
+                            const layer_work *lw, float *cur, float scale,
+                            float vth, snn_sim_engine engine)
+{
+    size_t at = lw ? lw->gather_at : SIZE_MAX;
+    layer_work pos = {.cur = cur, .gather_at = at};
+    layer_work neg = {.cur = w->cur_neg, .gather_at = at};
+    double ops = 0;
+    if (pl->kind == PLAN_SCALE) {
+        memset(cur, 0, pl->out_n * sizeof *cur);
+        for (size_t e = 0; e < w->in.nev; e++)
+            cur[w->in.ev[e]] += pl->w[w->in.ev[e]];
+        for (size_t e = 0; e < w->in_neg.nev; e++)
+            cur[w->in_neg.ev[e]] -= pl->w[w->in_neg.ev[e]];
+        ops = (double)(w->in.nev + w->in_neg.nev);
+    } else {
+        ops = layer_current(pl, &w->in, w, &pos, vth, engine);
+        if (w->in_neg.nev) {
+            ops += layer_current(pl, &w->in_neg, w, &neg, vth, engine);
+            for (size_t k = 0; k < pl->out_n; k++)
+                cur[k] -= neg.cur[k];
+        }
+    }
+    for (size_t k = 0; k < pl->out_n; k++)
+        cur[k] *= scale;
+    return ops;
+}
+
+/* Poisson or step input: the currents of every layer reading this step's
+ * frame: the first layer, branches from the input, an Add's projections
+ * from it (into its constant part, the bias plus these).  Returns the
+ * synaptic operations. */
+static double frame_currents(const snn_net *net, const sim_plan *plan,
+                             sim_work *w, float scale, snn_sim_engine engine)
+{
+    double ops = 0;
+    for (int i = 0; i < net->n_layers; i++) {
+        const snn_net_layer *l = &net->layers[i];
+        const plan_layer *pl = &plan->layers[i];
+        layer_work *lw = &w->l[i];
+        if (pl->kind == PLAN_ADD) {
+            memcpy(lw->base, pl->bias, pl->out_n * sizeof *lw->base);
+            for (int j = 0; j < l->n_proj; j++) {
+                if (l->proj[j].input >= 0)
+                    continue;
+                ops += frame_current(&pl->proj[j], w, NULL, w->proj_out,
+                                     scale, net->v_thresh, engine);
+                for (size_t k = 0; k < pl->out_n; k++)
+                    lw->base[k] += w->proj_out[k];
+            }
+        } else if (l->input < 0 && lw->cur) {
+            ops += frame_current(pl, w, lw, lw->cur, scale, net->v_thresh,
+                                 engine);
+            for (size_t k = 0; k < pl->out_n; k++)
+                lw->cur[k] = pl->bias[k] + lw->cur[k];
+        }
+    }
+    return ops;
+}
+
 /* This step's frame of o->step_input into w->frame; its non-zero values
  * are spikes that must all carry one positive amplitude (*amp). */
 static snn_status step_frame(const snn_net *net, sim_work *w, uint64_t sample,
@@ -511,17 +578,7 @@ static snn_status input_current(const snn_net *net, const sim_plan *plan,
             to->ev[to->nev++] =
                 (uint32_t)plan_to_internal(pl->in_c, pl->in_p, spatial, k);
     }
-    layer_work *lw = &w->l[0], neg = {.cur = w->cur_neg, .gather_at = SIZE_MAX};
-    *ops = layer_current(pl, &w->in, w, lw, net->v_thresh, o->engine);
-    float scale = peak / net->v_thresh;
-    if (w->in_neg.nev) {
-        *ops += layer_current(pl, &w->in_neg, w, &neg, net->v_thresh,
-                              o->engine);
-        for (size_t k = 0; k < pl->out_n; k++)
-            lw->cur[k] -= neg.cur[k];
-    }
-    for (size_t k = 0; k < pl->out_n; k++)
-        lw->cur[k] = pl->bias[k] + lw->cur[k] * scale;
+    *ops = frame_currents(net, plan, w, peak / net->v_thresh, o->engine);
     *ops = spikes ? *ops : -1;
     return SNN_OK;
 }
@@ -556,7 +613,8 @@ static void add_base(const snn_net_layer *l, const plan_layer *pl,
 
 /* The currents fixed for the sample by its constant input x: of the
  * Adds (their constant part) and of layers after the first fed by the
- * input (branches from it; the first layer's comes in cur0). */
+ * input (branches from it; the first layer's comes in cur0).  Under
+ * Poisson or step input, frame_currents makes them every step. */
 static void constant_currents(const snn_net *net, const sim_plan *plan,
                               sim_work *w, const float *x)
 {
@@ -681,7 +739,8 @@ snn_status sim_event_sample(const snn_net *net, const sim_plan *plan,
     memset(out->out_count, 0, pl_last->out_n * sizeof *out->out_count);
     out->spikes = out->synops = 0;
     sample_reset(net, plan, w, poisson ? NULL : cur0, out->keep_v);
-    constant_currents(net, plan, w, out->x);
+    if (!poisson)
+        constant_currents(net, plan, w, out->x);
     int empty = !poisson && o->early_stopping &&
                 sim_input_empty(out->x, snn_shape_numel(&net->input_shape));
     for (; t < o->steps && !empty; t++) {

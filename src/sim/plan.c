@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "ann/ops.h"
-#include "sim/input.h"
 #include "snntb/sim.h"
 
 size_t plan_to_internal(size_t c_n, size_t p_n, int spatial, size_t canon)
@@ -517,44 +516,29 @@ static int is_neuron(const snn_net_layer *l)
 }
 
 /* Whether source src of layer l (the i-th) comes before it: an earlier
- * layer, or the analog input for the first layer and for other neurons
- * when the input is constant (their currents are then computed once per
- * sample). */
-static int source_ok(const snn_net_layer *l, int i, int src, int frames)
+ * layer, or the analog input for neurons (their current from it is
+ * computed once per sample, or from each step's frame). */
+static int source_ok(const snn_net_layer *l, int i, int src)
 {
-    if (src >= 0)
-        return src < i;
-    return is_neuron(l) && (i == 0 || !frames);
+    return src >= 0 ? src < i : is_neuron(l);
 }
 
-static int sources_ok(const snn_net *net, int i, int frames)
+static int sources_ok(const snn_net *net, int i)
 {
     const snn_net_layer *l = &net->layers[i];
-    int ok = l->n_proj > 0 || source_ok(l, i, l->input, frames);
+    int ok = l->n_proj > 0 || source_ok(l, i, l->input);
     for (int j = 0; j < l->n_proj; j++)
-        ok &= source_ok(l, i, l->proj[j].input, frames);
+        ok &= source_ok(l, i, l->proj[j].input);
     return ok;
 }
 
-/* Whether layer i (> 0) reads the analog input. */
-static int reads_input(const snn_net_layer *l, int i)
-{
-    int reads = i > 0 && l->n_proj == 0 && l->input < 0;
-    for (int j = 0; j < l->n_proj; j++)
-        reads |= l->proj[j].input < 0;
-    return reads;
-}
-
 /* Why the event engine cannot run layer i, or NULL. */
-static const char *layer_refused(const snn_net *net, int i, int frames)
+static const char *layer_refused(const snn_net *net, int i)
 {
     const snn_net_layer *l = &net->layers[i];
     if (i == 0 && !is_neuron(l))
         return "the first layer must be neurons fed by the input";
-    if (frames && is_neuron(l) && reads_input(l, i))
-        return "a layer after the first fed by the input, under Poisson "
-               "or per-step input";
-    if (!sources_ok(net, i, frames))
+    if (!sources_ok(net, i))
         return "its inputs are not spikes of earlier layers";
     if (l->n_proj == 0 && l->syn.op == SNN_OP_ACTIVATION)
         return "a lone identity op";
@@ -571,10 +555,10 @@ static const char *layer_refused(const snn_net *net, int i, int frames)
     return large ? "more than 2^31 neurons or weights" : NULL;
 }
 
-int sim_plan_event_refused(const snn_net *net, int frames, const char **why)
+int sim_plan_event_refused(const snn_net *net, const char **why)
 {
     for (int i = 0; i < net->n_layers; i++)
-        if ((*why = layer_refused(net, i, frames)) != NULL)
+        if ((*why = layer_refused(net, i)) != NULL)
             return i;
     return -1;
 }
@@ -604,15 +588,12 @@ const char *sim_plan_structure_unsupported(const snn_net *net)
     return re ? resampling_name(re->syn.op) : NULL;
 }
 
-const char *snn_sim_reference_reason(const snn_net *net,
-                                     const snn_sim_opts *o, char *buf,
-                                     size_t n)
+const char *snn_sim_reference_reason(const snn_net *net, char *buf, size_t n)
 {
     const char *why = snn_sim_event_unsupported(net);
     if (why)
         return why;
-    int i = sim_plan_event_refused(net, sim_input_poisson(o) || o->step_input,
-                                   &why);
+    int i = sim_plan_event_refused(net, &why);
     if (i < 0)
         return NULL;
     snprintf(buf, n, "layer %s (%s)", net->layers[i].syn.name, why);

@@ -103,10 +103,9 @@ size_t plan_to_internal(size_t c_n, size_t p_n, int spatial, size_t canon);
 
 /* The first layer the event engine does not cover, with why, or -1:
  * it needs every layer fed by spikes of earlier layers and the first
- * layer neurons fed by the analog input; an Add may also have
- * projections from the analog input (computed once per sample, so not
- * under Poisson or per-step input: `frames`). */
-int sim_plan_event_refused(const snn_net *net, int frames, const char **why);
+ * layer neurons fed by the input; other neurons (branches, an Add's
+ * projections) may also read the input. */
+int sim_plan_event_refused(const snn_net *net, const char **why);
 
 /* A layer with several inputs or one that resamples, named for the
  * engines that do not run them (spike codes), or NULL. */

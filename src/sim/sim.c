@@ -234,10 +234,9 @@ static sim_mode choose_mode(const snn_net *net, const snn_sim_opts *o)
 {
     if (o->code != SNN_CODE_RATE)
         return MODE_CODES;
-    int frames = sim_input_poisson(o) || o->step_input;
     const char *why;
     if (o->engine == SNN_ENGINE_REFERENCE ||
-        sim_plan_event_refused(net, frames, &why) >= 0 ||
+        sim_plan_event_refused(net, &why) >= 0 ||
         snn_sim_event_unsupported(net))
         return MODE_REFERENCE;
     return MODE_EVENT;
@@ -250,8 +249,7 @@ static snn_status state_init(sim_state *s, const snn_net *net, size_t batch,
     const char *why = snn_sim_event_unsupported(net), *layer_why;
     const char *name = engine == SNN_ENGINE_EVENT ? "event" : "dense";
     int forced = engine == SNN_ENGINE_EVENT || engine == SNN_ENGINE_DENSE;
-    int refused = sim_plan_event_refused(
-        net, sim_input_poisson(o) || o->step_input, &layer_why);
+    int refused = sim_plan_event_refused(net, &layer_why);
     memset(s, 0, sizeof *s);
     if (why && forced)
         return snn_error_set(err, SNN_E_UNSUPPORTED,
