@@ -35,6 +35,8 @@ typedef struct layer_work {
     uint32_t *count;       /* max gate: input spike counts */
     uint32_t *lead;        /* max gate: each window's leader (input index) */
     int32_t *lead_t;       /* max gate: its kernel offset; -1: no input */
+    uint64_t *lead_key;    /* direct max gate: the leader's count * k plus
+                              its tie rank; one more slot for "no window" */
     uint32_t *refrac_until; /* tau_refrac: first step integrating again */
     size_t gather_at;      /* gather when at least this many input spikes */
 } layer_work;
@@ -83,8 +85,11 @@ static void layer_work_init(layer_work *lw, const snn_net *net,
     }
     if (pl->kind == PLAN_MAXGATE) {
         lw->count = plan_alloc(pl->in_n, sizeof *lw->count, ok);
-        lw->lead = plan_alloc(pl->out_n, sizeof *lw->lead, ok);
-        lw->lead_t = plan_alloc(pl->out_n, sizeof *lw->lead_t, ok);
+        lw->lead = plan_alloc(pl->out_n + 1, sizeof *lw->lead, ok);
+        if (pl->gate_o)
+            lw->lead_key = plan_alloc(pl->out_n + 1, sizeof *lw->lead_key, ok);
+        else
+            lw->lead_t = plan_alloc(pl->out_n, sizeof *lw->lead_t, ok);
     }
     lw->gather_at = can_gather(pl, i)
                         ? (size_t)(GATHER_DENSITY * (double)pl->in_n) + 1
@@ -140,6 +145,7 @@ void sim_work_free(sim_work *w)
         free(w->l[i].count);
         free(w->l[i].lead);
         free(w->l[i].lead_t);
+        free(w->l[i].lead_key);
         free(w->l[i].refrac_until);
     }
     free(w->l);
@@ -336,7 +342,8 @@ static void fire(const snn_net *net, int i, const plan_layer *pl,
 }
 
 /* The first in-bounds cell of each window: the leader while all counts
- * are equal (zero). */
+ * are equal (zero).  The direct gate's spare slot (inputs in no window)
+ * has a leader no spike can beat or be. */
 static void maxgate_reset(const plan_layer *pl, layer_work *lw)
 {
     memset(lw->count, 0, pl->in_n * sizeof *lw->count);
@@ -347,13 +354,50 @@ static void maxgate_reset(const plan_layer *pl, layer_work *lw)
                 first = (int32_t)t;
         for (size_t c = 0; c < pl->out_c; c++) {
             size_t o = p * pl->out_c + c;
-            lw->lead_t[o] = first;
             lw->lead[o] = first < 0 ? UINT32_MAX
                                     : (uint32_t)((size_t)pl->pk2q[p * pl->k +
                                                                   (size_t)first] *
                                                      pl->in_c + c);
+            if (lw->lead_key)
+                lw->lead_key[o] = first < 0 ? 0 : pl->k - 1 - (size_t)first;
+            else
+                lw->lead_t[o] = first;
         }
     }
+    if (lw->lead_key) {
+        lw->lead[pl->out_n] = UINT32_MAX;
+        lw->lead_key[pl->out_n] = UINT64_MAX;
+    }
+}
+
+/* maxgate for windows that do not overlap: each spike has one window,
+ * read from a table, and the leader's count and rank are one key kept
+ * with it, so a spike takes the lead when its key is larger: (count,
+ * rank) compared as the general gate does, without a dependent load of
+ * the leader's count. */
+static void maxgate_direct(const plan_layer *pl, const layer_work *in,
+                           layer_work *lw)
+{
+    const uint32_t *win = pl->gate_o, *tie = pl->gate_tie;
+    uint32_t *count = lw->count, *lead = lw->lead;
+    uint64_t *lead_key = lw->lead_key, k = pl->k;
+    size_t nev = in->nev;
+    for (size_t e = 0; e < nev; e++) {
+        uint32_t i = in->ev[e], o = win[i];
+        uint64_t key = (uint64_t)++count[i] * k + tie[i], old = lead_key[o];
+        /* Masks, not a conditional: the compiler would make the store a
+         * branch, mispredicted about as often as taken. */
+        uint64_t take = 0 - (uint64_t)(key > old);
+        lead_key[o] = (key & take) | (old & ~take);
+        lead[o] = (i & (uint32_t)take) | (lead[o] & ~(uint32_t)take);
+    }
+    size_t n = 0;
+    for (size_t e = 0; e < nev; e++) {
+        uint32_t i = in->ev[e], o = win[i];
+        lw->ev[n] = o;
+        n += lead[o] == i;
+    }
+    lw->nev = n;
 }
 
 /* Max-pool gating as snn_maxgate_step: counts go up by this step's
@@ -366,6 +410,10 @@ static void maxgate_reset(const plan_layer *pl, layer_work *lw)
  * which the CPU could not predict. */
 static void maxgate(const plan_layer *pl, const layer_work *in, layer_work *lw)
 {
+    if (pl->gate_o) {
+        maxgate_direct(pl, in, lw);
+        return;
+    }
     for (size_t e = 0; e < in->nev; e++) {
         uint32_t i = in->ev[e], mine = ++lw->count[i];
         const plan_in *at = &pl->in_ev[i];

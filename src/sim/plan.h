@@ -72,6 +72,11 @@ typedef struct plan_layer {
     float *bias;           /* out_n, internal order (0 where none) */
     uint32_t *reshape;     /* reshape: internal input -> output index */
     uint32_t *fanout;      /* synapses of each input neuron, canonical index */
+    /* Max gate whose windows do not overlap (every input neuron in at most
+     * one window), else NULL: each input neuron's window (out_n: none) and
+     * its rank for ties, k - 1 - kernel offset (the first cell wins). */
+    uint32_t *gate_o;
+    uint32_t *gate_tie;
     struct plan_layer *proj; /* PLAN_MERGE: one per projection of the layer */
     int n_proj;
 } plan_layer;
