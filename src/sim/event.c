@@ -180,6 +180,33 @@ static inline void add_run_plain(float *restrict d, const float *restrict s,
         d[o] += s[o];
 }
 
+/* Two spikes' runs into the same currents: (d + s) + t, the order of two
+ * add_run calls, with one load and store of d. */
+__attribute__((target("avx512f"))) static inline void
+add_runs2_avx512(float *restrict d, const float *restrict s,
+                 const float *restrict t, size_t n)
+{
+    size_t o = 0;
+    for (; o + 16 <= n; o += 16) {
+        __m512 a = _mm512_add_ps(_mm512_loadu_ps(d + o), _mm512_loadu_ps(s + o));
+        _mm512_storeu_ps(d + o, _mm512_add_ps(a, _mm512_loadu_ps(t + o)));
+    }
+    if (o < n) {
+        __mmask16 m = (__mmask16)((1u << (n - o)) - 1);
+        __m512 a = _mm512_add_ps(_mm512_maskz_loadu_ps(m, d + o),
+                                 _mm512_maskz_loadu_ps(m, s + o));
+        _mm512_mask_storeu_ps(d + o, m,
+                              _mm512_add_ps(a, _mm512_maskz_loadu_ps(m, t + o)));
+    }
+}
+
+static inline void add_runs2_plain(float *restrict d, const float *restrict s,
+                                   const float *restrict t, size_t n)
+{
+    for (size_t o = 0; o < n; o++)
+        d[o] = (d[o] + s[o]) + t[o];
+}
+
 /* The scatter of one step's input spikes, written once and compiled for
  * both instruction sets by the two wrappers below.  Returns the synaptic
  * operations done. */
@@ -208,8 +235,26 @@ scatter_body(const plan_layer *pl, const uint32_t *ev, size_t nev,
         const plan_in *in = &in_ev[ev[e]];
         float *dst = cur + in->d;
         const float *src = weights + in->w;
-        uint32_t t1 = q_start[in->q + 1];
-        for (uint32_t t = q_start[in->q]; t < t1; t++) {
+        uint32_t t0 = q_start[in->q], t1 = q_start[in->q + 1];
+        /* The next spike at the same position (another channel; they
+         * come in a row) has the same taps: both in one pass. */
+        const plan_in *next = e + 1 < nev ? &in_ev[ev[e + 1]] : in;
+        if (next != in && next->q == in->q && next->d == in->d) {
+            const float *src2 = weights + next->w;
+            for (uint32_t t = t0; t < t1; t++) {
+                plan_tap tap = taps[t];
+                synops += 2 * (size_t)tap.len;
+                if (wide)
+                    add_runs2_avx512(dst + tap.dst, src + tap.src,
+                                     src2 + tap.src, (size_t)tap.len);
+                else
+                    add_runs2_plain(dst + tap.dst, src + tap.src,
+                                    src2 + tap.src, (size_t)tap.len);
+            }
+            e++;
+            continue;
+        }
+        for (uint32_t t = t0; t < t1; t++) {
             plan_tap tap = taps[t];
             synops += (size_t)tap.len;
             if (wide)
