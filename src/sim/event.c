@@ -207,6 +207,33 @@ static inline void add_runs2_plain(float *restrict d, const float *restrict s,
         d[o] = (d[o] + s[o]) + t[o];
 }
 
+/* A dense layer's scatter: its currents, 128 at a time, summed in
+ * registers over the spikes in their order (cur + w1 + w2 ..., as one
+ * run per spike adds them) and stored once. */
+__attribute__((target("avx512f"))) static void
+sum_rows_avx512(float *cur, const float *w, size_t out_n, const uint32_t *ev,
+                size_t nev)
+{
+    for (size_t c0 = 0; c0 < out_n; c0 += 128) {
+        __m512 acc[8];
+        __mmask16 m[8];
+        for (size_t v = 0; v < 8; v++) {
+            size_t lo = c0 + 16 * v;
+            size_t n = lo >= out_n ? 0 : out_n - lo > 16 ? 16 : out_n - lo;
+            m[v] = (__mmask16)((1u << n) - 1);
+            acc[v] = _mm512_maskz_loadu_ps(m[v], cur + lo);
+        }
+        for (size_t e = 0; e < nev; e++) {
+            const float *row = w + (size_t)ev[e] * out_n + c0;
+            for (size_t v = 0; v < 8; v++)
+                acc[v] = _mm512_add_ps(acc[v],
+                                       _mm512_maskz_loadu_ps(m[v], row + 16 * v));
+        }
+        for (size_t v = 0; v < 8; v++)
+            _mm512_mask_storeu_ps(cur + c0 + 16 * v, m[v], acc[v]);
+    }
+}
+
 /* The scatter of one step's input spikes, written once and compiled for
  * both instruction sets by the two wrappers below.  Returns the synaptic
  * operations done. */
@@ -215,13 +242,10 @@ scatter_body(const plan_layer *pl, const uint32_t *ev, size_t nev,
              float *cur, int wide)
 {
     if (pl->kind == PLAN_DENSE) {
-        for (size_t e = 0; e < nev; e++) {
-            const float *row = pl->w + (size_t)ev[e] * pl->out_n;
-            if (wide)
-                add_run_avx512(cur, row, pl->out_n);
-            else
-                add_run_plain(cur, row, pl->out_n);
-        }
+        if (wide)
+            sum_rows_avx512(cur, pl->w, pl->out_n, ev, nev);
+        for (size_t e = 0; e < nev && !wide; e++)
+            add_run_plain(cur, pl->w + (size_t)ev[e] * pl->out_n, pl->out_n);
         return (double)nev * (double)pl->out_n;
     }
     /* The plan's tables in locals: the vector stores may alias anything,
