@@ -35,8 +35,10 @@ typedef struct layer_work {
     uint32_t *count;       /* max gate: input spike counts */
     uint32_t *lead;        /* max gate: each window's leader (input index) */
     int32_t *lead_t;       /* max gate: its kernel offset; -1: no input */
-    uint64_t *lead_key;    /* direct max gate: the leader's count * k plus
-                              its tie rank; one more slot for "no window" */
+    /* Direct max gate (plan gate_o): each input's key, its count * k plus
+     * its tie rank, and each window's largest key, its leader's (one more
+     * slot for "no window"). */
+    uint64_t *in_key, *lead_key;
     uint32_t *refrac_until; /* tau_refrac: first step integrating again */
     size_t gather_at;      /* gather when at least this many input spikes */
 } layer_work;
@@ -83,13 +85,13 @@ static void layer_work_init(layer_work *lw, const snn_net *net,
             lw->refrac_until = plan_alloc(pl->out_n, sizeof *lw->refrac_until,
                                           ok);
     }
-    if (pl->kind == PLAN_MAXGATE) {
+    if (pl->kind == PLAN_MAXGATE && pl->gate_o) {
+        lw->in_key = plan_alloc(pl->in_n, sizeof *lw->in_key, ok);
+        lw->lead_key = plan_alloc(pl->out_n + 1, sizeof *lw->lead_key, ok);
+    } else if (pl->kind == PLAN_MAXGATE) {
         lw->count = plan_alloc(pl->in_n, sizeof *lw->count, ok);
-        lw->lead = plan_alloc(pl->out_n + 1, sizeof *lw->lead, ok);
-        if (pl->gate_o)
-            lw->lead_key = plan_alloc(pl->out_n + 1, sizeof *lw->lead_key, ok);
-        else
-            lw->lead_t = plan_alloc(pl->out_n, sizeof *lw->lead_t, ok);
+        lw->lead = plan_alloc(pl->out_n, sizeof *lw->lead, ok);
+        lw->lead_t = plan_alloc(pl->out_n, sizeof *lw->lead_t, ok);
     }
     lw->gather_at = can_gather(pl, i)
                         ? (size_t)(GATHER_DENSITY * (double)pl->in_n) + 1
@@ -145,6 +147,7 @@ void sim_work_free(sim_work *w)
         free(w->l[i].count);
         free(w->l[i].lead);
         free(w->l[i].lead_t);
+        free(w->l[i].in_key);
         free(w->l[i].lead_key);
         free(w->l[i].refrac_until);
     }
@@ -412,10 +415,13 @@ static void fire(const snn_net *net, int i, const plan_layer *pl,
 
 /* The first in-bounds cell of each window: the leader while all counts
  * are equal (zero).  The direct gate's spare slot (inputs in no window)
- * has a leader no spike can beat or be. */
+ * has a key no input's can reach. */
 static void maxgate_reset(const plan_layer *pl, layer_work *lw)
 {
-    memset(lw->count, 0, pl->in_n * sizeof *lw->count);
+    if (lw->count)
+        memset(lw->count, 0, pl->in_n * sizeof *lw->count);
+    for (size_t i = 0; lw->in_key && i < pl->in_n; i++)
+        lw->in_key[i] = pl->gate_tie[i];
     for (size_t p = 0; p < pl->out_p; p++) {
         int32_t first = -1;
         for (size_t t = 0; t < pl->k && first < 0; t++)
@@ -423,48 +429,43 @@ static void maxgate_reset(const plan_layer *pl, layer_work *lw)
                 first = (int32_t)t;
         for (size_t c = 0; c < pl->out_c; c++) {
             size_t o = p * pl->out_c + c;
+            if (lw->lead_key) {
+                lw->lead_key[o] = first < 0 ? 0 : pl->k - 1 - (size_t)first;
+                continue;
+            }
+            lw->lead_t[o] = first;
             lw->lead[o] = first < 0 ? UINT32_MAX
                                     : (uint32_t)((size_t)pl->pk2q[p * pl->k +
                                                                   (size_t)first] *
                                                      pl->in_c + c);
-            if (lw->lead_key)
-                lw->lead_key[o] = first < 0 ? 0 : pl->k - 1 - (size_t)first;
-            else
-                lw->lead_t[o] = first;
         }
     }
-    if (lw->lead_key) {
-        lw->lead[pl->out_n] = UINT32_MAX;
+    if (lw->lead_key)
         lw->lead_key[pl->out_n] = UINT64_MAX;
-    }
 }
 
 /* maxgate for windows that do not overlap: each spike has one window,
- * read from a table, and the leader's count and rank are one key kept
- * with it, so a spike takes the lead when its key is larger: (count,
- * rank) compared as the general gate does, without a dependent load of
- * the leader's count. */
+ * read from a table.  An input's count and tie rank are one key, count
+ * * k + rank, unique in its window, so the leader (largest count, first
+ * on ties) is the input with the window's largest key, and a spike
+ * passes when its input's key is the window's: a running maximum, with
+ * neither a branch nor the leader's index to keep. */
 static void maxgate_direct(const plan_layer *pl, const layer_work *in,
                            layer_work *lw)
 {
-    const uint32_t *win = pl->gate_o, *tie = pl->gate_tie;
-    uint32_t *count = lw->count, *lead = lw->lead;
-    uint64_t *lead_key = lw->lead_key, k = pl->k;
+    const uint32_t *win = pl->gate_o;
+    uint64_t *in_key = lw->in_key, *lead_key = lw->lead_key, k = pl->k;
     size_t nev = in->nev;
     for (size_t e = 0; e < nev; e++) {
         uint32_t i = in->ev[e], o = win[i];
-        uint64_t key = (uint64_t)++count[i] * k + tie[i], old = lead_key[o];
-        /* Masks, not a conditional: the compiler would make the store a
-         * branch, mispredicted about as often as taken. */
-        uint64_t take = 0 - (uint64_t)(key > old);
-        lead_key[o] = (key & take) | (old & ~take);
-        lead[o] = (i & (uint32_t)take) | (lead[o] & ~(uint32_t)take);
+        uint64_t key = in_key[i] += k, old = lead_key[o];
+        lead_key[o] = key > old ? key : old;
     }
     size_t n = 0;
     for (size_t e = 0; e < nev; e++) {
         uint32_t i = in->ev[e], o = win[i];
         lw->ev[n] = o;
-        n += lead[o] == i;
+        n += lead_key[o] == in_key[i];
     }
     lw->nev = n;
 }
@@ -525,7 +526,7 @@ static void sample_reset(const snn_net *net, const sim_plan *plan,
         lw->nev = 0;
         if (lw->v && !keep_v)
             snn_membrane_start(net, lw->v, pl->out_n);
-        if (lw->count)
+        if (lw->count || lw->in_key)
             maxgate_reset(pl, lw);
         if (lw->refrac_until)
             memset(lw->refrac_until, 0, pl->out_n * sizeof *lw->refrac_until);
