@@ -204,8 +204,10 @@ static void build_random_net(snn_net *net, uint64_t seed, int softmax,
     snn_layer_defaults(&f, SNN_OP_FLATTEN, "flat", NULL);
     f.flatten_hwc = 1;
     tu_add_layer(&g, &f, 4);
-    add_dense(&g, 5, 48, 12, &r, SNN_ACT_RELU);
-    add_dense(&g, 6, 12, 4, &r, softmax ? SNN_ACT_SOFTMAX : SNN_ACT_RELU);
+    /* 140 wide: the event engine sums a dense layer's currents in
+     * registers 128 at a time, and 140 takes a second, partial block. */
+    add_dense(&g, 5, 48, 140, &r, SNN_ACT_RELU);
+    add_dense(&g, 6, 140, 4, &r, softmax ? SNN_ACT_SOFTMAX : SNN_ACT_RELU);
     to_net(&g, net);
 }
 
