@@ -40,6 +40,10 @@ typedef struct layer_work {
     uint32_t *count;       /* max gate: input spike counts */
     uint32_t *lead;        /* max gate: each window's leader (input index) */
     int32_t *lead_t;       /* max gate: its kernel offset; -1: no input */
+    /* Direct max gate (plan gate_o): each input's key, its count * k plus
+     * its tie rank, and each window's largest key, its leader's (one more
+     * slot for "no window"). */
+    uint64_t *in_key, *lead_key;
     uint32_t *refrac_until; /* tau_refrac: first step integrating again */
     size_t gather_at;      /* gather when at least this many input spikes */
     float *base;           /* Add: its current's part constant in a sample */
@@ -91,7 +95,10 @@ static void layer_work_init(layer_work *lw, const snn_net *net,
             lw->refrac_until = plan_alloc(pl->out_n, sizeof *lw->refrac_until,
                                           ok);
     }
-    if (pl->kind == PLAN_MAXGATE) {
+    if (pl->kind == PLAN_MAXGATE && pl->gate_o) {
+        lw->in_key = plan_alloc(pl->in_n, sizeof *lw->in_key, ok);
+        lw->lead_key = plan_alloc(pl->out_n + 1, sizeof *lw->lead_key, ok);
+    } else if (pl->kind == PLAN_MAXGATE) {
         lw->count = plan_alloc(pl->in_n, sizeof *lw->count, ok);
         lw->lead = plan_alloc(pl->out_n, sizeof *lw->lead, ok);
         lw->lead_t = plan_alloc(pl->out_n, sizeof *lw->lead_t, ok);
@@ -156,6 +163,8 @@ void sim_work_free(sim_work *w)
         free(w->l[i].count);
         free(w->l[i].lead);
         free(w->l[i].lead_t);
+        free(w->l[i].in_key);
+        free(w->l[i].lead_key);
         free(w->l[i].refrac_until);
         free(w->l[i].base);
     }
@@ -192,6 +201,60 @@ static inline void add_run_plain(float *restrict d, const float *restrict s,
         d[o] += s[o];
 }
 
+/* Two spikes' runs into the same currents: (d + s) + t, the order of two
+ * add_run calls, with one load and store of d. */
+__attribute__((target("avx512f"))) static inline void
+add_runs2_avx512(float *restrict d, const float *restrict s,
+                 const float *restrict t, size_t n)
+{
+    size_t o = 0;
+    for (; o + 16 <= n; o += 16) {
+        __m512 a = _mm512_add_ps(_mm512_loadu_ps(d + o), _mm512_loadu_ps(s + o));
+        _mm512_storeu_ps(d + o, _mm512_add_ps(a, _mm512_loadu_ps(t + o)));
+    }
+    if (o < n) {
+        __mmask16 m = (__mmask16)((1u << (n - o)) - 1);
+        __m512 a = _mm512_add_ps(_mm512_maskz_loadu_ps(m, d + o),
+                                 _mm512_maskz_loadu_ps(m, s + o));
+        _mm512_mask_storeu_ps(d + o, m,
+                              _mm512_add_ps(a, _mm512_maskz_loadu_ps(m, t + o)));
+    }
+}
+
+static inline void add_runs2_plain(float *restrict d, const float *restrict s,
+                                   const float *restrict t, size_t n)
+{
+    for (size_t o = 0; o < n; o++)
+        d[o] = (d[o] + s[o]) + t[o];
+}
+
+/* A dense layer's scatter: its currents, 128 at a time, summed in
+ * registers over the spikes in their order (cur + w1 + w2 ..., as one
+ * run per spike adds them) and stored once. */
+__attribute__((target("avx512f"))) static void
+sum_rows_avx512(float *cur, const float *w, size_t out_n, const uint32_t *ev,
+                size_t nev)
+{
+    for (size_t c0 = 0; c0 < out_n; c0 += 128) {
+        __m512 acc[8];
+        __mmask16 m[8];
+        for (size_t v = 0; v < 8; v++) {
+            size_t lo = c0 + 16 * v;
+            size_t n = lo >= out_n ? 0 : out_n - lo > 16 ? 16 : out_n - lo;
+            m[v] = (__mmask16)((1u << n) - 1);
+            acc[v] = _mm512_maskz_loadu_ps(m[v], cur + lo);
+        }
+        for (size_t e = 0; e < nev; e++) {
+            const float *row = w + (size_t)ev[e] * out_n + c0;
+            for (size_t v = 0; v < 8; v++)
+                acc[v] = _mm512_add_ps(acc[v],
+                                       _mm512_maskz_loadu_ps(m[v], row + 16 * v));
+        }
+        for (size_t v = 0; v < 8; v++)
+            _mm512_mask_storeu_ps(cur + c0 + 16 * v, m[v], acc[v]);
+    }
+}
+
 /* The scatter of one step's input spikes, written once and compiled for
  * both instruction sets by the two wrappers below.  Returns the synaptic
  * operations done. */
@@ -200,13 +263,10 @@ scatter_body(const plan_layer *pl, const uint32_t *ev, size_t nev,
              float *cur, int wide)
 {
     if (pl->kind == PLAN_DENSE) {
-        for (size_t e = 0; e < nev; e++) {
-            const float *row = pl->w + (size_t)ev[e] * pl->out_n;
-            if (wide)
-                add_run_avx512(cur, row, pl->out_n);
-            else
-                add_run_plain(cur, row, pl->out_n);
-        }
+        if (wide)
+            sum_rows_avx512(cur, pl->w, pl->out_n, ev, nev);
+        for (size_t e = 0; e < nev && !wide; e++)
+            add_run_plain(cur, pl->w + (size_t)ev[e] * pl->out_n, pl->out_n);
         return (double)nev * (double)pl->out_n;
     }
     /* The plan's tables in locals: the vector stores may alias anything,
@@ -220,8 +280,26 @@ scatter_body(const plan_layer *pl, const uint32_t *ev, size_t nev,
         const plan_in *in = &in_ev[ev[e]];
         float *dst = cur + in->d;
         const float *src = weights + in->w;
-        uint32_t t1 = q_start[in->q + 1];
-        for (uint32_t t = q_start[in->q]; t < t1; t++) {
+        uint32_t t0 = q_start[in->q], t1 = q_start[in->q + 1];
+        /* The next spike at the same position (another channel; they
+         * come in a row) has the same taps: both in one pass. */
+        const plan_in *next = e + 1 < nev ? &in_ev[ev[e + 1]] : in;
+        if (next != in && next->q == in->q && next->d == in->d) {
+            const float *src2 = weights + next->w;
+            for (uint32_t t = t0; t < t1; t++) {
+                plan_tap tap = taps[t];
+                synops += 2 * (size_t)tap.len;
+                if (wide)
+                    add_runs2_avx512(dst + tap.dst, src + tap.src,
+                                     src2 + tap.src, (size_t)tap.len);
+                else
+                    add_runs2_plain(dst + tap.dst, src + tap.src,
+                                    src2 + tap.src, (size_t)tap.len);
+            }
+            e++;
+            continue;
+        }
+        for (uint32_t t = t0; t < t1; t++) {
             plan_tap tap = taps[t];
             synops += (size_t)tap.len;
             if (wide)
@@ -354,10 +432,14 @@ static void fire(const snn_net *net, int i, const plan_layer *pl,
 }
 
 /* The first in-bounds cell of each window: the leader while all counts
- * are equal (zero). */
+ * are equal (zero).  The direct gate's spare slot (inputs in no window)
+ * has a key no input's can reach. */
 static void maxgate_reset(const plan_layer *pl, layer_work *lw)
 {
-    memset(lw->count, 0, pl->in_n * sizeof *lw->count);
+    if (lw->count)
+        memset(lw->count, 0, pl->in_n * sizeof *lw->count);
+    for (size_t i = 0; lw->in_key && i < pl->in_n; i++)
+        lw->in_key[i] = pl->gate_tie[i];
     for (size_t p = 0; p < pl->out_p; p++) {
         int32_t first = -1;
         for (size_t t = 0; t < pl->k && first < 0; t++)
@@ -365,6 +447,10 @@ static void maxgate_reset(const plan_layer *pl, layer_work *lw)
                 first = (int32_t)t;
         for (size_t c = 0; c < pl->out_c; c++) {
             size_t o = p * pl->out_c + c;
+            if (lw->lead_key) {
+                lw->lead_key[o] = first < 0 ? 0 : pl->k - 1 - (size_t)first;
+                continue;
+            }
             lw->lead_t[o] = first;
             lw->lead[o] = first < 0 ? UINT32_MAX
                                     : (uint32_t)((size_t)pl->pk2q[p * pl->k +
@@ -372,6 +458,34 @@ static void maxgate_reset(const plan_layer *pl, layer_work *lw)
                                                      pl->in_c + c);
         }
     }
+    if (lw->lead_key)
+        lw->lead_key[pl->out_n] = UINT64_MAX;
+}
+
+/* maxgate for windows that do not overlap: each spike has one window,
+ * read from a table.  An input's count and tie rank are one key, count
+ * * k + rank, unique in its window, so the leader (largest count, first
+ * on ties) is the input with the window's largest key, and a spike
+ * passes when its input's key is the window's: a running maximum, with
+ * neither a branch nor the leader's index to keep. */
+static void maxgate_direct(const plan_layer *pl, const layer_work *in,
+                           layer_work *lw)
+{
+    const uint32_t *win = pl->gate_o;
+    uint64_t *in_key = lw->in_key, *lead_key = lw->lead_key, k = pl->k;
+    size_t nev = in->nev;
+    for (size_t e = 0; e < nev; e++) {
+        uint32_t i = in->ev[e], o = win[i];
+        uint64_t key = in_key[i] += k, old = lead_key[o];
+        lead_key[o] = key > old ? key : old;
+    }
+    size_t n = 0;
+    for (size_t e = 0; e < nev; e++) {
+        uint32_t i = in->ev[e], o = win[i];
+        lw->ev[n] = o;
+        n += lead_key[o] == in_key[i];
+    }
+    lw->nev = n;
 }
 
 /* Max-pool gating as snn_maxgate_step: counts go up by this step's
@@ -384,6 +498,10 @@ static void maxgate_reset(const plan_layer *pl, layer_work *lw)
  * which the CPU could not predict. */
 static void maxgate(const plan_layer *pl, const layer_work *in, layer_work *lw)
 {
+    if (pl->gate_o) {
+        maxgate_direct(pl, in, lw);
+        return;
+    }
     for (size_t e = 0; e < in->nev; e++) {
         uint32_t i = in->ev[e], mine = ++lw->count[i];
         const plan_in *at = &pl->in_ev[i];
@@ -426,7 +544,7 @@ static void sample_reset(const snn_net *net, const sim_plan *plan,
         lw->nev = 0;
         if (lw->v && !keep_v)
             snn_membrane_start(net, lw->v, pl->out_n);
-        if (lw->count)
+        if (lw->count || lw->in_key)
             maxgate_reset(pl, lw);
         if (lw->refrac_until)
             memset(lw->refrac_until, 0, pl->out_n * sizeof *lw->refrac_until);

@@ -272,6 +272,26 @@ static void build_fanout(plan_layer *pl, int *ok)
     }
 }
 
+/* The max gate's direct table when no input neuron is in two windows:
+ * its spikes then need no walk over taps. */
+static void build_gate(plan_layer *pl, int *ok)
+{
+    for (size_t q = 0; *ok && q < pl->in_p; q++)
+        if (pl->q_start[q + 1] - pl->q_start[q] > 1)
+            return;
+    pl->gate_o = alloc_array(pl->in_n, sizeof *pl->gate_o, ok);
+    pl->gate_tie = alloc_array(pl->in_n, sizeof *pl->gate_tie, ok);
+    for (size_t i = 0; *ok && i < pl->in_n; i++) {
+        const plan_in *at = &pl->in_ev[i];
+        uint32_t t = pl->q_start[at->q];
+        int one = t < pl->q_start[at->q + 1];
+        pl->gate_o[i] = one ? (uint32_t)pl->taps[t].dst + at->d
+                            : (uint32_t)pl->out_n;
+        pl->gate_tie[i] = one ? (uint32_t)(pl->k - 1 - (size_t)pl->taps[t].src)
+                              : 0;
+    }
+}
+
 static void build_win_n(plan_layer *pl, int *ok)
 {
     pl->win_n = alloc_array(pl->out_p, sizeof *pl->win_n, ok);
@@ -429,6 +449,8 @@ static int build_op(plan_layer *pl, snn_unit unit, const snn_layer *syn,
         build_taps(pl, syn, in, &ok);
         build_in_ev(pl, &ok);
     }
+    if (pl->kind == PLAN_MAXGATE)
+        build_gate(pl, &ok);
     if (pl->kind == PLAN_CONV || pl->kind == PLAN_DENSE ||
         pl->kind == PLAN_CONVT) {
         pl->w = alloc_array(snn_tensor_numel(&syn->weight), sizeof *pl->w, &ok);
@@ -497,6 +519,8 @@ static void plan_layer_free(plan_layer *pl)
     free(pl->in_ev);
     free(pl->map_start);
     free(pl->map);
+    free(pl->gate_o);
+    free(pl->gate_tie);
     for (int j = 0; j < pl->n_proj; j++)
         plan_layer_free(&pl->proj[j]);
     free(pl->proj);

@@ -78,6 +78,11 @@ typedef struct plan_layer {
     /* Remap: input neuron i's outputs map[map_start[i] .. map_start[i + 1])
      * (internal indices; none where cropped, several when upsampled). */
     uint32_t *map_start, *map;
+    /* Max gate whose windows do not overlap (every input neuron in at most
+     * one window), else NULL: each input neuron's window (out_n: none) and
+     * its rank for ties, k - 1 - kernel offset (the first cell wins). */
+    uint32_t *gate_o;
+    uint32_t *gate_tie;
     struct plan_layer *proj; /* ADD, CONCAT: one per projection of the layer */
     int n_proj;
 } plan_layer;
