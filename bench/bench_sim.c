@@ -125,9 +125,13 @@ static snn_status bench_ann(bench *b, snn_error *err)
     return SNN_OK;
 }
 
+/* The graph passes `snntb run` makes before normalizing: a padding
+ * merged into the convolution it feeds, batch norms folded. */
 static snn_status prepare_snn(bench *b, snn_error *err)
 {
-    snn_status st = snn_fold_batchnorm(&b->graph, err);
+    snn_status st = snn_compose_convs(&b->graph, err);
+    if (st == SNN_OK)
+        st = snn_fold_batchnorm(&b->graph, err);
     if (st != SNN_OK)
         return st;
     size_t have = snn_dataset_size(&b->data);

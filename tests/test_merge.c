@@ -11,11 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <omp.h>
 
 #include "snntb/ann.h"
+#include "snntb/dataset.h"
 #include "snntb/export.h"
 #include "snntb/net.h"
 #include "snntb/normalize.h"
@@ -146,19 +148,65 @@ static void test_residual_spikes_by_hand(void **state)
     residual_graph(&g);
     convert(&g, &net);
     vector(&x, 1, 2, xv);
-    assert_int_equal(tu_simulate(&net, &x, 1, 6, SNN_ENGINE_AUTO, counts, &res,
-                              &err), SNN_OK);
-    assert_true(counts[0][0] == 6 && counts[0][1] == 3);
-    assert_true(counts[1][0] == 4 && counts[1][1] == 3);
-    assert_true(res.synops == 27);
-    assert_int_equal(res.predictions[0], 0);
-    snn_sim_result_free(&res);
-    tu_counts_free(counts, 2);
-    /* The event engine does not run such nets; it says why. */
-    assert_int_equal(tu_simulate(&net, &x, 1, 6, SNN_ENGINE_EVENT, counts, &res,
-                              &err), SNN_E_UNSUPPORTED);
-    assert_non_null(strstr(err.msg, "several inputs (Add, Concatenate)"));
-    tu_counts_free(counts, 2);
+    for (int e = SNN_ENGINE_AUTO; e <= SNN_ENGINE_REFERENCE; e++) {
+        assert_int_equal(tu_simulate(&net, &x, 1, 6, (snn_sim_engine)e, counts,
+                                     &res, &err), SNN_OK);
+        assert_true(counts[0][0] == 6 && counts[0][1] == 3);
+        assert_true(counts[1][0] == 4 && counts[1][1] == 3);
+        assert_true(res.synops == 27);
+        assert_int_equal(res.predictions[0], 0);
+        snn_sim_result_free(&res);
+        tu_counts_free(counts, 2);
+    }
+    snn_tensor_free(&x);
+    snn_net_free(&net);
+    snn_graph_free(&g);
+}
+
+/* x = (1, 0.5), 6 steps: A fires as above (6 and 3 spikes).  The Add
+ * is fed by C (linear, folded: a projection from the constant input,
+ * C x = (-0.375, -0.125)) and A's spikes.  Neuron 0 receives 0.625 each
+ * step: V .625, 1.25>.25, .875, 1.5>.5, 1.125>.125, .75: 3 spikes.
+ * Neuron 1: -.125, then +.875 when A1 fires (steps 1, 3, 5): V -.125,
+ * .75, .625, 1.5>.5, .375, 1.25>.25: 2 spikes.  Synaptic operations: A's
+ * 9 spikes through the identity; C's constant input is not counted.
+ * Under Poisson input C's input spikes are scattered each step: the
+ * engines agree spike for spike there too. */
+static void test_add_fed_by_input_by_hand(void **state)
+{
+    (void)state;
+    static const float wa[4] = {1, 0, 0, 1}, wc[4] = {-0.375f, 0, 0, -0.25f};
+    static const float xv[2] = {1, 0.5f};
+    snn_graph g;
+    snn_net net;
+    snn_tensor x;
+    snn_sim_result res;
+    snn_error err = {0};
+    float *counts[2];
+    snn_graph_init(&g);
+    input(&g, 2);
+    dense(&g, "A", 0, 2, 2, SNN_ACT_RELU, wa, NULL);
+    dense(&g, "C", 0, 2, 2, SNN_ACT_LINEAR, wc, NULL);
+    merge(&g, SNN_OP_ADD, "add", 2, 1);
+    relu(&g, 3);
+    convert(&g, &net);
+    assert_int_equal(net.n_layers, 2);
+    assert_int_equal(net.layers[1].proj[0].input, -1);
+    vector(&x, 1, 2, xv);
+    for (int e = SNN_ENGINE_AUTO; e <= SNN_ENGINE_REFERENCE; e++) {
+        assert_int_equal(tu_simulate(&net, &x, 1, 6, (snn_sim_engine)e, counts,
+                                     &res, &err), SNN_OK);
+        assert_true(counts[0][0] == 6 && counts[0][1] == 3);
+        if (counts[1][0] != 3 || counts[1][1] != 2)
+            fail_msg("engine %d: Add fired %g and %g times, by hand 3 and 2",
+                     e, (double)counts[1][0], (double)counts[1][1]);
+        assert_true(res.synops == 9);
+        snn_sim_result_free(&res);
+        tu_counts_free(counts, 2);
+    }
+    char why[256];
+    assert_null(snn_sim_reference_reason(&net, why, sizeof why));
+    tu_engines_agree(&net, &x, 1, 40, 1000, "Add fed by Poisson input");
     snn_tensor_free(&x);
     snn_net_free(&net);
     snn_graph_free(&g);
@@ -451,6 +499,64 @@ static void test_fixtures_agree_with_ann(void **state)
         check_agreement(&fx[i], steps, tu_quick() ? 0.06 : 0.025);
 }
 
+#define FASHION_DIR "/usr/share/datasets/fashion-mnist"
+
+/* The event engine against the reference engine on a fixture's net
+ * (normalized, then weights and inputs made dyadic so that both engines
+ * sum exactly): the same spikes in every layer, sample by sample, and a
+ * dropped projection would show.  x NULL: the first Fashion-MNIST test
+ * images. */
+static void engines_agree_on(const fixture *f, size_t n, int steps)
+{
+    snn_graph g;
+    snn_net net;
+    snn_tensor x;
+    snn_scales s;
+    snn_error err = {0};
+    parse_model(f, &g);
+    if (f->x)
+        tu_load_npy(f->x, &x);
+    else if (snn_idx_load_images(FASHION_DIR, "t10k-images-idx3-ubyte", &x,
+                                 &err) != SNN_OK)
+        fail_msg("%s", err.msg);
+    n = n < x.dims[0] ? n : x.dims[0];
+    assert_int_equal(snn_fold_batchnorm(&g, &err), SNN_OK);
+    snn_graph_softmax_to_relu(&g);
+    scales(&g, &x, 0, &s);
+    snn_scales_free(&s);
+    convert(&g, &net);
+    assert_non_null(snn_net_multi_input(&net));
+    tu_net_dyadic(&net, &x, 256, 16);
+    tu_engines_agree(&net, &x, n, steps, 0, f->model);
+    tu_engines_agree(&net, &x, n, steps, 1000, f->model);
+    tu_projections_matter(&net, &x, n, steps, f->model);
+    snn_tensor_free(&x);
+    snn_net_free(&net);
+    snn_graph_free(&g);
+}
+
+static void test_engines_agree_on_fixtures(void **state)
+{
+    (void)state;
+    static const fixture fx[] = {
+        {"merge/res_keras.h5", "merge/res_keras_x_nchw.npy", NULL, "keras"},
+        {"merge/res_o13.onnx", "merge/res_onnx_x.npy", NULL, "onnx"},
+        {"keras1/merge.h5", "keras1/merge_x.npy", NULL, "keras"},
+        {"merge/res_lasagne.py", "merge/res_lasagne_x.npy", NULL, "lasagne"},
+        {"snn_accuracy/residual.keras", NULL, NULL, "keras"},
+        {"snn_accuracy/concat.h5", NULL, NULL, "keras"},
+    };
+    int fashion = access(FASHION_DIR "/t10k-images-idx3-ubyte.gz", R_OK) == 0;
+    for (size_t i = 0; i < sizeof fx / sizeof fx[0]; i++) {
+        if (!fx[i].x && !fashion) {
+            print_message("%s: skipped, %s is absent\n", fx[i].model,
+                          FASHION_DIR);
+            continue;
+        }
+        engines_agree_on(&fx[i], tu_quick() ? 4 : 12, tu_quick() ? 30 : 80);
+    }
+}
+
 /* The ONNX files of opsets 13 and 17 give the same spiking net: an Add
  * fed by the folded conv and the shortcut, the vector Add by the spikes
  * of d1 and d2, a concatenation of two sources. */
@@ -588,6 +694,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_residual_structure),
         cmocka_unit_test(test_residual_spikes_by_hand),
+        cmocka_unit_test(test_add_fed_by_input_by_hand),
         cmocka_unit_test(test_concat_spikes_by_hand),
         cmocka_unit_test(test_residual_normalization_by_hand),
         cmocka_unit_test(test_concat_normalization_by_hand),
@@ -595,6 +702,7 @@ int main(void)
         cmocka_unit_test(test_export_refuses),
         cmocka_unit_test(test_onnx_opsets_convert),
         cmocka_unit_test(test_fixtures_agree_with_ann),
+        cmocka_unit_test(test_engines_agree_on_fixtures),
         cmocka_unit_test(test_caffe_eltwise_converts),
         cmocka_unit_test(test_run_keras_residual),
     };

@@ -13,10 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <omp.h>
 
 #include "pipeline/calibrate.h"
+#include "snntb/dataset.h"
 #include "snntb/export.h"
 #include "snntb/net.h"
 #include "snntb/normalize.h"
@@ -180,20 +182,23 @@ static void test_remaps_by_hand(void **state)
         assert_int_equal(net.layers[1].unit, SNN_UNIT_RESHAPE);
         assert_int_equal(net.layers[1].syn.op, rc->op);
         assert_ptr_equal(snn_net_resampling(&net), &net.layers[1]);
-        assert_non_null(snn_sim_event_unsupported(&net));
+        assert_null(snn_sim_event_unsupported(&net));
         image(&x, 1, 1, rc->width, rc->x);
-        assert_int_equal(tu_simulate(&net, &x, 1, 8, SNN_ENGINE_AUTO, counts,
-                                     &res, &err), SNN_OK);
-        for (size_t j = 0; j < rc->m_n; j++)
-            if (counts[1][j] != rc->m_counts[j])
-                fail_msg("%s: M neuron %zu fired %g times, by hand %g",
-                         rc->what, j, (double)counts[1][j],
-                         (double)rc->m_counts[j]);
-        if (counts[3][0] != rc->out_count)
-            fail_msg("%s: out fired %g times, by hand %g", rc->what,
-                     (double)counts[3][0], (double)rc->out_count);
-        snn_sim_result_free(&res);
-        tu_counts_free(counts, 4);
+        for (int e = SNN_ENGINE_EVENT; e <= SNN_ENGINE_REFERENCE; e += 2) {
+            assert_int_equal(tu_simulate(&net, &x, 1, 8, (snn_sim_engine)e,
+                                         counts, &res, &err), SNN_OK);
+            for (size_t j = 0; j < rc->m_n; j++)
+                if (counts[1][j] != rc->m_counts[j])
+                    fail_msg("%s, engine %d: M neuron %zu fired %g times, "
+                             "by hand %g", rc->what, e, j,
+                             (double)counts[1][j], (double)rc->m_counts[j]);
+            if (counts[3][0] != rc->out_count)
+                fail_msg("%s, engine %d: out fired %g times, by hand %g",
+                         rc->what, e, (double)counts[3][0],
+                         (double)rc->out_count);
+            snn_sim_result_free(&res);
+            tu_counts_free(counts, 4);
+        }
         snn_tensor_free(&x);
         snn_net_free(&net);
         snn_graph_free(&g);
@@ -230,21 +235,19 @@ static void test_conv_transpose_by_hand(void **state)
         assert_int_equal(net.layers[1].unit, SNN_UNIT_IF);
         assert_int_equal(net.layers[1].syn.shape.dims[2], width);
         image(&x, 1, 1, 2, (const float[]){1, .5f});
-        assert_int_equal(tu_simulate(&net, &x, 1, 4, SNN_ENGINE_AUTO, counts,
-                                     &res, &err), SNN_OK);
-        for (size_t j = 0; j < width; j++)
-            if (counts[1][j] != want[2 - stride][j])
-                fail_msg("stride %d: T neuron %zu fired %g times, by hand "
-                         "%g", stride, j, (double)counts[1][j],
-                         (double)want[2 - stride][j]);
-        assert_true(res.synops == 12);
-        snn_sim_result_free(&res);
-        tu_counts_free(counts, 2);
-        /* The event engine leaves it to the reference engine, saying why. */
-        assert_int_equal(tu_simulate(&net, &x, 1, 4, SNN_ENGINE_EVENT,
-                                     counts, &res, &err), SNN_E_UNSUPPORTED);
-        assert_non_null(strstr(err.msg, "transposed convolution"));
-        tu_counts_free(counts, 2);
+        for (int e = SNN_ENGINE_EVENT; e <= SNN_ENGINE_REFERENCE; e += 2) {
+            assert_int_equal(tu_simulate(&net, &x, 1, 4, (snn_sim_engine)e,
+                                         counts, &res, &err), SNN_OK);
+            for (size_t j = 0; j < width; j++)
+                if (counts[1][j] != want[2 - stride][j])
+                    fail_msg("stride %d, engine %d: T neuron %zu fired %g "
+                             "times, by hand %g", stride, e, j,
+                             (double)counts[1][j],
+                             (double)want[2 - stride][j]);
+            assert_true(res.synops == 12);
+            snn_sim_result_free(&res);
+            tu_counts_free(counts, 2);
+        }
         snn_tensor_free(&x);
         snn_net_free(&net);
         snn_graph_free(&g);
@@ -515,6 +518,28 @@ static void check_structure(const char *stem, const snn_graph *g,
  * as ReLU, layer-wise normalization at the 100th percentile on the
  * fixture's inputs), the SNN's output rates approximate the normalized
  * ANN's. */
+/* The conversion's graph passes, normalized on the first n samples of
+ * x. */
+static void normalize(snn_graph *g, const snn_tensor *x, size_t n,
+                      const char *model)
+{
+    snn_scales s;
+    snn_error err = {0};
+    snn_status st = snn_compose_convs(g, &err);
+    if (st == SNN_OK)
+        st = snn_fold_batchnorm(g, &err);
+    snn_graph_softmax_to_relu(g);
+    if (st == SNN_OK)
+        st = snn_graph_infer_shapes(g, &err);
+    if (st == SNN_OK)
+        st = snn_compute_scales(g, x, 100.0, n, &s, &err);
+    if (st == SNN_OK)
+        st = snn_apply_scales(g, &s, &err);
+    if (st != SNN_OK)
+        fail_msg("%s: %s", model, err.msg);
+    snn_scales_free(&s);
+}
+
 static void check_fixture(const char *model, const char *stem,
                           const char *xname, int steps, double tol)
 {
@@ -522,7 +547,6 @@ static void check_fixture(const char *model, const char *stem,
     snn_graph g;
     snn_net net;
     snn_tensor x, y, want;
-    snn_scales s;
     snn_sim_result res;
     snn_error err = {0};
     parse_fixture(model, &g);
@@ -533,19 +557,7 @@ static void check_fixture(const char *model, const char *stem,
     tu_ann_output(&g, &x, &want, model);
     tu_assert_close(&want, &y, TU_TOL_REL, model, "the framework");
     snn_tensor_free(&want);
-    snn_status st = snn_compose_convs(&g, &err);
-    if (st == SNN_OK)
-        st = snn_fold_batchnorm(&g, &err);
-    snn_graph_softmax_to_relu(&g);
-    if (st == SNN_OK)
-        st = snn_graph_infer_shapes(&g, &err);
-    if (st == SNN_OK)
-        st = snn_compute_scales(&g, &x, 100.0, x.dims[0], &s, &err);
-    if (st == SNN_OK)
-        st = snn_apply_scales(&g, &s, &err);
-    if (st != SNN_OK)
-        fail_msg("%s: %s", model, err.msg);
-    snn_scales_free(&s);
+    normalize(&g, &x, x.dims[0], model);
     tu_ann_output(&g, &x, &want, model);
     convert(&g, &net);
     check_structure(stem, &g, &net);
@@ -599,6 +611,61 @@ static void test_onnx_fixtures(void **state)
     check_fixtures(res, 5, "onnx/res", "x");
 }
 
+#define FASHION_DIR "/usr/share/datasets/fashion-mnist"
+
+/* The event engine against the reference engine on a fixture's net
+ * (normalized, then weights and inputs made dyadic so that both engines
+ * sum exactly): the same spikes in every layer, sample by sample.  xrel
+ * NULL: the first Fashion-MNIST test images. */
+static void engines_agree_on(const char *model, const char *xrel, size_t n,
+                             int steps)
+{
+    snn_graph g;
+    snn_net net;
+    snn_tensor x;
+    snn_error err = {0};
+    parse_fixture(model, &g);
+    if (xrel)
+        tu_load_npy(xrel, &x);
+    else if (snn_idx_load_images(FASHION_DIR, "t10k-images-idx3-ubyte", &x,
+                                 &err) != SNN_OK)
+        fail_msg("%s", err.msg);
+    n = n < x.dims[0] ? n : x.dims[0];
+    normalize(&g, &x, n, model);
+    convert(&g, &net);
+    assert_non_null(snn_net_resampling(&net));
+    tu_net_dyadic(&net, &x, 256, 16);
+    tu_engines_agree(&net, &x, n, steps, 0, model);
+    tu_engines_agree(&net, &x, n, steps, 1000, model);
+    tu_projections_matter(&net, &x, n, steps, model);
+    snn_tensor_free(&x);
+    snn_net_free(&net);
+    snn_graph_free(&g);
+}
+
+static void test_engines_agree_on_fixtures(void **state)
+{
+    (void)state;
+    static const char *const fx[][2] = {
+        {"keras/seq_resample.keras", "keras/seq_resample_x_nchw.npy"},
+        {"keras/img_resample.keras", "keras/img_resample_x_nchw.npy"},
+        {"keras/img_resample.h5", "keras/img_resample_x_nchw.npy"},
+        {"onnx/res_o17.onnx", "onnx/res_x.npy"},
+        {"onnx/res_o28_dynamo.onnx", "onnx/res_x.npy"},
+        {"snn_accuracy/resample.keras", NULL},
+    };
+    int fashion = access(FASHION_DIR "/t10k-images-idx3-ubyte.gz", R_OK) == 0;
+    for (size_t i = 0; i < sizeof fx / sizeof fx[0]; i++) {
+        if (!fx[i][1] && !fashion) {
+            print_message("%s: skipped, %s is absent\n", fx[i][0],
+                          FASHION_DIR);
+            continue;
+        }
+        engines_agree_on(fx[i][0], fx[i][1], tu_quick() ? 4 : 12,
+                         tu_quick() ? 30 : 80);
+    }
+}
+
 int main(void)
 {
     /* Many small parallel kernels per step: threads waiting at barriers
@@ -613,6 +680,7 @@ int main(void)
         cmocka_unit_test(test_export_refuses),
         cmocka_unit_test(test_keras_fixtures),
         cmocka_unit_test(test_onnx_fixtures),
+        cmocka_unit_test(test_engines_agree_on_fixtures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,7 @@
 #include "testutil.h"
 
 #include <omp.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ann/ops.h"
@@ -61,23 +62,35 @@ static void fill_tensor(snn_tensor *t, int nd, const size_t *dims, lcg *r,
         t->data[i] = r ? dyadic(r, lo, hi, den) : 1.0f;
 }
 
-/* A convolution; weights all ones when r is NULL. */
-static void add_conv(snn_graph *g, int input, size_t in_c, size_t out_c,
-                     const geom *w, lcg *r)
+/* A convolution (or op CONV2D_T, a transposed one); weights all ones
+ * when r is NULL. */
+static void add_conv_op(snn_graph *g, snn_op op, int input, size_t in_c,
+                        size_t out_c, const geom *w, lcg *r)
 {
     snn_layer l;
-    snn_layer_defaults(&l, SNN_OP_CONV2D, "conv", NULL);
+    snn_layer_defaults(&l, op, "conv", NULL);
     set_window(&l, w);
     l.groups = w->groups;
     l.act = SNN_ACT_RELU;
-    size_t wd[4] = {out_c, in_c / (size_t)w->groups, (size_t)w->kernel[0],
+    size_t groups = (size_t)w->groups;
+    size_t wd[4] = {out_c, in_c / groups, (size_t)w->kernel[0],
                     (size_t)w->kernel[1]};
+    if (op == SNN_OP_CONV2D_T) {
+        wd[0] = in_c;
+        wd[1] = out_c / groups;
+    }
     fill_tensor(&l.weight, 4, wd, r, -16, 16, 16);
     size_t bd[1] = {out_c};
     fill_tensor(&l.bias, 1, bd, r, -2, 4, 32);
     if (!r)
         memset(l.bias.data, 0, out_c * sizeof(float));
     tu_add_layer(g, &l, input);
+}
+
+static void add_conv(snn_graph *g, int input, size_t in_c, size_t out_c,
+                     const geom *w, lcg *r)
+{
+    add_conv_op(g, SNN_OP_CONV2D, input, in_c, out_c, w, r);
 }
 
 static void add_pool(snn_graph *g, int input, snn_op op, const geom *w)
@@ -170,6 +183,11 @@ static void test_fanout_matches_brute_force(void **state)
         to_net(&g, &net);
         check_fanout(&net);
         snn_net_free(&net);
+        add_input(&g, (snn_shape){3, {4, 7, 8}});
+        add_conv_op(&g, SNN_OP_CONV2D_T, 0, 4, 8, &geoms[i], NULL);
+        to_net(&g, &net);
+        check_fanout(&net);
+        snn_net_free(&net);
     }
     snn_graph g;
     snn_net net;
@@ -180,10 +198,13 @@ static void test_fanout_matches_brute_force(void **state)
     snn_net_free(&net);
 }
 
-/* Input (2, 11, 10) -> strided conv -> overlapping max pool -> dilated
- * grouped conv -> average pool -> flatten (H, W, C) -> dense -> dense
- * output (softmax or IF). */
-static void build_random_net(snn_net *net, uint64_t seed, int softmax)
+/* Input (2, 11, 10) -> strided conv -> max pool -> dilated grouped conv
+ * -> average pool -> flatten (H, W, C) -> dense -> dense output (softmax
+ * or IF).  The max pool's windows overlap, or (apart) do not, as LeNet's,
+ * which the event engine gates through a direct table; then the last
+ * input column is in no window. */
+static void build_random_net(snn_net *net, uint64_t seed, int softmax,
+                             int apart)
 {
     lcg r = {seed};
     snn_graph g;
@@ -191,7 +212,8 @@ static void build_random_net(snn_net *net, uint64_t seed, int softmax)
     geom c1 = {{3, 3}, {2, 1}, {1, 1}, {1, 1, 1, 0}, 1};
     add_conv(&g, 0, 2, 6, &c1, &r);                          /* 6x6x9 */
     geom p1 = {{3, 2}, {1, 2}, {1, 1}, {1, 0, 1, 0}, 1};
-    add_pool(&g, 1, SNN_OP_MAXPOOL2D, &p1);                  /* 6x6x4 */
+    geom p1_apart = {{1, 2}, {1, 2}, {1, 1}, {0, 0, 0, 0}, 1};
+    add_pool(&g, 1, SNN_OP_MAXPOOL2D, apart ? &p1_apart : &p1); /* 6x6x4 */
     geom c2 = {{3, 3}, {1, 1}, {2, 1}, {2, 1, 2, 1}, 2};
     add_conv(&g, 2, 6, 8, &c2, &r);                          /* 8x6x4 */
     geom p2 = {{2, 3}, {2, 2}, {1, 1}, {0, 1, 0, 1}, 1};
@@ -200,8 +222,10 @@ static void build_random_net(snn_net *net, uint64_t seed, int softmax)
     snn_layer_defaults(&f, SNN_OP_FLATTEN, "flat", NULL);
     f.flatten_hwc = 1;
     tu_add_layer(&g, &f, 4);
-    add_dense(&g, 5, 48, 12, &r, SNN_ACT_RELU);
-    add_dense(&g, 6, 12, 4, &r, softmax ? SNN_ACT_SOFTMAX : SNN_ACT_RELU);
+    /* 140 wide: the event engine sums a dense layer's currents in
+     * registers 128 at a time, and 140 takes a second, partial block. */
+    add_dense(&g, 5, 48, 140, &r, SNN_ACT_RELU);
+    add_dense(&g, 6, 140, 4, &r, softmax ? SNN_ACT_SOFTMAX : SNN_ACT_RELU);
     to_net(&g, net);
 }
 
@@ -297,15 +321,28 @@ static void check_event_engine(const snn_net *net, const snn_tensor *x,
     sim_plan_free(&plan);
 }
 
+/* Whether the event engine gates the net's max pool through its direct
+ * table. */
+static int direct_gate(const snn_net *net)
+{
+    sim_plan plan;
+    snn_error err;
+    assert_int_equal(sim_plan_build(net, &plan, &err), SNN_OK);
+    int direct = plan.layers[1].gate_o != NULL;
+    sim_plan_free(&plan);
+    return direct;
+}
+
 /* input_rate > 0: Poisson input (the event engine scatters its spikes);
  * lo < 0: inputs down to lo / 8, whose Poisson spikes are negative. */
 static void check_engines_agree(int softmax, double input_rate, int lo)
 {
-    for (uint64_t seed = 1; seed <= 2; seed++) {
+    for (uint64_t seed = 1; seed <= 4; seed++) {
         snn_net net;
         snn_tensor x, y;
-        build_random_net(&net, seed, softmax);
+        build_random_net(&net, seed, softmax, seed > 2);
         random_data(&x, &y, seed * 31, lo);
+        assert_true(direct_gate(&net) == (seed > 2));
         outcome ref, other;
         run_engine(&net, &x, &y, SNN_ENGINE_REFERENCE, 5, 2, input_rate, &ref);
         /* Activity, so that the comparison means something. */
@@ -360,6 +397,46 @@ static void test_engines_agree_signed_poisson_input(void **state)
     check_engines_agree(1, 1000, -5);
 }
 
+/* A transposed convolution in the middle of a net, at several
+ * geometries: input (2, 11, 10) -> conv -> Conv2DTranspose -> flatten ->
+ * dense output.  The event engine scatters each spike through the
+ * kernel; the reference engine runs the ANN kernel: same spikes. */
+static void test_conv_transpose_engines_agree(void **state)
+{
+    (void)state;
+    const geom geoms[] = {
+        {{3, 3}, {1, 1}, {1, 1}, {0, 0, 0, 0}, 1},
+        {{3, 2}, {2, 3}, {1, 1}, {1, 0, 0, 1}, 2},   /* strides, pads */
+        {{2, 3}, {2, 1}, {2, 2}, {0, 1, 1, 0}, 4},   /* dilation, groups */
+    };
+    for (size_t i = 0; i < sizeof geoms / sizeof *geoms; i++) {
+        lcg r = {7 + i};
+        char what[32];
+        snn_graph g;
+        snn_net net;
+        snn_tensor x, y;
+        snn_error err = {0};
+        add_input(&g, (snn_shape){3, {2, 11, 10}});
+        geom c1 = {{3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, 1};
+        add_conv(&g, 0, 2, 4, &c1, &r);                      /* 4x6x5 */
+        add_conv_op(&g, SNN_OP_CONV2D_T, 1, 4, 8, &geoms[i], &r);
+        snn_layer f;
+        snn_layer_defaults(&f, SNN_OP_FLATTEN, "flat", NULL);
+        tu_add_layer(&g, &f, 2);
+        assert_int_equal(snn_graph_infer_shapes(&g, &err), SNN_OK);
+        size_t n_t = snn_shape_numel(&g.layers[3].shape);
+        add_dense(&g, 3, n_t, N_CLASSES, &r, SNN_ACT_RELU);
+        to_net(&g, &net);
+        assert_int_equal(net.layers[1].syn.op, SNN_OP_CONV2D_T);
+        random_data(&x, &y, 11 + i, 0);
+        snprintf(what, sizeof what, "transposed conv %zu", i);
+        tu_engines_agree(&net, &x, N_SAMPLES, STEPS, 0, what);
+        snn_tensor_free(&x);
+        snn_tensor_free(&y);
+        snn_net_free(&net);
+    }
+}
+
 /* Hand-counted fan-outs: a dense layer's is its width; a spike into a
  * 'same' 5x5 convolution of a 4x4 map (LeNet's third) reaches the output
  * positions within 2 rows and columns of it: 3x3 from a corner, 4x4 from
@@ -394,6 +471,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fanout_matches_brute_force),
+        cmocka_unit_test(test_conv_transpose_engines_agree),
         cmocka_unit_test(test_synops_hand_count),
         cmocka_unit_test(test_engines_agree_if_output),
         cmocka_unit_test(test_engines_agree_softmax_output),

@@ -7,6 +7,7 @@
 #include <ftw.h>
 #include <hdf5.h>
 #include <math.h>
+#include <omp.h>
 #include <sys/wait.h>
 #include <zip.h>
 #include <stdio.h>
@@ -160,7 +161,8 @@ void tu_add_layer(snn_graph *g, snn_layer *l, int input)
     snn_error err;
     l->inputs[0] = input;
     l->n_inputs = input >= 0;
-    assert_int_equal(snn_graph_add(g, l, NULL, &err), SNN_OK);
+    if (snn_graph_add(g, l, NULL, &err) != SNN_OK)
+        fail_msg("%s", err.msg);
 }
 
 void tu_ann_output(const snn_graph *g, const snn_tensor *x, snn_tensor *out,
@@ -177,24 +179,193 @@ void tu_ann_output(const snn_graph *g, const snn_tensor *x, snn_tensor *out,
     free(acts);
 }
 
-snn_status tu_simulate(const snn_net *net, const snn_tensor *x, size_t n,
-                       int steps, snn_sim_engine engine, float **counts,
-                       snn_sim_result *res, snn_error *err)
+/* tu_simulate with a batch size and the input's label row ready. */
+static snn_status simulate_batch(const snn_net *net, const snn_tensor *x,
+                                 size_t n, int steps, snn_sim_engine engine,
+                                 size_t batch, double input_rate,
+                                 float **counts, snn_sim_result *res,
+                                 snn_error *err)
 {
     size_t n_out = snn_net_layer_size(net, net->n_layers - 1);
-    size_t dims[2] = {n, n_out};
+    size_t dims[2] = {x->dims[0], n_out};
     snn_tensor y;
     assert_int_equal(snn_tensor_init(&y, 2, dims, err), SNN_OK);
-    for (size_t j = 0; j < n; j++)
+    for (size_t j = 0; j < dims[0]; j++)
         y.data[j * n_out] = 1;
     for (int i = 0; i < net->n_layers; i++)
         counts[i] = calloc(n * snn_net_layer_size(net, i), sizeof(float));
     snn_sim_record rec = {.spike_counts = counts, .record_samples = n};
-    snn_sim_opts o = {.steps = steps, .batch_size = n, .top_k = 1,
-                      .engine = engine, .record = &rec};
+    snn_sim_opts o = {.steps = steps, .batch_size = batch, .top_k = 1,
+                      .engine = engine, .record = &rec,
+                      .input_rate = input_rate, .poisson_events = -1};
     snn_status st = snn_simulate(net, x, &y, n, &o, res, err);
     snn_tensor_free(&y);
     return st;
+}
+
+snn_status tu_simulate(const snn_net *net, const snn_tensor *x, size_t n,
+                       int steps, snn_sim_engine engine, float **counts,
+                       snn_sim_result *res, snn_error *err)
+{
+    return simulate_batch(net, x, n, steps, engine, n, 0, counts, res, err);
+}
+
+static void round_to(float *v, size_t n, float den)
+{
+    for (size_t k = 0; v && k < n; k++)
+        v[k] = nearbyintf(v[k] * den) / den;
+}
+
+void tu_net_dyadic(snn_net *net, snn_tensor *x, float den_w, float den_x)
+{
+    for (int i = 0; i < net->n_layers; i++) {
+        snn_net_layer *l = &net->layers[i];
+        round_to(l->syn.weight.data, snn_tensor_numel(&l->syn.weight), den_w);
+        round_to(l->syn.bias.data, snn_tensor_numel(&l->syn.bias), den_w);
+        for (int j = 0; j < l->n_proj; j++)
+            round_to(l->proj[j].syn.weight.data,
+                     snn_tensor_numel(&l->proj[j].syn.weight), den_w);
+    }
+    round_to(x->data, snn_tensor_numel(x), den_x);
+}
+
+/* The reference engine's spike counts of every layer, with its result. */
+static float **reference_counts(const snn_net *net, const snn_tensor *x,
+                                size_t n, int steps, double input_rate,
+                                snn_sim_result *res)
+{
+    snn_error err = {0};
+    float **counts = calloc((size_t)net->n_layers, sizeof *counts);
+    if (simulate_batch(net, x, n, steps, SNN_ENGINE_REFERENCE, n, input_rate,
+                       counts, res, &err) != SNN_OK)
+        fail_msg("reference engine: %s", err.msg);
+    return counts;
+}
+
+/* The first layer whose counts differ between a and b, or -1. */
+static int counts_differ(const snn_net *net, float **a, float **b, size_t n)
+{
+    for (int i = 0; i < net->n_layers; i++)
+        if (memcmp(a[i], b[i], n * snn_net_layer_size(net, i) *
+                                   sizeof(float)) != 0)
+            return i;
+    return -1;
+}
+
+static void counts_free(float **counts, int n)
+{
+    tu_counts_free(counts, n);
+    free(counts);
+}
+
+void tu_engines_agree(const snn_net *net, const snn_tensor *x, size_t n,
+                      int steps, double input_rate, const char *what)
+{
+    static const struct {
+        snn_sim_engine engine;
+        size_t batch;
+        int threads;
+    } runs[] = {
+        {SNN_ENGINE_EVENT, 1, 1}, {SNN_ENGINE_EVENT, 3, 2},
+        {SNN_ENGINE_EVENT, 0, 2}, {SNN_ENGINE_EVENT, 0, 1},
+        {SNN_ENGINE_DENSE, 0, 2}, {SNN_ENGINE_AUTO, 3, 2},
+    };
+    snn_sim_result ref, ev;
+    snn_error err = {0};
+    float **want = reference_counts(net, x, n, steps, input_rate, &ref);
+    int threads = omp_get_max_threads();
+    for (size_t r = 0; r < sizeof runs / sizeof *runs; r++) {
+        size_t batch = runs[r].batch ? runs[r].batch : n;
+        float **got = calloc((size_t)net->n_layers, sizeof *got);
+        omp_set_num_threads(runs[r].threads);
+        snn_status st = simulate_batch(net, x, n, steps, runs[r].engine,
+                                       batch, input_rate, got, &ev, &err);
+        omp_set_num_threads(threads);
+        if (st != SNN_OK)
+            fail_msg("%s: engine %d: %s", what, runs[r].engine, err.msg);
+        int i = counts_differ(net, want, got, n);
+        if (i >= 0)
+            fail_msg("%s, engine %d, batch %zu, %d threads: layer %d (%s) "
+                     "spikes differ from the reference engine's", what,
+                     runs[r].engine, batch, runs[r].threads, i,
+                     net->layers[i].syn.name);
+        if (ev.synops != ref.synops || ev.spikes != ref.spikes)
+            fail_msg("%s, engine %d, batch %zu, %d threads: %.0f synaptic "
+                     "operations and %.0f spikes, reference %.0f and %.0f",
+                     what, runs[r].engine, batch, runs[r].threads, ev.synops,
+                     ev.spikes, ref.synops, ref.spikes);
+        assert_memory_equal(ev.predictions, ref.predictions,
+                            n * sizeof *ref.predictions);
+        snn_sim_result_free(&ev);
+        counts_free(got, net->n_layers);
+    }
+    print_message("%s: event = reference engine on %zu samples x %d steps, "
+                  "%s input (%.0f spikes, %.0f synaptic operations)\n", what,
+                  n, steps, input_rate > 0 ? "Poisson" : "constant",
+                  ref.spikes, ref.synops);
+    snn_sim_result_free(&ref);
+    counts_free(want, net->n_layers);
+}
+
+/* Zeroes projection p's weights for a run, then restores them; whether
+ * the reference engine's spikes then differ from want. */
+static int dropping_matters(const snn_net *net, snn_net_proj *p,
+                            const snn_tensor *x, size_t n, int steps,
+                            float **want)
+{
+    snn_sim_result res;
+    size_t m = snn_tensor_numel(&p->syn.weight);
+    float *keep = malloc(m * sizeof *keep);
+    memcpy(keep, p->syn.weight.data, m * sizeof *keep);
+    memset(p->syn.weight.data, 0, m * sizeof *keep);
+    float **got = reference_counts(net, x, n, steps, 0, &res);
+    memcpy(p->syn.weight.data, keep, m * sizeof *keep);
+    free(keep);
+    int differ = counts_differ(net, want, got, n) >= 0;
+    snn_sim_result_free(&res);
+    counts_free(got, net->n_layers);
+    return differ;
+}
+
+/* A concatenation's counts are those of its sources side by side: every
+ * source must have spiked for a dropped one to show. */
+static void check_sources_spike(const snn_net *net, const snn_net_layer *l,
+                                float **want, size_t n, const char *what)
+{
+    for (int j = 0; j < l->n_proj; j++) {
+        int src = l->proj[j].input;
+        double sum = 0;
+        for (size_t k = 0; src >= 0 && k < n * snn_net_layer_size(net, src);
+             k++)
+            sum += want[src][k];
+        if (src >= 0 && sum == 0)
+            fail_msg("%s: input %d of %s never spikes: dropping it would go "
+                     "unseen", what, j, l->syn.name);
+    }
+}
+
+void tu_projections_matter(snn_net *net, const snn_tensor *x, size_t n,
+                           int steps, const char *what)
+{
+    snn_sim_result ref;
+    float **want = reference_counts(net, x, n, steps, 0, &ref);
+    int checked = 0;
+    for (int i = 0; i < net->n_layers; i++) {
+        snn_net_layer *l = &net->layers[i];
+        if (l->unit == SNN_UNIT_RESHAPE)
+            check_sources_spike(net, l, want, n, what);
+        for (int j = 0; l->unit != SNN_UNIT_RESHAPE && j < l->n_proj; j++) {
+            if (!dropping_matters(net, &l->proj[j], x, n, steps, want))
+                fail_msg("%s: without input %d of %s the spikes are the "
+                         "same: dropping it would go unseen", what, j,
+                         l->syn.name);
+            checked++;
+        }
+    }
+    print_message("%s: dropping any of %d Add projections changes the "
+                  "spikes\n", what, checked);
+    snn_sim_result_free(&ref);
+    counts_free(want, net->n_layers);
 }
 
 void tu_counts_free(float **counts, int n)

@@ -70,6 +70,28 @@ snn_status tu_simulate(const snn_net *net, const snn_tensor *x, size_t n,
                        snn_sim_result *res, snn_error *err);
 void tu_counts_free(float **counts, int n);
 
+/* Rounds every weight and bias of net (its projections' too) to a
+ * multiple of 1 / den_w and the samples x to one of 1 / den_x: the
+ * engines' sums are then exact in any order, so their spikes must agree
+ * to the last one. */
+void tu_net_dyadic(snn_net *net, snn_tensor *x, float den_w, float den_x);
+
+/* Runs net (dyadic) on x (n samples, `steps`; Poisson input at
+ * input_rate Hz when > 0) on the reference engine and
+ * on the event engine at batch sizes 1, 3 and n with 1 and 2 threads (and
+ * on the dense and auto engines):
+ * every layer's spike counts, the spikes, the synaptic operations and the
+ * predictions must be the same; fails naming `what`, the run and the
+ * layer. */
+void tu_engines_agree(const snn_net *net, const snn_tensor *x, size_t n,
+                      int steps, double input_rate, const char *what);
+
+/* Shows that tu_engines_agree would catch an engine that drops one input
+ * of a layer: zeroing any Add projection's weights changes the reference
+ * engine's spikes, and every concatenated source spikes. */
+void tu_projections_matter(snn_net *net, const snn_tensor *x, size_t n,
+                           int steps, const char *what);
+
 /* A converted net's output spike counts (n samples x n_out classes, of
  * `steps` steps, v_thresh 1) against the ANN outputs want (n, n_out),
  * which its rates approximate clipped to [0, 1]: fails when a rate is

@@ -31,6 +31,15 @@ snn_status snn_ann_score(const snn_graph *g, const snn_tensor *x,
                          const snn_tensor *y, size_t n, size_t batch,
                          int top_k, snn_score *score, snn_error *err);
 
+/* snn_ann_score in the caller's activations (as snn_ann_forward's), so
+ * that a caller scoring a stream chunk by chunk keeps one set of buffers:
+ * allocating them anew for each chunk cost more in page faults than the
+ * chunk's arithmetic. */
+snn_status snn_ann_score_acts(const snn_graph *g, const snn_tensor *x,
+                              const snn_tensor *y, size_t n, size_t batch,
+                              int top_k, snn_tensor *acts, snn_score *score,
+                              snn_error *err);
+
 /* Whether label is among the k largest of scores[0..n).  Ties rank in
  * index order: a class with the same score and a lower index ranks ahead
  * of label (as a stable descending argsort puts them), so label is in the

@@ -141,14 +141,14 @@ snn_status snn_net_set_cell(snn_net *net, const snn_cell *cell,
 size_t snn_net_layer_size(const snn_net *net, int i);
 
 /* The first layer with several inputs (Add, Concatenate), or NULL: for
- * the exporters and engines that refuse them. */
+ * the exporters and spike codes, which refuse them. */
 const snn_net_layer *snn_net_multi_input(const snn_net *net);
 
 /* The first layer that resamples spikes: a transposed convolution, or a
  * re-indexing other than a flatten or a concatenation (zero padding not
  * merged into a convolution, cropping, nearest upsampling, a Reshape to
- * an image); NULL if none.  The reference engine runs them; the event
- * engine and the exporters refuse them, naming the layer. */
+ * an image); NULL if none.  Both engines run them; the exporters
+ * refuse them, naming the layer. */
 const snn_net_layer *snn_net_resampling(const snn_net *net);
 
 /* The name of the first [cell]/[normalization]/[conversion] option of

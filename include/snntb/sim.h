@@ -125,6 +125,11 @@ typedef struct snn_sim_opts {
  * auto, and engine event or dense refuses it. */
 const char *snn_sim_event_unsupported(const snn_net *net);
 
+/* Why engine auto runs net on the reference engine: the option of
+ * snn_sim_event_unsupported, or the first layer the event engine does not
+ * cover and why (written into buf); NULL when the event engine runs it. */
+const char *snn_sim_reference_reason(const snn_net *net, char *buf, size_t n);
+
 /* Parses "auto", "event", "dense" or "reference"; -1 otherwise. */
 int snn_sim_engine_parse(const char *name);
 

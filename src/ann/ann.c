@@ -186,17 +186,15 @@ static snn_tensor batch_view(const snn_tensor *t, size_t first, size_t m)
     return v;
 }
 
-snn_status snn_ann_score(const snn_graph *g, const snn_tensor *x,
-                         const snn_tensor *y, size_t n, size_t batch,
-                         int top_k, snn_score *score, snn_error *err)
+snn_status snn_ann_score_acts(const snn_graph *g, const snn_tensor *x,
+                              const snn_tensor *y, size_t n, size_t batch,
+                              int top_k, snn_tensor *acts, snn_score *score,
+                              snn_error *err)
 {
     memset(score, 0, sizeof *score);
     snn_status st = check_score_args(g, x, y, n, batch, top_k, err);
     if (st != SNN_OK)
         return st;
-    snn_tensor *acts = calloc((size_t)g->n_layers, sizeof *acts);
-    if (!acts)
-        return snn_error_set(err, SNN_E_NOMEM, "cannot allocate activations");
     size_t classes = y->dims[1];
     for (size_t first = 0; first < n && st == SNN_OK; first += batch) {
         size_t m = n - first < batch ? n - first : batch;
@@ -206,7 +204,21 @@ snn_status snn_ann_score(const snn_graph *g, const snn_tensor *x,
             score_batch(&acts[g->n_layers - 1], y->data + first * classes, m,
                         top_k, score);
     }
-    snn_ann_acts_free(acts, g->n_layers);
+    return st;
+}
+
+snn_status snn_ann_score(const snn_graph *g, const snn_tensor *x,
+                         const snn_tensor *y, size_t n, size_t batch,
+                         int top_k, snn_score *score, snn_error *err)
+{
+    memset(score, 0, sizeof *score);
+    int n_acts = g->n_layers > 0 ? g->n_layers : 1;
+    snn_tensor *acts = calloc((size_t)n_acts, sizeof *acts);
+    if (!acts)
+        return snn_error_set(err, SNN_E_NOMEM, "cannot allocate activations");
+    snn_status st = snn_ann_score_acts(g, x, y, n, batch, top_k, acts, score,
+                                       err);
+    snn_ann_acts_free(acts, n_acts);
     free(acts);
     return st;
 }

@@ -423,15 +423,19 @@ static snn_status evaluate_ann(run_ctx *c, size_t n, snn_results *res,
 {
     snn_score score = {0}, part;
     snn_tensor yb = {0};
-    snn_status st = SNN_OK;
+    int n_acts = c->graph.n_layers;
+    snn_tensor *acts = calloc(n_acts > 0 ? (size_t)n_acts : 1, sizeof *acts);
+    snn_status st = acts ? SNN_OK
+                         : snn_error_set(err, SNN_E_NOMEM,
+                                         "cannot allocate activations");
     progress(c, "ANN", 0, n, 0);
     for (size_t first = 0; st == SNN_OK && first < n;
          first += c->s.batch_size) {
         size_t b = n - first < c->s.batch_size ? n - first : c->s.batch_size;
         st = read_tested(c, first, b, &c->xb, &yb, err);
         if (st == SNN_OK)
-            st = snn_ann_score(&c->graph, &c->xb, &yb, b, b, c->s.top_k,
-                               &part, err);
+            st = snn_ann_score_acts(&c->graph, &c->xb, &yb, b, b,
+                                    c->s.top_k, acts, &part, err);
         if (st == SNN_OK) {
             score.n += part.n;
             score.top1 += part.top1;
@@ -440,6 +444,9 @@ static snn_status evaluate_ann(run_ctx *c, size_t n, snn_results *res,
         }
     }
     snn_tensor_free(&yb);
+    if (acts)
+        snn_ann_acts_free(acts, n_acts);
+    free(acts);
     if (st != SNN_OK)
         return st;
     res->ann_evaluated = 1;
@@ -755,7 +762,8 @@ static snn_status simulate(run_ctx *c, size_t n, snn_results *res,
     if (c->report &&
         (st = snn_report_record(c->report, &c->net, n, &so, err)) != SNN_OK)
         return st;
-    const char *slow = snn_sim_event_unsupported(&c->net);
+    char why[SNN_NAME_MAX + 128];
+    const char *slow = snn_sim_reference_reason(&c->net, why, sizeof why);
     if (slow && so.engine == SNN_ENGINE_AUTO)
         snn_info(c->log, "%s: simulated by the reference engine (the event "
                  "engine does not run it)", slow);

@@ -95,7 +95,8 @@ static const char *cell_option_used(const snn_net *net)
     for (int i = 0; i < net->n_layers; i++)
         if (net->layers[i].clamp_until > 0)
             return "[paths] filename_clamp_indices";
-    return snn_sim_event_unsupported(net);
+    const char *structure = sim_plan_structure_unsupported(net);
+    return structure ? structure : snn_sim_event_unsupported(net);
 }
 
 snn_status sim_codes_check(const snn_net *net, const snn_sim_opts *o,

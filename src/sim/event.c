@@ -9,6 +9,10 @@
  * product over the whole input is cheaper than many short runs: the
  * engine then gathers instead (im2col for convolutions, gemv for dense
  * layers).  Both sum the same products; only the rounding order differs.
+ * An Add's neurons take the scatters of all their projections onto a
+ * current whose constant part (bias, projections from the analog input)
+ * was summed once per sample; index maps and concatenations re-index
+ * spikes through tables, with no neurons.
  */
 #include "sim/event.h"
 
@@ -17,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ann/ops.h"
 #include "sim/input.h"
 #include "sim/neuron.h"
 
@@ -35,8 +40,13 @@ typedef struct layer_work {
     uint32_t *count;       /* max gate: input spike counts */
     uint32_t *lead;        /* max gate: each window's leader (input index) */
     int32_t *lead_t;       /* max gate: its kernel offset; -1: no input */
+    /* Direct max gate (plan gate_o): each input's key, its count * k plus
+     * its tie rank, and each window's largest key, its leader's (one more
+     * slot for "no window"). */
+    uint64_t *in_key, *lead_key;
     uint32_t *refrac_until; /* tau_refrac: first step integrating again */
     size_t gather_at;      /* gather when at least this many input spikes */
+    float *base;           /* Add: its current's part constant in a sample */
 } layer_work;
 
 struct sim_work {
@@ -48,8 +58,9 @@ struct sim_work {
     float *frame;          /* Poisson input: this step's frame */
     layer_work in;         /* Poisson input: its spikes as events */
     layer_work in_neg;     /* Poisson input: its negative spikes */
-    float *cur_neg;        /* their current into the first layer */
+    float *cur_neg;        /* their current into a layer reading them */
     long fired_in;         /* Poisson input spikes of the sample so far */
+    float *proj_out;       /* a current from the constant input, canonical */
 };
 
 static size_t cols_size(const plan_layer *pl)
@@ -72,7 +83,10 @@ static void layer_work_init(layer_work *lw, const snn_net *net,
     /* One spare slot: the max gate writes an event before it knows
      * whether to keep it. */
     lw->ev = plan_alloc(pl->out_n + 1, sizeof *lw->ev, ok);
-    if (pl->kind == PLAN_CONV || pl->kind == PLAN_DENSE || pl->kind == PLAN_AVG) {
+    if (pl->kind == PLAN_ADD)
+        lw->base = plan_alloc(pl->out_n, sizeof *lw->base, ok);
+    if (pl->kind == PLAN_CONV || pl->kind == PLAN_DENSE || pl->kind == PLAN_AVG ||
+        pl->kind == PLAN_ADD || pl->kind == PLAN_CONVT) {
         lw->v = plan_alloc(pl->out_n, sizeof *lw->v, ok);
         lw->cur = plan_alloc(pl->out_n, sizeof *lw->cur, ok);
         if (l->unit == SNN_UNIT_SOFTMAX)
@@ -81,7 +95,10 @@ static void layer_work_init(layer_work *lw, const snn_net *net,
             lw->refrac_until = plan_alloc(pl->out_n, sizeof *lw->refrac_until,
                                           ok);
     }
-    if (pl->kind == PLAN_MAXGATE) {
+    if (pl->kind == PLAN_MAXGATE && pl->gate_o) {
+        lw->in_key = plan_alloc(pl->in_n, sizeof *lw->in_key, ok);
+        lw->lead_key = plan_alloc(pl->out_n + 1, sizeof *lw->lead_key, ok);
+    } else if (pl->kind == PLAN_MAXGATE) {
         lw->count = plan_alloc(pl->in_n, sizeof *lw->count, ok);
         lw->lead = plan_alloc(pl->out_n, sizeof *lw->lead, ok);
         lw->lead_t = plan_alloc(pl->out_n, sizeof *lw->lead_t, ok);
@@ -96,7 +113,7 @@ snn_status sim_work_create(const snn_net *net, const sim_plan *plan,
 {
     sim_work *w = calloc(1, sizeof *w);
     int ok = w != NULL;
-    size_t in_max = 0, cols_max = 0;
+    size_t in_max = 0, cols_max = 0, add_max = 0;
     if (ok) {
         w->n = net->n_layers;
         w->l = plan_alloc((size_t)net->n_layers, sizeof *w->l, &ok);
@@ -104,6 +121,9 @@ snn_status sim_work_create(const snn_net *net, const sim_plan *plan,
     for (int i = 0; ok && i < net->n_layers; i++) {
         const plan_layer *pl = &plan->layers[i];
         layer_work_init(&w->l[i], net, pl, i, &ok);
+        if ((pl->kind == PLAN_ADD || net->layers[i].input < 0) &&
+            pl->out_n > add_max)
+            add_max = pl->out_n;
         if (can_gather(pl, i)) {
             in_max = pl->in_n > in_max ? pl->in_n : in_max;
             cols_max = cols_size(pl) > cols_max ? cols_size(pl) : cols_max;
@@ -114,9 +134,12 @@ snn_status sim_work_create(const snn_net *net, const sim_plan *plan,
         w->frame = plan_alloc(n_x, sizeof *w->frame, &ok);
         w->in.ev = plan_alloc(n_x, sizeof *w->in.ev, &ok);
         w->in_neg.ev = plan_alloc(n_x, sizeof *w->in_neg.ev, &ok);
-        w->cur_neg = plan_alloc(plan->layers[0].out_n, sizeof *w->cur_neg, &ok);
+        size_t neg_n = plan->layers[0].out_n > add_max ? plan->layers[0].out_n
+                                                        : add_max;
+        w->cur_neg = plan_alloc(neg_n, sizeof *w->cur_neg, &ok);
         w->dense_in = plan_alloc(in_max, sizeof *w->dense_in, &ok);
         w->cols = plan_alloc(cols_max, sizeof *w->cols, &ok);
+        w->proj_out = plan_alloc(add_max, sizeof *w->proj_out, &ok);
         w->wide = __builtin_cpu_supports("avx512f");
     }
     if (!ok) {
@@ -140,7 +163,10 @@ void sim_work_free(sim_work *w)
         free(w->l[i].count);
         free(w->l[i].lead);
         free(w->l[i].lead_t);
+        free(w->l[i].in_key);
+        free(w->l[i].lead_key);
         free(w->l[i].refrac_until);
+        free(w->l[i].base);
     }
     free(w->l);
     free(w->frame);
@@ -149,6 +175,7 @@ void sim_work_free(sim_work *w)
     free(w->cur_neg);
     free(w->dense_in);
     free(w->cols);
+    free(w->proj_out);
     free(w);
 }
 
@@ -174,6 +201,60 @@ static inline void add_run_plain(float *restrict d, const float *restrict s,
         d[o] += s[o];
 }
 
+/* Two spikes' runs into the same currents: (d + s) + t, the order of two
+ * add_run calls, with one load and store of d. */
+__attribute__((target("avx512f"))) static inline void
+add_runs2_avx512(float *restrict d, const float *restrict s,
+                 const float *restrict t, size_t n)
+{
+    size_t o = 0;
+    for (; o + 16 <= n; o += 16) {
+        __m512 a = _mm512_add_ps(_mm512_loadu_ps(d + o), _mm512_loadu_ps(s + o));
+        _mm512_storeu_ps(d + o, _mm512_add_ps(a, _mm512_loadu_ps(t + o)));
+    }
+    if (o < n) {
+        __mmask16 m = (__mmask16)((1u << (n - o)) - 1);
+        __m512 a = _mm512_add_ps(_mm512_maskz_loadu_ps(m, d + o),
+                                 _mm512_maskz_loadu_ps(m, s + o));
+        _mm512_mask_storeu_ps(d + o, m,
+                              _mm512_add_ps(a, _mm512_maskz_loadu_ps(m, t + o)));
+    }
+}
+
+static inline void add_runs2_plain(float *restrict d, const float *restrict s,
+                                   const float *restrict t, size_t n)
+{
+    for (size_t o = 0; o < n; o++)
+        d[o] = (d[o] + s[o]) + t[o];
+}
+
+/* A dense layer's scatter: its currents, 128 at a time, summed in
+ * registers over the spikes in their order (cur + w1 + w2 ..., as one
+ * run per spike adds them) and stored once. */
+__attribute__((target("avx512f"))) static void
+sum_rows_avx512(float *cur, const float *w, size_t out_n, const uint32_t *ev,
+                size_t nev)
+{
+    for (size_t c0 = 0; c0 < out_n; c0 += 128) {
+        __m512 acc[8];
+        __mmask16 m[8];
+        for (size_t v = 0; v < 8; v++) {
+            size_t lo = c0 + 16 * v;
+            size_t n = lo >= out_n ? 0 : out_n - lo > 16 ? 16 : out_n - lo;
+            m[v] = (__mmask16)((1u << n) - 1);
+            acc[v] = _mm512_maskz_loadu_ps(m[v], cur + lo);
+        }
+        for (size_t e = 0; e < nev; e++) {
+            const float *row = w + (size_t)ev[e] * out_n + c0;
+            for (size_t v = 0; v < 8; v++)
+                acc[v] = _mm512_add_ps(acc[v],
+                                       _mm512_maskz_loadu_ps(m[v], row + 16 * v));
+        }
+        for (size_t v = 0; v < 8; v++)
+            _mm512_mask_storeu_ps(cur + c0 + 16 * v, m[v], acc[v]);
+    }
+}
+
 /* The scatter of one step's input spikes, written once and compiled for
  * both instruction sets by the two wrappers below.  Returns the synaptic
  * operations done. */
@@ -182,13 +263,10 @@ scatter_body(const plan_layer *pl, const uint32_t *ev, size_t nev,
              float *cur, int wide)
 {
     if (pl->kind == PLAN_DENSE) {
-        for (size_t e = 0; e < nev; e++) {
-            const float *row = pl->w + (size_t)ev[e] * pl->out_n;
-            if (wide)
-                add_run_avx512(cur, row, pl->out_n);
-            else
-                add_run_plain(cur, row, pl->out_n);
-        }
+        if (wide)
+            sum_rows_avx512(cur, pl->w, pl->out_n, ev, nev);
+        for (size_t e = 0; e < nev && !wide; e++)
+            add_run_plain(cur, pl->w + (size_t)ev[e] * pl->out_n, pl->out_n);
         return (double)nev * (double)pl->out_n;
     }
     /* The plan's tables in locals: the vector stores may alias anything,
@@ -202,8 +280,26 @@ scatter_body(const plan_layer *pl, const uint32_t *ev, size_t nev,
         const plan_in *in = &in_ev[ev[e]];
         float *dst = cur + in->d;
         const float *src = weights + in->w;
-        uint32_t t1 = q_start[in->q + 1];
-        for (uint32_t t = q_start[in->q]; t < t1; t++) {
+        uint32_t t0 = q_start[in->q], t1 = q_start[in->q + 1];
+        /* The next spike at the same position (another channel; they
+         * come in a row) has the same taps: both in one pass. */
+        const plan_in *next = e + 1 < nev ? &in_ev[ev[e + 1]] : in;
+        if (next != in && next->q == in->q && next->d == in->d) {
+            const float *src2 = weights + next->w;
+            for (uint32_t t = t0; t < t1; t++) {
+                plan_tap tap = taps[t];
+                synops += 2 * (size_t)tap.len;
+                if (wide)
+                    add_runs2_avx512(dst + tap.dst, src + tap.src,
+                                     src2 + tap.src, (size_t)tap.len);
+                else
+                    add_runs2_plain(dst + tap.dst, src + tap.src,
+                                    src2 + tap.src, (size_t)tap.len);
+            }
+            e++;
+            continue;
+        }
+        for (uint32_t t = t0; t < t1; t++) {
             plan_tap tap = taps[t];
             synops += (size_t)tap.len;
             if (wide)
@@ -336,10 +432,14 @@ static void fire(const snn_net *net, int i, const plan_layer *pl,
 }
 
 /* The first in-bounds cell of each window: the leader while all counts
- * are equal (zero). */
+ * are equal (zero).  The direct gate's spare slot (inputs in no window)
+ * has a key no input's can reach. */
 static void maxgate_reset(const plan_layer *pl, layer_work *lw)
 {
-    memset(lw->count, 0, pl->in_n * sizeof *lw->count);
+    if (lw->count)
+        memset(lw->count, 0, pl->in_n * sizeof *lw->count);
+    for (size_t i = 0; lw->in_key && i < pl->in_n; i++)
+        lw->in_key[i] = pl->gate_tie[i];
     for (size_t p = 0; p < pl->out_p; p++) {
         int32_t first = -1;
         for (size_t t = 0; t < pl->k && first < 0; t++)
@@ -347,6 +447,10 @@ static void maxgate_reset(const plan_layer *pl, layer_work *lw)
                 first = (int32_t)t;
         for (size_t c = 0; c < pl->out_c; c++) {
             size_t o = p * pl->out_c + c;
+            if (lw->lead_key) {
+                lw->lead_key[o] = first < 0 ? 0 : pl->k - 1 - (size_t)first;
+                continue;
+            }
             lw->lead_t[o] = first;
             lw->lead[o] = first < 0 ? UINT32_MAX
                                     : (uint32_t)((size_t)pl->pk2q[p * pl->k +
@@ -354,6 +458,34 @@ static void maxgate_reset(const plan_layer *pl, layer_work *lw)
                                                      pl->in_c + c);
         }
     }
+    if (lw->lead_key)
+        lw->lead_key[pl->out_n] = UINT64_MAX;
+}
+
+/* maxgate for windows that do not overlap: each spike has one window,
+ * read from a table.  An input's count and tie rank are one key, count
+ * * k + rank, unique in its window, so the leader (largest count, first
+ * on ties) is the input with the window's largest key, and a spike
+ * passes when its input's key is the window's: a running maximum, with
+ * neither a branch nor the leader's index to keep. */
+static void maxgate_direct(const plan_layer *pl, const layer_work *in,
+                           layer_work *lw)
+{
+    const uint32_t *win = pl->gate_o;
+    uint64_t *in_key = lw->in_key, *lead_key = lw->lead_key, k = pl->k;
+    size_t nev = in->nev;
+    for (size_t e = 0; e < nev; e++) {
+        uint32_t i = in->ev[e], o = win[i];
+        uint64_t key = in_key[i] += k, old = lead_key[o];
+        lead_key[o] = key > old ? key : old;
+    }
+    size_t n = 0;
+    for (size_t e = 0; e < nev; e++) {
+        uint32_t i = in->ev[e], o = win[i];
+        lw->ev[n] = o;
+        n += lead_key[o] == in_key[i];
+    }
+    lw->nev = n;
 }
 
 /* Max-pool gating as snn_maxgate_step: counts go up by this step's
@@ -366,6 +498,10 @@ static void maxgate_reset(const plan_layer *pl, layer_work *lw)
  * which the CPU could not predict. */
 static void maxgate(const plan_layer *pl, const layer_work *in, layer_work *lw)
 {
+    if (pl->gate_o) {
+        maxgate_direct(pl, in, lw);
+        return;
+    }
     for (size_t e = 0; e < in->nev; e++) {
         uint32_t i = in->ev[e], mine = ++lw->count[i];
         const plan_in *at = &pl->in_ev[i];
@@ -408,7 +544,7 @@ static void sample_reset(const snn_net *net, const sim_plan *plan,
         lw->nev = 0;
         if (lw->v && !keep_v)
             snn_membrane_start(net, lw->v, pl->out_n);
-        if (lw->count)
+        if (lw->count || lw->in_key)
             maxgate_reset(pl, lw);
         if (lw->refrac_until)
             memset(lw->refrac_until, 0, pl->out_n * sizeof *lw->refrac_until);
@@ -435,6 +571,71 @@ static void record_layer(const rec_sample *r, int i, int t,
         sim_record_spike(r, i, t, plan_to_canon(pl, lw->ev[e]));
     for (size_t k = 0; lw->v && k < pl->out_n; k++)
         sim_record_vmem(r, i, t, plan_to_canon(pl, k), lw->v[k]);
+}
+
+/* What this step's input frame brings through pl into cur, without
+ * bias: the spikes of w->in minus those of w->in_neg (scattered apart, so
+ * that a frame without negative ones costs nothing more), times scale,
+ * their amplitude over v_thresh.  lw: pl's layer (it may gather), or
+ * NULL for an Add's projection.  Returns the synaptic operations. */
+static double frame_current(const plan_layer *pl, sim_work *w,
+                            const layer_work *lw, float *cur, float scale,
+                            float vth, snn_sim_engine engine)
+{
+    size_t at = lw ? lw->gather_at : SIZE_MAX;
+    layer_work pos = {.cur = cur, .gather_at = at};
+    layer_work neg = {.cur = w->cur_neg, .gather_at = at};
+    double ops = 0;
+    if (pl->kind == PLAN_SCALE) {
+        memset(cur, 0, pl->out_n * sizeof *cur);
+        for (size_t e = 0; e < w->in.nev; e++)
+            cur[w->in.ev[e]] += pl->w[w->in.ev[e]];
+        for (size_t e = 0; e < w->in_neg.nev; e++)
+            cur[w->in_neg.ev[e]] -= pl->w[w->in_neg.ev[e]];
+        ops = (double)(w->in.nev + w->in_neg.nev);
+    } else {
+        ops = layer_current(pl, &w->in, w, &pos, vth, engine);
+        if (w->in_neg.nev) {
+            ops += layer_current(pl, &w->in_neg, w, &neg, vth, engine);
+            for (size_t k = 0; k < pl->out_n; k++)
+                cur[k] -= neg.cur[k];
+        }
+    }
+    for (size_t k = 0; k < pl->out_n; k++)
+        cur[k] *= scale;
+    return ops;
+}
+
+/* Poisson or step input: the currents of every layer reading this step's
+ * frame: the first layer, branches from the input, an Add's projections
+ * from it (into its constant part, the bias plus these).  Returns the
+ * synaptic operations. */
+static double frame_currents(const snn_net *net, const sim_plan *plan,
+                             sim_work *w, float scale, snn_sim_engine engine)
+{
+    double ops = 0;
+    for (int i = 0; i < net->n_layers; i++) {
+        const snn_net_layer *l = &net->layers[i];
+        const plan_layer *pl = &plan->layers[i];
+        layer_work *lw = &w->l[i];
+        if (pl->kind == PLAN_ADD) {
+            memcpy(lw->base, pl->bias, pl->out_n * sizeof *lw->base);
+            for (int j = 0; j < l->n_proj; j++) {
+                if (l->proj[j].input >= 0)
+                    continue;
+                ops += frame_current(&pl->proj[j], w, NULL, w->proj_out,
+                                     scale, net->v_thresh, engine);
+                for (size_t k = 0; k < pl->out_n; k++)
+                    lw->base[k] += w->proj_out[k];
+            }
+        } else if (l->input < 0 && lw->cur) {
+            ops += frame_current(pl, w, lw, lw->cur, scale, net->v_thresh,
+                                 engine);
+            for (size_t k = 0; k < pl->out_n; k++)
+                lw->cur[k] = pl->bias[k] + lw->cur[k];
+        }
+    }
+    return ops;
 }
 
 /* This step's frame of o->step_input into w->frame; its non-zero values
@@ -495,19 +696,107 @@ static snn_status input_current(const snn_net *net, const sim_plan *plan,
             to->ev[to->nev++] =
                 (uint32_t)plan_to_internal(pl->in_c, pl->in_p, spatial, k);
     }
-    layer_work *lw = &w->l[0], neg = {.cur = w->cur_neg, .gather_at = SIZE_MAX};
-    *ops = layer_current(pl, &w->in, w, lw, net->v_thresh, o->engine);
-    float scale = peak / net->v_thresh;
-    if (w->in_neg.nev) {
-        *ops += layer_current(pl, &w->in_neg, w, &neg, net->v_thresh,
-                              o->engine);
-        for (size_t k = 0; k < pl->out_n; k++)
-            lw->cur[k] -= neg.cur[k];
-    }
-    for (size_t k = 0; k < pl->out_n; k++)
-        lw->cur[k] = pl->bias[k] + lw->cur[k] * scale;
+    *ops = frame_currents(net, plan, w, peak / net->v_thresh, o->engine);
     *ops = spikes ? *ops : -1;
     return SNN_OK;
+}
+
+/* dst (internal order) += w->proj_out (canonical). */
+static void add_canonical(const plan_layer *pl, const sim_work *w, float *dst)
+{
+    for (size_t k = 0; k < pl->out_n; k++)
+        dst[plan_to_internal(pl->out_c, pl->out_p, pl->spatial_out, k)] +=
+            w->proj_out[k];
+}
+
+/* An Add's current that stays the same through a sample: its bias plus
+ * its projections from the constant input x (canonical), added in the
+ * projections' order as the reference engine adds them. */
+static void add_base(const snn_net_layer *l, const plan_layer *pl,
+                     sim_work *w, layer_work *lw, const float *x)
+{
+    memcpy(lw->base, pl->bias, pl->out_n * sizeof *lw->base);
+    for (int j = 0; j < l->n_proj; j++) {
+        const snn_net_proj *p = &l->proj[j];
+        if (p->input >= 0)
+            continue;
+        if (p->syn.op == SNN_OP_ACTIVATION)
+            for (size_t k = 0; k < pl->out_n; k++)
+                w->proj_out[k] = p->syn.weight.data[k / pl->out_p] * x[k];
+        else
+            snn_op_forward(&p->syn, &p->in_shape, x, 1, w->proj_out);
+        add_canonical(pl, w, lw->base);
+    }
+}
+
+/* The currents fixed for the sample by its constant input x: of the
+ * Adds (their constant part) and of layers after the first fed by the
+ * input (branches from it; the first layer's comes in cur0).  Under
+ * Poisson or step input, frame_currents makes them every step. */
+static void constant_currents(const snn_net *net, const sim_plan *plan,
+                              sim_work *w, const float *x)
+{
+    for (int i = 0; i < net->n_layers; i++) {
+        const snn_net_layer *l = &net->layers[i];
+        const plan_layer *pl = &plan->layers[i];
+        layer_work *lw = &w->l[i];
+        if (pl->kind == PLAN_ADD) {
+            add_base(l, pl, w, lw, x);
+        } else if (i > 0 && l->input < 0 && lw->cur) {
+            snn_op_forward(&l->syn, &l->in_shape, x, 1, w->proj_out);
+            memset(lw->cur, 0, pl->out_n * sizeof *lw->cur);
+            add_canonical(pl, w, lw->cur);
+        }
+    }
+}
+
+/* An Add's currents this step: its constant part, then each projection's
+ * spikes scattered (an identity projection: one synapse per spike).
+ * Returns the synaptic operations. */
+static double add_current(const snn_net_layer *l, const plan_layer *pl,
+                          sim_work *w, layer_work *lw)
+{
+    double ops = 0;
+    memcpy(lw->cur, lw->base, pl->out_n * sizeof *lw->cur);
+    for (int j = 0; j < pl->n_proj; j++) {
+        const plan_layer *pj = &pl->proj[j];
+        if (l->proj[j].input < 0)
+            continue;
+        const layer_work *in = &w->l[l->proj[j].input];
+        if (pj->kind == PLAN_SCALE) {
+            for (size_t e = 0; e < in->nev; e++)
+                lw->cur[in->ev[e]] += pj->w[in->ev[e]];
+            ops += (double)in->nev;
+        } else if (w->wide) {
+            ops += scatter_avx512(pj, in->ev, in->nev, lw->cur);
+        } else {
+            ops += scatter_plain(pj, in->ev, in->nev, lw->cur);
+        }
+    }
+    return ops;
+}
+
+/* Spikes re-indexed: each of src's spikes goes to its outputs in pj's
+ * map, appended to lw's. */
+static void remap_append(const plan_layer *pj, const layer_work *src,
+                         layer_work *lw)
+{
+    for (size_t e = 0; e < src->nev; e++) {
+        uint32_t i = src->ev[e];
+        for (uint32_t m = pj->map_start[i]; m < pj->map_start[i + 1]; m++)
+            lw->ev[lw->nev++] = pj->map[m];
+    }
+}
+
+/* An index map, or a concatenation of its projections' spikes. */
+static void remap(const snn_net_layer *l, const plan_layer *pl, sim_work *w,
+                  layer_work *lw)
+{
+    lw->nev = 0;
+    if (pl->n_proj == 0)
+        remap_append(pl, &w->l[l->input], lw);
+    for (int j = 0; j < pl->n_proj; j++)
+        remap_append(&pl->proj[j], &w->l[l->proj[j].input], lw);
 }
 
 static void step(const snn_net *net, const sim_plan *plan, sim_work *w,
@@ -519,7 +808,7 @@ static void step(const snn_net *net, const sim_plan *plan, sim_work *w,
         const snn_net_layer *l = &net->layers[i];
         const plan_layer *pl = &plan->layers[i];
         layer_work *lw = &w->l[i];
-        const layer_work *in = i > 0 ? &w->l[l->input] : NULL;
+        const layer_work *in = i > 0 && l->input >= 0 ? &w->l[l->input] : NULL;
         snn_rng_key key = *key0;
         key.layer = (uint64_t)i;
         switch (pl->kind) {
@@ -529,12 +818,20 @@ static void step(const snn_net *net, const sim_plan *plan, sim_work *w,
         case PLAN_RESHAPE:
             reshape(pl, in, lw);
             break;
-        case PLAN_MERGE: /* never: snn_sim_event_unsupported */
+        case PLAN_REMAP:
+            remap(l, pl, w, lw);
             break;
+        case PLAN_MERGE: /* never: sim_plan_event_refused */
+        case PLAN_SCALE: /* projections only */
+            break;
+        case PLAN_ADD:
+        case PLAN_CONVT:
         case PLAN_CONV:
         case PLAN_DENSE:
         case PLAN_AVG:
-            if (in)
+            if (pl->kind == PLAN_ADD)
+                out->synops += add_current(l, pl, w, lw);
+            else if (in)
                 out->synops +=
                     layer_current(pl, in, w, lw, net->v_thresh, engine);
             fire(net, i, pl, lw, &key);
@@ -560,6 +857,8 @@ snn_status sim_event_sample(const snn_net *net, const sim_plan *plan,
     memset(out->out_count, 0, pl_last->out_n * sizeof *out->out_count);
     out->spikes = out->synops = 0;
     sample_reset(net, plan, w, poisson ? NULL : cur0, out->keep_v);
+    if (!poisson)
+        constant_currents(net, plan, w, out->x);
     int empty = !poisson && o->early_stopping &&
                 sim_input_empty(out->x, snn_shape_numel(&net->input_shape));
     for (; t < o->steps && !empty; t++) {

@@ -25,12 +25,13 @@ typedef enum plan_kind {
     PLAN_AVG,     /* AVGPOOL2D neurons: sum of input spikes / window size */
     PLAN_MAXGATE, /* MAXPOOL2D gating */
     PLAN_RESHAPE, /* FLATTEN: re-indexing */
-    PLAN_MERGE    /* what only the reference engine runs
-                     (snn_sim_event_unsupported), with its fan-out alone:
-                     a layer with several inputs (Add, Concatenate), whose
-                     projections are in proj; an identity projection (one
-                     synapse per input neuron); a transposed convolution;
-                     a re-indexing other than a flatten (no synapses) */
+    PLAN_MERGE,   /* what only the reference engine runs, with its fan-out
+                     alone: a lone identity op (ACTIVATION) */
+    PLAN_ADD,     /* Add: neurons fed by the projections in proj */
+    PLAN_SCALE,   /* an Add's identity projection: spike i adds w[i] */
+    PLAN_REMAP,   /* spikes re-indexed through map (PAD, CROP, UPSAMPLE,
+                     RESHAPE); CONCAT: one map per projection in proj */
+    PLAN_CONVT    /* CONV2D_T neurons: a spike's taps, as a conv's */
 } plan_kind;
 
 /* One (output position, kernel offset) pair that reads input position q;
@@ -74,7 +75,15 @@ typedef struct plan_layer {
     float *bias;           /* out_n, internal order (0 where none) */
     uint32_t *reshape;     /* reshape: internal input -> output index */
     uint32_t *fanout;      /* synapses of each input neuron, canonical index */
-    struct plan_layer *proj; /* PLAN_MERGE: one per projection of the layer */
+    /* Remap: input neuron i's outputs map[map_start[i] .. map_start[i + 1])
+     * (internal indices; none where cropped, several when upsampled). */
+    uint32_t *map_start, *map;
+    /* Max gate whose windows do not overlap (every input neuron in at most
+     * one window), else NULL: each input neuron's window (out_n: none) and
+     * its rank for ties, k - 1 - kernel offset (the first cell wins). */
+    uint32_t *gate_o;
+    uint32_t *gate_tie;
+    struct plan_layer *proj; /* ADD, CONCAT: one per projection of the layer */
     int n_proj;
 } plan_layer;
 
@@ -97,8 +106,14 @@ void sim_plan_free(sim_plan *plan);
 size_t plan_to_canon(const plan_layer *pl, size_t i);
 size_t plan_to_internal(size_t c_n, size_t p_n, int spatial, size_t canon);
 
-/* Whether the event engine covers the net: every layer fed by spikes and
- * the first layer a neuron layer fed by the analog input. */
-int sim_plan_event_ok(const snn_net *net);
+/* The first layer the event engine does not cover, with why, or -1:
+ * it needs every layer fed by spikes of earlier layers and the first
+ * layer neurons fed by the input; other neurons (branches, an Add's
+ * projections) may also read the input. */
+int sim_plan_event_refused(const snn_net *net, const char **why);
+
+/* A layer with several inputs or one that resamples, named for the
+ * engines that do not run them (spike codes), or NULL. */
+const char *sim_plan_structure_unsupported(const snn_net *net);
 
 #endif

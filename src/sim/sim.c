@@ -234,7 +234,9 @@ static sim_mode choose_mode(const snn_net *net, const snn_sim_opts *o)
 {
     if (o->code != SNN_CODE_RATE)
         return MODE_CODES;
-    if (o->engine == SNN_ENGINE_REFERENCE || !sim_plan_event_ok(net) ||
+    const char *why;
+    if (o->engine == SNN_ENGINE_REFERENCE ||
+        sim_plan_event_refused(net, &why) >= 0 ||
         snn_sim_event_unsupported(net))
         return MODE_REFERENCE;
     return MODE_EVENT;
@@ -244,13 +246,20 @@ static snn_status state_init(sim_state *s, const snn_net *net, size_t batch,
                              const snn_sim_opts *o, snn_error *err)
 {
     snn_sim_engine engine = o->engine;
-    const char *why = snn_sim_event_unsupported(net);
+    const char *why = snn_sim_event_unsupported(net), *layer_why;
+    const char *name = engine == SNN_ENGINE_EVENT ? "event" : "dense";
+    int forced = engine == SNN_ENGINE_EVENT || engine == SNN_ENGINE_DENSE;
+    int refused = sim_plan_event_refused(net, &layer_why);
     memset(s, 0, sizeof *s);
-    if (why && (engine == SNN_ENGINE_EVENT || engine == SNN_ENGINE_DENSE))
+    if (why && forced)
         return snn_error_set(err, SNN_E_UNSUPPORTED,
                              "simulation engine %s cannot run %s: use auto "
-                             "or reference", engine == SNN_ENGINE_EVENT
-                                                 ? "event" : "dense", why);
+                             "or reference", name, why);
+    if (refused >= 0 && forced)
+        return snn_error_set(err, SNN_E_UNSUPPORTED,
+                             "simulation engine %s cannot run layer %s (%s): "
+                             "use auto or reference", name,
+                             net->layers[refused].syn.name, layer_why);
     snn_status st = sim_plan_build(net, &s->plan, err);
     if (st != SNN_OK)
         return st;
@@ -623,7 +632,8 @@ static snn_status sample_batch(const snn_net *net, sim_state *s,
     size_t n0 = snn_net_layer_size(net, 0), n_x = snn_shape_numel(&net->input_shape);
     size_t n_out = snn_net_layer_size(net, net->n_layers - 1);
     snn_status failed = SNN_OK;
-    if (s->mode == MODE_EVENT && !sim_input_poisson(o) && !o->step_input)
+    if (s->mode == MODE_EVENT && !sim_input_poisson(o) && !o->step_input &&
+        l0->n_proj == 0)
         snn_op_forward(&l0->syn, &l0->in_shape, x, b, s->cur0);
     #pragma omp parallel for schedule(dynamic, 1) if (o->reset_every <= 1)
     for (size_t j = 0; j < b; j++) {
