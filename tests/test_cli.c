@@ -245,6 +245,23 @@ static void test_unknown_layer(void **state)
     assert_one_error(errtext, "Conv3D", "model.h5");
 }
 
+/* A --set whose key the parser does not know would change nothing: it is
+ * refused, and a key that lives in another section is pointed there
+ * (v_init is a [conversion] key, not a [cell] one). */
+static void test_set_unknown_key_refused(void **state)
+{
+    cli_env *e = *state;
+    char errtext[4096], args[800];
+    write_config(e, "");
+    snprintf(args, sizeof args, "--quiet -s cell.v_init=0.5 '%s'", e->config);
+    assert_int_equal(tu_run_cli(args, errtext, sizeof errtext), 1);
+    assert_one_error(errtext, "[cell] has no key 'v_init'",
+                     "it is in [conversion]");
+    snprintf(args, sizeof args, "--quiet -s cell.bogus=1 '%s'", e->config);
+    assert_int_equal(tu_run_cli(args, errtext, sizeof errtext), 1);
+    assert_one_error(errtext, "unknown key [cell] bogus", NULL);
+}
+
 static void test_missing_config(void **state)
 {
     (void)state;
@@ -278,6 +295,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_simulator_without_export, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_spike_code_needs_ini, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_set_unknown_key_refused, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_unknown_layer, setup, teardown),
         cmocka_unit_test(test_missing_config),

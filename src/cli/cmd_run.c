@@ -107,6 +107,31 @@ static int parse_args(int argc, char **argv, cli_opts *o)
     return 0;
 }
 
+/* A config file's unknown key is only warned about (the original's files
+ * carry keys snntb does not use), but a --set the parser does not know is
+ * a typo the user just made: it would silently change nothing.  The error
+ * names the section that does hold the key, if one does. */
+static snn_status check_known_key(const char *spec, const char *sec,
+                                  const char *key, snn_error *err)
+{
+    const char *home = NULL;
+    for (size_t i = 0; i < snn_config_schema_count(); i++) {
+        snn_config_key k;
+        snn_config_schema_at(i, &k);
+        if (strcmp(k.key, key) != 0)
+            continue;
+        if (strcmp(k.section, sec) == 0)
+            return SNN_OK;
+        home = k.section;
+    }
+    if (home)
+        return snn_error_set(err, SNN_E_INVALID,
+                             "--set %s: [%s] has no key '%s'; it is in [%s]",
+                             spec, sec, key, home);
+    return snn_error_set(err, SNN_E_INVALID,
+                         "--set %s: unknown key [%s] %s", spec, sec, key);
+}
+
 static snn_status apply_set(snn_config *cfg, const char *spec, snn_error *err)
 {
     char sec[128], key[128];
@@ -117,7 +142,8 @@ static snn_status apply_set(snn_config *cfg, const char *spec, snn_error *err)
                              "--set %s: expected SECTION.KEY=VALUE", spec);
     snprintf(sec, sizeof sec, "%.*s", (int)(dot - spec), spec);
     snprintf(key, sizeof key, "%.*s", (int)(eq - dot - 1), dot + 1);
-    return snn_config_set(cfg, sec, key, eq + 1, err);
+    snn_status st = check_known_key(spec, sec, key, err);
+    return st == SNN_OK ? snn_config_set(cfg, sec, key, eq + 1, err) : st;
 }
 
 static void print_accuracy(const char *what, double top1, int k, double topk)
